@@ -1,0 +1,5 @@
+"""The harness: kernel shim, module loader, command line and pytest plugin.
+
+It knows nothing about registry semantics (that is ``registry_core``) and
+restates nothing the header defines (that is ``ntddk_py``).
+"""

@@ -1,0 +1,838 @@
+/*
+ * ntddk.h - cmhook's portable excerpt of the Windows DDK header.
+ *
+ * What this header is: the one source of truth for every type, enum value,
+ * status code and constant that a registry filter and the cmhook harness
+ * exchange. gcc and clang on Linux x86-64 give every type here the Windows x64
+ * layout (ULONG is 32 bits, WCHAR 16 bits, pointers 64 bits); the Python
+ * bindings in ntddk_py/ are generated from this file, never retyped.
+ *
+ * The registry-callback part follows the Windows Server 2003 design note
+ * (registry callbacks), appendix: REG_NOTIFY_CLASS has the 30 values of that
+ * era and each REG_*_INFORMATION struct has exactly the fields listed there,
+ * not the fields Windows Vista added later.
+ *
+ * Filters are compiled with -fshort-wchar so that L"..." literals are arrays of
+ * 16-bit WCHARs; the types themselves do not depend on that flag. Without it an
+ * L"..." literal is 32 bits a character, and passing one as a PCWSTR is a
+ * compile error (as it should be: the string would be wrong at run time).
+ *
+ * When ntddk_py's generator reads this file it defines __CMHOOK_BINDGEN__;
+ * everything pycparser cannot or need not see (compiler builtins, inline
+ * helpers, static assertions) sits behind #ifndef __CMHOOK_BINDGEN__.
+ */
+#ifndef _CMHOOK_NTDDK_H_
+#define _CMHOOK_NTDDK_H_
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Annotations and calling-convention words that are empty on Linux.
+ * ------------------------------------------------------------------------ */
+#define IN
+#define OUT
+#define OPTIONAL
+#define NTAPI
+#define NTSYSAPI
+#define NTKERNELAPI
+#define DDKAPI
+#define FORCEINLINE static inline
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
+#define PAGED_CODE()
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+#define TRUE 1
+#define FALSE 0
+#define ANYSIZE_ARRAY 1
+
+/* ------------------------------------------------------------------------
+ * Base types, with the widths they have on Windows x64 (LLP64).
+ * Never plain C "long": it is 64 bits on Linux and 32 bits on Windows.
+ * ------------------------------------------------------------------------ */
+typedef void VOID;
+typedef void *PVOID;
+typedef char CHAR;
+typedef CHAR *PCHAR;
+typedef CHAR *PSTR;
+typedef const CHAR *PCSTR;
+typedef const CHAR *PCSZ;
+typedef char CCHAR;
+typedef unsigned char UCHAR;
+typedef UCHAR *PUCHAR;
+typedef short SHORT;
+typedef short CSHORT;
+typedef SHORT *PSHORT;
+typedef unsigned short USHORT;
+typedef USHORT *PUSHORT;
+typedef unsigned short WCHAR;
+typedef WCHAR *PWCHAR;
+typedef WCHAR *PWSTR;
+typedef WCHAR *PWCH;
+typedef const WCHAR *PCWSTR;
+typedef const WCHAR *PCWCH;
+typedef int LONG;
+typedef LONG *PLONG;
+typedef unsigned int ULONG;
+typedef ULONG *PULONG;
+typedef long long LONGLONG;
+typedef LONGLONG *PLONGLONG;
+typedef unsigned long long ULONGLONG;
+typedef ULONGLONG *PULONGLONG;
+typedef long long LONG_PTR;
+typedef unsigned long long ULONG_PTR;
+typedef ULONG_PTR *PULONG_PTR;
+typedef ULONG_PTR SIZE_T;
+typedef SIZE_T *PSIZE_T;
+typedef LONG_PTR SSIZE_T;
+typedef UCHAR BOOLEAN;
+typedef BOOLEAN *PBOOLEAN;
+typedef void *HANDLE;
+typedef HANDLE *PHANDLE;
+typedef LONG NTSTATUS;
+typedef NTSTATUS *PNTSTATUS;
+typedef ULONG ACCESS_MASK;
+typedef ACCESS_MASK *PACCESS_MASK;
+typedef ULONG LOGICAL;
+typedef UCHAR KIRQL;
+typedef KIRQL *PKIRQL;
+typedef CCHAR KPROCESSOR_MODE;
+typedef ULONG_PTR KSPIN_LOCK;
+typedef KSPIN_LOCK *PKSPIN_LOCK;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        ULONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        ULONG HighPart;
+    } u;
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+/* Counted strings: Length and MaximumLength are in bytes, not characters,
+ * and Buffer need not be NUL-terminated. */
+typedef struct _UNICODE_STRING {
+    USHORT Length;
+    USHORT MaximumLength;
+    PWSTR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING *PCUNICODE_STRING;
+
+typedef struct _STRING {
+    USHORT Length;
+    USHORT MaximumLength;
+    PCHAR Buffer;
+} STRING, *PSTRING, ANSI_STRING, *PANSI_STRING;
+typedef const STRING *PCANSI_STRING;
+
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+
+/* ------------------------------------------------------------------------
+ * NTSTATUS codes used by the registry, the callbacks and the kernel shim.
+ * ------------------------------------------------------------------------ */
+#define STATUS_SUCCESS                   ((NTSTATUS)0x00000000)
+#define STATUS_WAIT_0                    ((NTSTATUS)0x00000000)
+#define STATUS_PENDING                   ((NTSTATUS)0x00000103)
+#define STATUS_REPARSE                   ((NTSTATUS)0x00000104)
+#define STATUS_MORE_ENTRIES              ((NTSTATUS)0x00000105)
+#define STATUS_OBJECT_NAME_EXISTS        ((NTSTATUS)0x40000000)
+#define STATUS_PREDEFINED_HANDLE         ((NTSTATUS)0x40000016)
+#define STATUS_DATATYPE_MISALIGNMENT     ((NTSTATUS)0x80000002)
+#define STATUS_BUFFER_OVERFLOW           ((NTSTATUS)0x80000005)
+#define STATUS_NO_MORE_ENTRIES           ((NTSTATUS)0x8000001A)
+#define STATUS_UNSUCCESSFUL              ((NTSTATUS)0xC0000001)
+#define STATUS_NOT_IMPLEMENTED           ((NTSTATUS)0xC0000002)
+#define STATUS_INVALID_INFO_CLASS        ((NTSTATUS)0xC0000003)
+#define STATUS_INFO_LENGTH_MISMATCH      ((NTSTATUS)0xC0000004)
+#define STATUS_ACCESS_VIOLATION          ((NTSTATUS)0xC0000005)
+#define STATUS_INVALID_HANDLE            ((NTSTATUS)0xC0000008)
+#define STATUS_INVALID_PARAMETER         ((NTSTATUS)0xC000000D)
+#define STATUS_INVALID_DEVICE_REQUEST    ((NTSTATUS)0xC0000010)
+#define STATUS_NO_MEMORY                 ((NTSTATUS)0xC0000017)
+#define STATUS_ACCESS_DENIED             ((NTSTATUS)0xC0000022)
+#define STATUS_BUFFER_TOO_SMALL          ((NTSTATUS)0xC0000023)
+#define STATUS_OBJECT_TYPE_MISMATCH      ((NTSTATUS)0xC0000024)
+#define STATUS_OBJECT_NAME_INVALID       ((NTSTATUS)0xC0000033)
+#define STATUS_OBJECT_NAME_NOT_FOUND     ((NTSTATUS)0xC0000034)
+#define STATUS_OBJECT_NAME_COLLISION     ((NTSTATUS)0xC0000035)
+#define STATUS_OBJECT_PATH_INVALID       ((NTSTATUS)0xC0000039)
+#define STATUS_OBJECT_PATH_NOT_FOUND     ((NTSTATUS)0xC000003A)
+#define STATUS_OBJECT_PATH_SYNTAX_BAD    ((NTSTATUS)0xC000003B)
+#define STATUS_PRIVILEGE_NOT_HELD        ((NTSTATUS)0xC0000061)
+#define STATUS_INSUFFICIENT_RESOURCES    ((NTSTATUS)0xC000009A)
+#define STATUS_NOT_SUPPORTED             ((NTSTATUS)0xC00000BB)
+#define STATUS_INTERNAL_ERROR            ((NTSTATUS)0xC00000E5)
+#define STATUS_NAME_TOO_LONG             ((NTSTATUS)0xC0000106)
+#define STATUS_CANNOT_DELETE             ((NTSTATUS)0xC0000121)
+#define STATUS_REGISTRY_CORRUPT          ((NTSTATUS)0xC000014C)
+#define STATUS_REGISTRY_IO_FAILED        ((NTSTATUS)0xC000014D)
+#define STATUS_KEY_DELETED               ((NTSTATUS)0xC000017C)
+#define STATUS_KEY_HAS_CHILDREN          ((NTSTATUS)0xC0000180)
+#define STATUS_CHILD_MUST_BE_VOLATILE    ((NTSTATUS)0xC0000181)
+#define STATUS_DRIVER_ENTRYPOINT_NOT_FOUND ((NTSTATUS)0xC0000263)
+#define STATUS_DRIVER_UNABLE_TO_LOAD     ((NTSTATUS)0xC000026C)
+#define STATUS_CALLBACK_BYPASS           ((NTSTATUS)0xC0000503)
+
+/* ------------------------------------------------------------------------
+ * Access rights.
+ * ------------------------------------------------------------------------ */
+#define DELETE                   0x00010000u
+#define READ_CONTROL             0x00020000u
+#define WRITE_DAC                0x00040000u
+#define WRITE_OWNER              0x00080000u
+#define SYNCHRONIZE              0x00100000u
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000u
+#define STANDARD_RIGHTS_READ     READ_CONTROL
+#define STANDARD_RIGHTS_WRITE    READ_CONTROL
+#define STANDARD_RIGHTS_EXECUTE  READ_CONTROL
+#define STANDARD_RIGHTS_ALL      0x001F0000u
+#define SPECIFIC_RIGHTS_ALL      0x0000FFFFu
+#define ACCESS_SYSTEM_SECURITY   0x01000000u
+#define MAXIMUM_ALLOWED          0x02000000u
+#define GENERIC_READ             0x80000000u
+#define GENERIC_WRITE            0x40000000u
+#define GENERIC_EXECUTE          0x20000000u
+#define GENERIC_ALL              0x10000000u
+
+typedef struct _GENERIC_MAPPING {
+    ACCESS_MASK GenericRead;
+    ACCESS_MASK GenericWrite;
+    ACCESS_MASK GenericExecute;
+    ACCESS_MASK GenericAll;
+} GENERIC_MAPPING, *PGENERIC_MAPPING;
+
+#define KEY_QUERY_VALUE        0x0001u
+#define KEY_SET_VALUE          0x0002u
+#define KEY_CREATE_SUB_KEY     0x0004u
+#define KEY_ENUMERATE_SUB_KEYS 0x0008u
+#define KEY_NOTIFY             0x0010u
+#define KEY_CREATE_LINK        0x0020u
+#define KEY_WOW64_64KEY        0x0100u
+#define KEY_WOW64_32KEY        0x0200u
+#define KEY_WOW64_RES          0x0300u
+#define KEY_READ  ((STANDARD_RIGHTS_READ | KEY_QUERY_VALUE | KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY) & (~SYNCHRONIZE))
+#define KEY_WRITE ((STANDARD_RIGHTS_WRITE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY) & (~SYNCHRONIZE))
+#define KEY_EXECUTE ((KEY_READ) & (~SYNCHRONIZE))
+#define KEY_ALL_ACCESS ((STANDARD_RIGHTS_ALL | KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_CREATE_SUB_KEY | \
+                         KEY_ENUMERATE_SUB_KEYS | KEY_NOTIFY | KEY_CREATE_LINK) & (~SYNCHRONIZE))
+
+/* ------------------------------------------------------------------------
+ * Registry value types, key options, dispositions.
+ * ------------------------------------------------------------------------ */
+#define REG_NONE                       0u
+#define REG_SZ                         1u
+#define REG_EXPAND_SZ                  2u
+#define REG_BINARY                     3u
+#define REG_DWORD                      4u
+#define REG_DWORD_LITTLE_ENDIAN        4u
+#define REG_DWORD_BIG_ENDIAN           5u
+#define REG_LINK                       6u
+#define REG_MULTI_SZ                   7u
+#define REG_RESOURCE_LIST              8u
+#define REG_FULL_RESOURCE_DESCRIPTOR   9u
+#define REG_RESOURCE_REQUIREMENTS_LIST 10u
+#define REG_QWORD                      11u
+#define REG_QWORD_LITTLE_ENDIAN        11u
+
+#define REG_OPTION_RESERVED       0x00000000u
+#define REG_OPTION_NON_VOLATILE   0x00000000u
+#define REG_OPTION_VOLATILE       0x00000001u
+#define REG_OPTION_CREATE_LINK    0x00000002u
+#define REG_OPTION_BACKUP_RESTORE 0x00000004u
+#define REG_OPTION_OPEN_LINK      0x00000008u
+#define REG_LEGAL_OPTION (REG_OPTION_RESERVED | REG_OPTION_NON_VOLATILE | REG_OPTION_VOLATILE | \
+                          REG_OPTION_CREATE_LINK | REG_OPTION_BACKUP_RESTORE | REG_OPTION_OPEN_LINK)
+
+#define REG_CREATED_NEW_KEY     0x00000001u
+#define REG_OPENED_EXISTING_KEY 0x00000002u
+
+/* ------------------------------------------------------------------------
+ * Object attributes.
+ * ------------------------------------------------------------------------ */
+#define OBJ_INHERIT            0x00000002u
+#define OBJ_PERMANENT          0x00000010u
+#define OBJ_EXCLUSIVE          0x00000020u
+#define OBJ_CASE_INSENSITIVE   0x00000040u
+#define OBJ_OPENIF             0x00000080u
+#define OBJ_OPENLINK           0x00000100u
+#define OBJ_KERNEL_HANDLE      0x00000200u
+#define OBJ_FORCE_ACCESS_CHECK 0x00000400u
+
+typedef struct _OBJECT_ATTRIBUTES {
+    ULONG Length;
+    HANDLE RootDirectory;
+    PUNICODE_STRING ObjectName;
+    ULONG Attributes;
+    PVOID SecurityDescriptor;
+    PVOID SecurityQualityOfService;
+} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+
+#define InitializeObjectAttributes(p, n, a, r, s) \
+    do {                                          \
+        (p)->Length = sizeof(OBJECT_ATTRIBUTES);  \
+        (p)->RootDirectory = (r);                 \
+        (p)->Attributes = (a);                    \
+        (p)->ObjectName = (n);                    \
+        (p)->SecurityDescriptor = (s);            \
+        (p)->SecurityQualityOfService = NULL;     \
+    } while (0)
+
+typedef struct _OBJECT_NAME_INFORMATION {
+    UNICODE_STRING Name;
+} OBJECT_NAME_INFORMATION, *POBJECT_NAME_INFORMATION;
+
+typedef struct _OBJECT_HANDLE_INFORMATION {
+    ULONG HandleAttributes;
+    ACCESS_MASK GrantedAccess;
+} OBJECT_HANDLE_INFORMATION, *POBJECT_HANDLE_INFORMATION;
+
+/* Opaque kernel objects: filters only ever hold pointers to them. */
+typedef struct _OBJECT_TYPE *POBJECT_TYPE;
+typedef struct _KPROCESS *PEPROCESS;
+typedef struct _KTHREAD *PETHREAD;
+typedef struct _KTHREAD *PKTHREAD;
+
+/* ------------------------------------------------------------------------
+ * Registry information classes and their records.
+ * Every Name/Class/Data member is a variable-length tail, not NUL-terminated.
+ * ------------------------------------------------------------------------ */
+typedef enum _KEY_INFORMATION_CLASS {
+    KeyBasicInformation,
+    KeyNodeInformation,
+    KeyFullInformation,
+    KeyNameInformation,
+    KeyCachedInformation,
+    KeyFlagsInformation
+} KEY_INFORMATION_CLASS;
+
+typedef struct _KEY_BASIC_INFORMATION {
+    LARGE_INTEGER LastWriteTime;
+    ULONG TitleIndex;
+    ULONG NameLength;
+    WCHAR Name[1];
+} KEY_BASIC_INFORMATION, *PKEY_BASIC_INFORMATION;
+
+typedef struct _KEY_NODE_INFORMATION {
+    LARGE_INTEGER LastWriteTime;
+    ULONG TitleIndex;
+    ULONG ClassOffset;
+    ULONG ClassLength;
+    ULONG NameLength;
+    WCHAR Name[1];
+} KEY_NODE_INFORMATION, *PKEY_NODE_INFORMATION;
+
+typedef struct _KEY_FULL_INFORMATION {
+    LARGE_INTEGER LastWriteTime;
+    ULONG TitleIndex;
+    ULONG ClassOffset;
+    ULONG ClassLength;
+    ULONG SubKeys;
+    ULONG MaxNameLen;
+    ULONG MaxClassLen;
+    ULONG Values;
+    ULONG MaxValueNameLen;
+    ULONG MaxValueDataLen;
+    WCHAR Class[1];
+} KEY_FULL_INFORMATION, *PKEY_FULL_INFORMATION;
+
+typedef struct _KEY_NAME_INFORMATION {
+    ULONG NameLength;
+    WCHAR Name[1];
+} KEY_NAME_INFORMATION, *PKEY_NAME_INFORMATION;
+
+typedef struct _KEY_CACHED_INFORMATION {
+    LARGE_INTEGER LastWriteTime;
+    ULONG TitleIndex;
+    ULONG SubKeys;
+    ULONG MaxNameLen;
+    ULONG Values;
+    ULONG MaxValueNameLen;
+    ULONG MaxValueDataLen;
+    ULONG NameLength;
+} KEY_CACHED_INFORMATION, *PKEY_CACHED_INFORMATION;
+
+typedef enum _KEY_VALUE_INFORMATION_CLASS {
+    KeyValueBasicInformation,
+    KeyValueFullInformation,
+    KeyValuePartialInformation,
+    KeyValueFullInformationAlign64,
+    KeyValuePartialInformationAlign64
+} KEY_VALUE_INFORMATION_CLASS;
+
+typedef struct _KEY_VALUE_BASIC_INFORMATION {
+    ULONG TitleIndex;
+    ULONG Type;
+    ULONG NameLength;
+    WCHAR Name[1];
+} KEY_VALUE_BASIC_INFORMATION, *PKEY_VALUE_BASIC_INFORMATION;
+
+typedef struct _KEY_VALUE_FULL_INFORMATION {
+    ULONG TitleIndex;
+    ULONG Type;
+    ULONG DataOffset;
+    ULONG DataLength;
+    ULONG NameLength;
+    WCHAR Name[1];
+} KEY_VALUE_FULL_INFORMATION, *PKEY_VALUE_FULL_INFORMATION;
+
+typedef struct _KEY_VALUE_PARTIAL_INFORMATION {
+    ULONG TitleIndex;
+    ULONG Type;
+    ULONG DataLength;
+    UCHAR Data[1];
+} KEY_VALUE_PARTIAL_INFORMATION, *PKEY_VALUE_PARTIAL_INFORMATION;
+
+typedef struct _KEY_VALUE_PARTIAL_INFORMATION_ALIGN64 {
+    ULONG Type;
+    ULONG DataLength;
+    UCHAR Data[1];
+} KEY_VALUE_PARTIAL_INFORMATION_ALIGN64, *PKEY_VALUE_PARTIAL_INFORMATION_ALIGN64;
+
+typedef struct _KEY_VALUE_ENTRY {
+    PUNICODE_STRING ValueName;
+    ULONG DataLength;
+    ULONG DataOffset;
+    ULONG Type;
+} KEY_VALUE_ENTRY, *PKEY_VALUE_ENTRY;
+
+typedef enum _KEY_SET_INFORMATION_CLASS {
+    KeyWriteTimeInformation,
+    KeyWow64FlagsInformation
+} KEY_SET_INFORMATION_CLASS;
+
+typedef struct _KEY_WRITE_TIME_INFORMATION {
+    LARGE_INTEGER LastWriteTime;
+} KEY_WRITE_TIME_INFORMATION, *PKEY_WRITE_TIME_INFORMATION;
+
+typedef struct _KEY_WOW64_FLAGS_INFORMATION {
+    ULONG UserFlags;
+} KEY_WOW64_FLAGS_INFORMATION, *PKEY_WOW64_FLAGS_INFORMATION;
+
+/* ------------------------------------------------------------------------
+ * Registry kernel-mode callbacks (the specification's appendix).
+ * ------------------------------------------------------------------------ */
+typedef NTSTATUS (*PEX_CALLBACK_FUNCTION)(
+    IN PVOID CallbackContext,
+    IN PVOID Argument1,
+    IN PVOID Argument2);
+
+typedef enum _REG_NOTIFY_CLASS {
+    RegNtDeleteKey,
+    RegNtPreDeleteKey = RegNtDeleteKey,
+    RegNtSetValueKey,
+    RegNtPreSetValueKey = RegNtSetValueKey,
+    RegNtDeleteValueKey,
+    RegNtPreDeleteValueKey = RegNtDeleteValueKey,
+    RegNtSetInformationKey,
+    RegNtPreSetInformationKey = RegNtSetInformationKey,
+    RegNtRenameKey,
+    RegNtPreRenameKey = RegNtRenameKey,
+    RegNtEnumerateKey,
+    RegNtPreEnumerateKey = RegNtEnumerateKey,
+    RegNtEnumerateValueKey,
+    RegNtPreEnumerateValueKey = RegNtEnumerateValueKey,
+    RegNtQueryKey,
+    RegNtPreQueryKey = RegNtQueryKey,
+    RegNtQueryValueKey,
+    RegNtPreQueryValueKey = RegNtQueryValueKey,
+    RegNtQueryMultipleValueKey,
+    RegNtPreQueryMultipleValueKey = RegNtQueryMultipleValueKey,
+    RegNtPreCreateKey,
+    RegNtPostCreateKey,
+    RegNtPreOpenKey,
+    RegNtPostOpenKey,
+    RegNtKeyHandleClose,
+    RegNtPreKeyHandleClose = RegNtKeyHandleClose,
+    /* .Net (Server 2003) only */
+    RegNtPostDeleteKey,
+    RegNtPostSetValueKey,
+    RegNtPostDeleteValueKey,
+    RegNtPostSetInformationKey,
+    RegNtPostRenameKey,
+    RegNtPostEnumerateKey,
+    RegNtPostEnumerateValueKey,
+    RegNtPostQueryKey,
+    RegNtPostQueryValueKey,
+    RegNtPostQueryMultipleValueKey,
+    RegNtPostKeyHandleClose,
+    RegNtPreCreateKeyEx,
+    RegNtPostCreateKeyEx,
+    RegNtPreOpenKeyEx,
+    RegNtPostOpenKeyEx
+} REG_NOTIFY_CLASS;
+
+typedef struct _REG_DELETE_KEY_INFORMATION {
+    PVOID Object;
+} REG_DELETE_KEY_INFORMATION, *PREG_DELETE_KEY_INFORMATION;
+
+typedef struct _REG_SET_VALUE_KEY_INFORMATION {
+    PVOID Object;
+    PUNICODE_STRING ValueName;
+    ULONG TitleIndex;
+    ULONG Type;
+    PVOID Data;
+    ULONG DataSize;
+} REG_SET_VALUE_KEY_INFORMATION, *PREG_SET_VALUE_KEY_INFORMATION;
+
+typedef struct _REG_DELETE_VALUE_KEY_INFORMATION {
+    PVOID Object;
+    PUNICODE_STRING ValueName;
+} REG_DELETE_VALUE_KEY_INFORMATION, *PREG_DELETE_VALUE_KEY_INFORMATION;
+
+typedef struct _REG_SET_INFORMATION_KEY_INFORMATION {
+    PVOID Object;
+    KEY_SET_INFORMATION_CLASS KeySetInformationClass;
+    PVOID KeySetInformation;
+    ULONG KeySetInformationLength;
+} REG_SET_INFORMATION_KEY_INFORMATION, *PREG_SET_INFORMATION_KEY_INFORMATION;
+
+typedef struct _REG_ENUMERATE_KEY_INFORMATION {
+    PVOID Object;
+    ULONG Index;
+    KEY_INFORMATION_CLASS KeyInformationClass;
+    PVOID KeyInformation;
+    ULONG Length;
+    PULONG ResultLength;
+} REG_ENUMERATE_KEY_INFORMATION, *PREG_ENUMERATE_KEY_INFORMATION;
+
+typedef struct _REG_ENUMERATE_VALUE_KEY_INFORMATION {
+    PVOID Object;
+    ULONG Index;
+    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
+    PVOID KeyValueInformation;
+    ULONG Length;
+    PULONG ResultLength;
+} REG_ENUMERATE_VALUE_KEY_INFORMATION, *PREG_ENUMERATE_VALUE_KEY_INFORMATION;
+
+typedef struct _REG_QUERY_KEY_INFORMATION {
+    PVOID Object;
+    KEY_INFORMATION_CLASS KeyInformationClass;
+    PVOID KeyInformation;
+    ULONG Length;
+    PULONG ResultLength;
+} REG_QUERY_KEY_INFORMATION, *PREG_QUERY_KEY_INFORMATION;
+
+typedef struct _REG_QUERY_VALUE_KEY_INFORMATION {
+    PVOID Object;
+    PUNICODE_STRING ValueName;
+    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
+    PVOID KeyValueInformation;
+    ULONG Length;
+    PULONG ResultLength;
+} REG_QUERY_VALUE_KEY_INFORMATION, *PREG_QUERY_VALUE_KEY_INFORMATION;
+
+typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION {
+    PVOID Object;
+    PKEY_VALUE_ENTRY ValueEntries;
+    ULONG EntryCount;
+    PVOID ValueBuffer;
+    PULONG BufferLength;
+    PULONG RequiredBufferLength;
+} REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION, *PREG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
+
+typedef struct _REG_RENAME_KEY_INFORMATION {
+    PVOID Object;
+    PUNICODE_STRING NewName;
+} REG_RENAME_KEY_INFORMATION, *PREG_RENAME_KEY_INFORMATION;
+
+typedef struct _REG_KEY_HANDLE_CLOSE_INFORMATION {
+    PVOID Object;
+} REG_KEY_HANDLE_CLOSE_INFORMATION, *PREG_KEY_HANDLE_CLOSE_INFORMATION;
+
+/* .Net (Server 2003) only */
+typedef struct _REG_CREATE_KEY_INFORMATION {
+    PUNICODE_STRING CompleteName;
+    PVOID RootObject;
+} REG_CREATE_KEY_INFORMATION, REG_OPEN_KEY_INFORMATION,
+  *PREG_CREATE_KEY_INFORMATION, *PREG_OPEN_KEY_INFORMATION;
+
+typedef struct _REG_POST_OPERATION_INFORMATION {
+    PVOID Object;
+    NTSTATUS Status;
+} REG_POST_OPERATION_INFORMATION, *PREG_POST_OPERATION_INFORMATION;
+
+/* XP only */
+typedef struct _REG_PRE_CREATE_KEY_INFORMATION {
+    PUNICODE_STRING CompleteName;
+} REG_PRE_CREATE_KEY_INFORMATION, REG_PRE_OPEN_KEY_INFORMATION,
+  *PREG_PRE_CREATE_KEY_INFORMATION, *PREG_PRE_OPEN_KEY_INFORMATION;
+
+typedef struct _REG_POST_CREATE_KEY_INFORMATION {
+    PUNICODE_STRING CompleteName;
+    PVOID Object;
+    NTSTATUS Status;
+} REG_POST_CREATE_KEY_INFORMATION, REG_POST_OPEN_KEY_INFORMATION,
+  *PREG_POST_CREATE_KEY_INFORMATION, *PREG_POST_OPEN_KEY_INFORMATION;
+
+NTKERNELAPI NTSTATUS NTAPI CmRegisterCallback(
+    IN PEX_CALLBACK_FUNCTION Function,
+    IN PVOID Context,
+    IN OUT PLARGE_INTEGER Cookie);
+
+NTKERNELAPI NTSTATUS NTAPI CmUnRegisterCallback(IN LARGE_INTEGER Cookie);
+
+/* ------------------------------------------------------------------------
+ * Drivers: the object the loader hands to DriverEntry.
+ * The layout is Windows x64's whole DRIVER_OBJECT, so DriverUnload sits where
+ * a Windows driver expects it; the I/O members are opaque pointers.
+ * ------------------------------------------------------------------------ */
+#define IRP_MJ_MAXIMUM_FUNCTION 0x1b
+
+struct _DRIVER_OBJECT;
+struct _DEVICE_OBJECT;
+struct _DRIVER_EXTENSION;
+struct _FAST_IO_DISPATCH;
+struct _IRP;
+
+typedef NTSTATUS NTAPI DRIVER_INITIALIZE(
+    IN struct _DRIVER_OBJECT *DriverObject,
+    IN PUNICODE_STRING RegistryPath);
+typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
+
+typedef VOID NTAPI DRIVER_UNLOAD(IN struct _DRIVER_OBJECT *DriverObject);
+typedef DRIVER_UNLOAD *PDRIVER_UNLOAD;
+
+typedef VOID NTAPI DRIVER_STARTIO(IN struct _DEVICE_OBJECT *DeviceObject, IN struct _IRP *Irp);
+typedef DRIVER_STARTIO *PDRIVER_STARTIO;
+
+typedef NTSTATUS NTAPI DRIVER_DISPATCH(IN struct _DEVICE_OBJECT *DeviceObject, IN struct _IRP *Irp);
+typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
+
+typedef struct _DRIVER_OBJECT {
+    CSHORT Type;
+    CSHORT Size;
+    struct _DEVICE_OBJECT *DeviceObject;
+    ULONG Flags;
+    PVOID DriverStart;
+    ULONG DriverSize;
+    PVOID DriverSection;
+    struct _DRIVER_EXTENSION *DriverExtension;
+    UNICODE_STRING DriverName;
+    PUNICODE_STRING HardwareDatabase;
+    struct _FAST_IO_DISPATCH *FastIoDispatch;
+    PDRIVER_INITIALIZE DriverInit;
+    PDRIVER_STARTIO DriverStartIo;
+    PDRIVER_UNLOAD DriverUnload;
+    PDRIVER_DISPATCH MajorFunction[IRP_MJ_MAXIMUM_FUNCTION + 1];
+} DRIVER_OBJECT, *PDRIVER_OBJECT;
+
+/* ------------------------------------------------------------------------
+ * Execution context, pool, synchronisation, debug output.
+ * ------------------------------------------------------------------------ */
+typedef enum _MODE {
+    KernelMode,
+    UserMode,
+    MaximumMode
+} MODE;
+
+#define PASSIVE_LEVEL  0
+#define LOW_LEVEL      0
+#define APC_LEVEL      1
+#define DISPATCH_LEVEL 2
+
+typedef enum _POOL_TYPE {
+    NonPagedPool,
+    PagedPool,
+    NonPagedPoolMustSucceed,
+    DontUseThisType,
+    NonPagedPoolCacheAligned,
+    PagedPoolCacheAligned,
+    NonPagedPoolCacheAlignedMustS
+} POOL_TYPE;
+
+/* KEVENT's dispatcher header is opaque here; only its size matters. */
+typedef struct _KEVENT {
+    ULONG_PTR Header[3];
+} KEVENT, *PKEVENT;
+
+typedef struct _FAST_MUTEX {
+    volatile LONG Count;
+    PKTHREAD Owner;
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX;
+
+#define DPFLTR_ERROR_LEVEL   0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL   2
+#define DPFLTR_INFO_LEVEL    3
+#define DPFLTR_IHVDRIVER_ID  77
+
+/* ------------------------------------------------------------------------
+ * Kernel routines the cmhook shim exports (the loader resolves a module's
+ * imports against them).
+ * ------------------------------------------------------------------------ */
+
+/* Zw registry routines: kernel-mode callers of the native registry API. */
+NTSYSAPI NTSTATUS NTAPI ZwCreateKey(OUT PHANDLE KeyHandle, IN ACCESS_MASK DesiredAccess,
+    IN POBJECT_ATTRIBUTES ObjectAttributes, IN ULONG TitleIndex, IN PUNICODE_STRING Class OPTIONAL,
+    IN ULONG CreateOptions, OUT PULONG Disposition OPTIONAL);
+NTSYSAPI NTSTATUS NTAPI ZwOpenKey(OUT PHANDLE KeyHandle, IN ACCESS_MASK DesiredAccess,
+    IN POBJECT_ATTRIBUTES ObjectAttributes);
+NTSYSAPI NTSTATUS NTAPI ZwDeleteKey(IN HANDLE KeyHandle);
+NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(IN HANDLE KeyHandle, IN PUNICODE_STRING ValueName,
+    IN ULONG TitleIndex OPTIONAL, IN ULONG Type, IN PVOID Data OPTIONAL, IN ULONG DataSize);
+NTSYSAPI NTSTATUS NTAPI ZwDeleteValueKey(IN HANDLE KeyHandle, IN PUNICODE_STRING ValueName);
+NTSYSAPI NTSTATUS NTAPI ZwQueryKey(IN HANDLE KeyHandle, IN KEY_INFORMATION_CLASS KeyInformationClass,
+    OUT PVOID KeyInformation OPTIONAL, IN ULONG Length, OUT PULONG ResultLength);
+NTSYSAPI NTSTATUS NTAPI ZwQueryValueKey(IN HANDLE KeyHandle, IN PUNICODE_STRING ValueName,
+    IN KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass, OUT PVOID KeyValueInformation OPTIONAL,
+    IN ULONG Length, OUT PULONG ResultLength);
+NTSYSAPI NTSTATUS NTAPI ZwEnumerateKey(IN HANDLE KeyHandle, IN ULONG Index,
+    IN KEY_INFORMATION_CLASS KeyInformationClass, OUT PVOID KeyInformation OPTIONAL,
+    IN ULONG Length, OUT PULONG ResultLength);
+NTSYSAPI NTSTATUS NTAPI ZwEnumerateValueKey(IN HANDLE KeyHandle, IN ULONG Index,
+    IN KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass, OUT PVOID KeyValueInformation OPTIONAL,
+    IN ULONG Length, OUT PULONG ResultLength);
+NTSYSAPI NTSTATUS NTAPI ZwSetInformationKey(IN HANDLE KeyHandle,
+    IN KEY_SET_INFORMATION_CLASS KeySetInformationClass, IN PVOID KeySetInformation,
+    IN ULONG KeySetInformationLength);
+NTSYSAPI NTSTATUS NTAPI ZwRenameKey(IN HANDLE KeyHandle, IN PUNICODE_STRING NewName);
+NTSYSAPI NTSTATUS NTAPI ZwQueryMultipleValueKey(IN HANDLE KeyHandle, IN OUT PKEY_VALUE_ENTRY ValueEntries,
+    IN ULONG EntryCount, OUT PVOID ValueBuffer, IN OUT PULONG BufferLength,
+    OUT PULONG RequiredBufferLength OPTIONAL);
+NTSYSAPI NTSTATUS NTAPI ZwFlushKey(IN HANDLE KeyHandle);
+NTSYSAPI NTSTATUS NTAPI ZwClose(IN HANDLE Handle);
+
+/* Rtl strings and memory. */
+NTSYSAPI VOID NTAPI RtlInitUnicodeString(OUT PUNICODE_STRING DestinationString, IN PCWSTR SourceString OPTIONAL);
+NTSYSAPI VOID NTAPI RtlInitAnsiString(OUT PANSI_STRING DestinationString, IN PCSZ SourceString OPTIONAL);
+NTSYSAPI VOID NTAPI RtlCopyUnicodeString(IN OUT PUNICODE_STRING DestinationString,
+    IN PCUNICODE_STRING SourceString OPTIONAL);
+NTSYSAPI NTSTATUS NTAPI RtlAppendUnicodeToString(IN OUT PUNICODE_STRING Destination, IN PCWSTR Source OPTIONAL);
+NTSYSAPI NTSTATUS NTAPI RtlAppendUnicodeStringToString(IN OUT PUNICODE_STRING Destination,
+    IN PCUNICODE_STRING Source);
+NTSYSAPI LONG NTAPI RtlCompareUnicodeString(IN PCUNICODE_STRING String1, IN PCUNICODE_STRING String2,
+    IN BOOLEAN CaseInSensitive);
+NTSYSAPI BOOLEAN NTAPI RtlEqualUnicodeString(IN PCUNICODE_STRING String1, IN PCUNICODE_STRING String2,
+    IN BOOLEAN CaseInSensitive);
+NTSYSAPI BOOLEAN NTAPI RtlPrefixUnicodeString(IN PCUNICODE_STRING String1, IN PCUNICODE_STRING String2,
+    IN BOOLEAN CaseInSensitive);
+NTSYSAPI WCHAR NTAPI RtlUpcaseUnicodeChar(IN WCHAR SourceCharacter);
+NTSYSAPI NTSTATUS NTAPI RtlUpcaseUnicodeString(IN OUT PUNICODE_STRING DestinationString,
+    IN PCUNICODE_STRING SourceString, IN BOOLEAN AllocateDestinationString);
+NTSYSAPI VOID NTAPI RtlFreeUnicodeString(IN OUT PUNICODE_STRING UnicodeString);
+NTSYSAPI SIZE_T NTAPI RtlCompareMemory(IN const VOID *Source1, IN const VOID *Source2, IN SIZE_T Length);
+
+/* Pool. */
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePool(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes);
+NTKERNELAPI VOID NTAPI ExFreePoolWithTag(IN PVOID P, IN ULONG Tag);
+NTKERNELAPI VOID NTAPI ExFreePool(IN PVOID P);
+
+/* Objects and memory probing. */
+NTKERNELAPI VOID NTAPI ObReferenceObject(IN PVOID Object);
+NTKERNELAPI VOID NTAPI ObDereferenceObject(IN PVOID Object);
+NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByHandle(IN HANDLE Handle, IN ACCESS_MASK DesiredAccess,
+    IN POBJECT_TYPE ObjectType OPTIONAL, IN KPROCESSOR_MODE AccessMode, OUT PVOID *Object,
+    OUT POBJECT_HANDLE_INFORMATION HandleInformation OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI ObQueryNameString(IN PVOID Object,
+    OUT POBJECT_NAME_INFORMATION ObjectNameInfo OPTIONAL, IN ULONG Length, OUT PULONG ReturnLength);
+NTKERNELAPI BOOLEAN NTAPI MmIsAddressValid(IN PVOID VirtualAddress);
+NTKERNELAPI VOID NTAPI ProbeForRead(IN const volatile VOID *Address, IN SIZE_T Length, IN ULONG Alignment);
+NTKERNELAPI VOID NTAPI ProbeForWrite(IN volatile VOID *Address, IN SIZE_T Length, IN ULONG Alignment);
+
+/* Who is calling, and when. */
+NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
+NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
+NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
+NTKERNELAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
+NTKERNELAPI VOID NTAPI KeQuerySystemTime(OUT PLARGE_INTEGER CurrentTime);
+
+/* Locks. */
+NTKERNELAPI VOID NTAPI KeInitializeSpinLock(OUT PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI KeAcquireSpinLock(IN OUT PKSPIN_LOCK SpinLock, OUT PKIRQL OldIrql);
+NTKERNELAPI VOID NTAPI KeReleaseSpinLock(IN OUT PKSPIN_LOCK SpinLock, IN KIRQL NewIrql);
+NTKERNELAPI VOID NTAPI ExInitializeFastMutex(OUT PFAST_MUTEX FastMutex);
+NTKERNELAPI VOID NTAPI ExAcquireFastMutex(IN OUT PFAST_MUTEX FastMutex);
+NTKERNELAPI VOID NTAPI ExReleaseFastMutex(IN OUT PFAST_MUTEX FastMutex);
+
+/* Debug output. */
+NTSYSAPI ULONG DbgPrint(IN PCSTR Format, ...);
+NTSYSAPI ULONG DbgPrintEx(IN ULONG ComponentId, IN ULONG Level, IN PCSTR Format, ...);
+#define KdPrint(_x_) DbgPrint _x_
+#define KdPrintEx(_x_) DbgPrintEx _x_
+
+#ifndef __CMHOOK_BINDGEN__
+/* Pool tags are multi-character constants ('kooH'); gcc and clang give them
+ * MSVC's value, so the warning about them is only noise for a driver. */
+#pragma GCC diagnostic ignored "-Wmultichar"
+
+/* ------------------------------------------------------------------------
+ * What C needs and the bindings do not: layout guarantees, memory macros,
+ * interlocked operations and structured exception handling keywords.
+ * ------------------------------------------------------------------------ */
+_Static_assert(sizeof(void *) == 8, "cmhook's ntddk.h describes Windows x64: build for x86-64");
+_Static_assert(sizeof(WCHAR) == 2 && sizeof(ULONG) == 4 && sizeof(LONGLONG) == 8, "Windows widths");
+
+#define FIELD_OFFSET(type, field) ((LONG)__builtin_offsetof(type, field))
+#define CONTAINING_RECORD(address, type, field) \
+    ((type *)((PCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
+#define RTL_CONSTANT_STRING(s) { sizeof(s) - sizeof((s)[0]), sizeof(s), (PWSTR)(s) }
+
+#define RtlZeroMemory(Destination, Length) ((void)__builtin_memset((Destination), 0, (Length)))
+#define RtlFillMemory(Destination, Length, Fill) ((void)__builtin_memset((Destination), (Fill), (Length)))
+#define RtlCopyMemory(Destination, Source, Length) ((void)__builtin_memcpy((Destination), (Source), (Length)))
+#define RtlMoveMemory(Destination, Source, Length) ((void)__builtin_memmove((Destination), (Source), (Length)))
+#define RtlEqualMemory(Source1, Source2, Length) (!__builtin_memcmp((Source1), (Source2), (Length)))
+
+FORCEINLINE LONG InterlockedIncrement(volatile LONG *Addend)
+{ return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+FORCEINLINE LONG InterlockedDecrement(volatile LONG *Addend)
+{ return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+FORCEINLINE LONG InterlockedExchange(volatile LONG *Target, LONG Value)
+{ return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST); }
+FORCEINLINE LONG InterlockedExchangeAdd(volatile LONG *Addend, LONG Value)
+{ return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST); }
+FORCEINLINE LONG InterlockedCompareExchange(volatile LONG *Destination, LONG Exchange, LONG Comparand)
+{
+    __atomic_compare_exchange_n(Destination, &Comparand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return Comparand;
+}
+FORCEINLINE LONGLONG InterlockedIncrement64(volatile LONGLONG *Addend)
+{ return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+FORCEINLINE LONGLONG InterlockedDecrement64(volatile LONGLONG *Addend)
+{ return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
+FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value)
+{ return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST); }
+FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange, PVOID Comparand)
+{
+    __atomic_compare_exchange_n(Destination, &Comparand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return Comparand;
+}
+
+/* Structured exception handling has no gcc/clang equivalent on Linux. These
+ * keep __try/__except/__finally sources compiling; the guarded block runs
+ * normally and the handler never does (a fault is not recovered). */
+#define EXCEPTION_EXECUTE_HANDLER     1
+#define EXCEPTION_CONTINUE_SEARCH     0
+#define EXCEPTION_CONTINUE_EXECUTION  (-1)
+#define __try if (1)
+#define __except(filter) else if (((void)sizeof(filter), 0))
+#define __finally if (1)
+#define GetExceptionCode() STATUS_ACCESS_VIOLATION
+#endif /* __CMHOOK_BINDGEN__ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _CMHOOK_NTDDK_H_ */
