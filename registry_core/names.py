@@ -1,0 +1,55 @@
+"""Registry names as NT compares and limits them.
+
+Owns case folding (NT's simple, per-UTF-16-unit upper-casing) and the limits
+on key-name components and value names. It knows nothing about keys, handles
+or statuses beyond the name checks themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ntddk_py import STATUS_OBJECT_NAME_INVALID, STATUS_SUCCESS
+
+# Longest key-name component, in characters; a longer one is invalid.
+MAX_KEY_NAME_CHARS = 256
+# Longest value name, in characters.
+MAX_VALUE_NAME_CHARS = 16383
+SEPARATOR = "\\"
+
+
+def _build_upcase_table() -> dict[int, int]:
+    """Code point -> upper-case code point, for BMP characters with a one-character mapping.
+
+    RtlUpcaseUnicodeChar maps one UTF-16 unit to one unit: a character whose full
+    Unicode upper case is longer (U+00DF -> "SS") keeps its case, and the halves of
+    a surrogate pair are never folded, so characters beyond U+FFFF keep theirs.
+    """
+    table = {}
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        upper = chr(code).upper()
+        if len(upper) == 1 and ord(upper) != code and ord(upper) <= 0xFFFF:
+            table[code] = ord(upper)
+    return table
+
+
+_UPCASE = _build_upcase_table()
+
+
+def upcase(name: str) -> str:
+    """The form NT compares key and value names in (their case is kept for display)."""
+    return sys.intern(name.translate(_UPCASE)) if len(name) < 64 else name.translate(_UPCASE)
+
+
+def check_component(component: str) -> int:
+    """STATUS_SUCCESS for a usable key-name component, else the status Windows gives."""
+    if len(component) > MAX_KEY_NAME_CHARS:
+        return STATUS_OBJECT_NAME_INVALID
+    return STATUS_SUCCESS
+
+
+def split(path: str) -> list[str]:
+    """Components of a backslash-separated path; repeated and trailing separators add none."""
+    return [part for part in path.split(SEPARATOR) if part]
