@@ -1,0 +1,59 @@
+"""The handle table: handle values, the object each names and the access it was granted.
+
+Values are non-zero multiples of 4, handed out in increasing order so that a
+closed handle's value is not given out again at once (a stale handle then gets
+STATUS_INVALID_HANDLE instead of silently reaching another key). Each entry
+holds one reference on its key object; closing drops it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from .objects import KeyObject
+
+HANDLE_STEP = 4
+# Handles cycle within this range; a value is only reused after the whole range.
+HANDLE_LIMIT = 1 << 24
+
+
+@dataclass(frozen=True)
+class HandleEntry:
+    obj: KeyObject
+    granted_access: int
+    attributes: int
+
+
+class HandleTable:
+    """Handle value -> (key object, granted access). Safe to use from many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[int, HandleEntry] = {}
+        self._next = HANDLE_STEP
+
+    def insert(self, obj: KeyObject, granted_access: int, attributes: int = 0) -> int:
+        """A new handle for obj; the table takes over the caller's reference on it."""
+        with self._lock:
+            if len(self._entries) >= HANDLE_LIMIT // HANDLE_STEP - 1:
+                raise OverflowError("handle table full")
+            while self._next in self._entries or self._next == 0:
+                self._next = (self._next + HANDLE_STEP) % HANDLE_LIMIT
+            handle = self._next
+            self._next = (self._next + HANDLE_STEP) % HANDLE_LIMIT
+            self._entries[handle] = HandleEntry(obj, granted_access, attributes)
+            return handle
+
+    def lookup(self, handle: int) -> HandleEntry | None:
+        with self._lock:
+            return self._entries.get(handle)
+
+    def remove(self, handle: int) -> HandleEntry | None:
+        """Take the entry out; its reference passes to the caller, who must drop it."""
+        with self._lock:
+            return self._entries.pop(handle, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

@@ -1,0 +1,80 @@
+"""Key objects: what a handle refers to and what callbacks receive as ``Object``.
+
+Each successful create or open makes a new key object (Windows' key body) for
+the key it reached. The object is a block of native memory whose address stays
+valid while any reference is held (handles and operations in flight hold
+them); the last dereference frees it. This module knows nothing about handles'
+numbers or access, only about objects, their addresses and their references.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ntddk_py import ffi
+
+from .store import Key
+
+# Size of the opaque native block; filters never look inside a key body.
+KEY_OBJECT_BYTES = 64
+
+
+class KeyObject:
+    """A referenced view of one key, living at a stable native address."""
+
+    __slots__ = ("key", "_memory", "address", "_references", "_table")
+
+    def __init__(self, key: Key, table: ObjectTable) -> None:
+        self.key = key
+        self._memory = ffi.new("UCHAR[]", KEY_OBJECT_BYTES)
+        self.address = int(ffi.cast("ULONG_PTR", self._memory))
+        self._references = 1
+        self._table = table
+
+    @property
+    def pointer(self):
+        """The object as the PVOID callbacks and ObReferenceObject receive."""
+        return ffi.cast("PVOID", self.address)
+
+    @property
+    def references(self) -> int:
+        return self._references
+
+    def reference(self) -> KeyObject:
+        with self._table.lock:
+            if self._references <= 0:
+                raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) referenced after it was freed")
+            self._references += 1
+        return self
+
+    def dereference(self) -> None:
+        with self._table.lock:
+            if self._references <= 0:
+                raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) dereferenced too often")
+            self._references -= 1
+            if self._references == 0:
+                del self._table.by_address[self.address]
+                self._memory = None
+
+
+class ObjectTable:
+    """Every live key object, by address: how a PVOID from C is turned back into a key."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_address: dict[int, KeyObject] = {}
+
+    def create(self, key: Key) -> KeyObject:
+        """A new key object holding one reference, owned by the caller."""
+        obj = KeyObject(key, self)
+        with self.lock:
+            self.by_address[obj.address] = obj
+        return obj
+
+    def from_address(self, address: int) -> KeyObject | None:
+        with self.lock:
+            return self.by_address.get(address)
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self.by_address)
