@@ -32,9 +32,14 @@ from ntddk_py import (
 
 from .store import Key, Value
 
-# KEY_VALUE_FULL_INFORMATION.DataOffset is aligned to a pointer's size on x64;
+# KEY_VALUE_FULL_INFORMATION.DataOffset is aligned to a pointer's size on x64
+# (docs/registry-facts.md fact 10 and open question Q1: unverified on Windows);
 # the Align64 classes ask for 8 explicitly.
 DATA_ALIGNMENT = ctypes.sizeof(ctypes.c_void_p)
+# "No class" and "no data" offsets (facts 10-12).
+NO_OFFSET = 0xFFFFFFFF
+# Windows returns TitleIndex as 0 in every record (fact 20); the field is unused.
+TITLE_INDEX = 0
 
 
 def utf16(text: str) -> bytes:
@@ -96,15 +101,16 @@ def fit(record: bytes, fixed: int, length: int) -> Answer:
 def _key_basic(key: Key) -> tuple[Layout, bytes]:
     layout = Layout("KEY_BASIC_INFORMATION", "Name")
     name = utf16(key.name)
-    return layout, layout.encode({"LastWriteTime": key.last_write, "TitleIndex": key.title_index,
+    return layout, layout.encode({"LastWriteTime": key.last_write, "TitleIndex": TITLE_INDEX,
                                   "NameLength": len(name)}, name)
 
 
 def _key_node(key: Key) -> tuple[Layout, bytes]:
     layout = Layout("KEY_NODE_INFORMATION", "Name")
     name, class_name = utf16(key.name), utf16(key.class_name)
-    class_offset = layout.fixed + len(name) if class_name else 0xFFFFFFFF
-    return layout, layout.encode({"LastWriteTime": key.last_write, "TitleIndex": key.title_index,
+    # The class follows the name directly (Microsoft's KEY_NODE_INFORMATION page; Q2).
+    class_offset = layout.fixed + len(name) if class_name else NO_OFFSET
+    return layout, layout.encode({"LastWriteTime": key.last_write, "TitleIndex": TITLE_INDEX,
                                   "ClassOffset": class_offset, "ClassLength": len(class_name),
                                   "NameLength": len(name)}, name + class_name)
 
@@ -123,8 +129,8 @@ def _subkey_and_value_maxima(key: Key) -> dict[str, int]:
 def _key_full(key: Key) -> tuple[Layout, bytes]:
     layout = Layout("KEY_FULL_INFORMATION", "Class")
     class_name = utf16(key.class_name)
-    fields = {"LastWriteTime": key.last_write, "TitleIndex": key.title_index,
-              "ClassOffset": layout.fixed if class_name else 0xFFFFFFFF, "ClassLength": len(class_name),
+    fields = {"LastWriteTime": key.last_write, "TitleIndex": TITLE_INDEX,
+              "ClassOffset": layout.fixed if class_name else NO_OFFSET, "ClassLength": len(class_name),
               "MaxClassLen": max((len(utf16(k.class_name)) for k in key.subkeys()), default=0),
               **_subkey_and_value_maxima(key)}
     return layout, layout.encode(fields, class_name)
@@ -138,7 +144,7 @@ def _key_name(key: Key) -> tuple[Layout, bytes]:
 
 def _key_cached(key: Key) -> tuple[Layout, bytes]:
     layout = Layout("KEY_CACHED_INFORMATION", None)
-    fields = {"LastWriteTime": key.last_write, "TitleIndex": key.title_index,
+    fields = {"LastWriteTime": key.last_write, "TitleIndex": TITLE_INDEX,
               "NameLength": len(utf16(key.name)), **_subkey_and_value_maxima(key)}
     return layout, layout.encode(fields)
 
@@ -157,23 +163,23 @@ KEY_RECORDS: dict[int, Callable[[Key], tuple[Layout, bytes]]] = {
 def _value_basic(value: Value) -> tuple[Layout, bytes]:
     layout = Layout("KEY_VALUE_BASIC_INFORMATION", "Name")
     name = utf16(value.name)
-    return layout, layout.encode({"TitleIndex": value.title_index, "Type": value.type,
+    return layout, layout.encode({"TitleIndex": TITLE_INDEX, "Type": value.type,
                                   "NameLength": len(name)}, name)
 
 
 def _value_full(value: Value, alignment: int = DATA_ALIGNMENT) -> tuple[Layout, bytes]:
     layout = Layout("KEY_VALUE_FULL_INFORMATION", "Name")
     name = utf16(value.name)
-    data_offset = _align(layout.fixed + len(name), alignment) if value.data else 0
+    data_offset = _align(layout.fixed + len(name), alignment) if value.data else NO_OFFSET
     padding = b"\0" * (data_offset - layout.fixed - len(name)) if value.data else b""
-    return layout, layout.encode({"TitleIndex": value.title_index, "Type": value.type,
+    return layout, layout.encode({"TitleIndex": TITLE_INDEX, "Type": value.type,
                                   "DataOffset": data_offset, "DataLength": len(value.data),
                                   "NameLength": len(name)}, name + padding + value.data)
 
 
 def _value_partial(value: Value) -> tuple[Layout, bytes]:
     layout = Layout("KEY_VALUE_PARTIAL_INFORMATION", "Data")
-    return layout, layout.encode({"TitleIndex": value.title_index, "Type": value.type,
+    return layout, layout.encode({"TitleIndex": TITLE_INDEX, "Type": value.type,
                                   "DataLength": len(value.data)}, value.data)
 
 

@@ -15,25 +15,27 @@ from .names import upcase
 
 
 class Value:
-    """A named value: any 32-bit type, data kept exactly as given."""
+    """A named value: any 32-bit type, data kept exactly as given.
 
-    __slots__ = ("name", "type", "data", "title_index")
+    TitleIndex is not kept: Windows ignores it and reports 0 (docs/registry-facts.md fact 20).
+    """
 
-    def __init__(self, name: str, type_: int, data: bytes, title_index: int = 0) -> None:
+    __slots__ = ("name", "type", "data")
+
+    def __init__(self, name: str, type_: int, data: bytes) -> None:
         self.name = name
         self.type = type_
         self.data = data
-        self.title_index = title_index
 
 
 class Key:
     """A registry key. Subkeys enumerate sorted by upper-cased name; values in insertion order."""
 
-    __slots__ = ("name", "parent", "_children", "_sorted", "_values", "_value_list", "class_name", "title_index",
+    __slots__ = ("name", "parent", "_children", "_sorted", "_values", "_value_list", "class_name",
                  "last_write", "volatile", "is_link", "deleted", "__weakref__")
 
     def __init__(self, name: str, parent: Key | None, last_write: int, *, class_name: str = "",
-                 title_index: int = 0, volatile: bool = False, is_link: bool = False) -> None:
+                 volatile: bool = False, is_link: bool = False) -> None:
         self.name = name
         self.parent = parent
         self._children: dict[str, Key] | None = None
@@ -41,7 +43,6 @@ class Key:
         self._values: dict[str, Value] | None = None
         self._value_list: list[Value] | None = None
         self.class_name = class_name
-        self.title_index = title_index
         self.last_write = last_write
         self.volatile = volatile
         self.is_link = is_link
@@ -94,8 +95,8 @@ class Key:
     def values(self) -> Iterator[Value]:
         return iter(self._values.values()) if self._values else iter(())
 
-    def set_value(self, value: Value) -> None:
-        """Replace in place (keeping the value's position) or append."""
+    def set_value(self, value: Value) -> bool:
+        """Replace in place (keeping the value's position) or append; False if nothing changed."""
         if self._values is None:
             self._values = {}
         folded = upcase(value.name)
@@ -103,8 +104,11 @@ class Key:
         if existing is None:
             self._values[folded] = value
             self._value_list = None
-            return
-        existing.type, existing.data, existing.title_index = value.type, value.data, value.title_index
+            return True
+        if (existing.type, existing.data) == (value.type, value.data):
+            return False
+        existing.type, existing.data = value.type, value.data
+        return True
 
     def delete_value(self, name: str) -> bool:
         folded = upcase(name)
@@ -131,6 +135,14 @@ class Store:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.root = Key("REGISTRY", None, self.clock.now())
+        self._permanent: set[int] = set()
+
+    def make_permanent(self, key: Key) -> None:
+        """Mark a hive root: it can be neither deleted nor renamed."""
+        self._permanent.add(id(key))
+
+    def is_permanent(self, key: Key) -> bool:
+        return key.parent is None or key.parent is self.root or id(key) in self._permanent
 
     def touch(self, key: Key) -> None:
         """Advance a key's last write time; every change does, strictly."""

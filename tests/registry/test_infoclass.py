@@ -24,7 +24,7 @@ from ntddk_py import (
 from registry_core import infoclass
 from registry_core.store import Store, Value
 
-VALUE = Value("Shell", REG_SZ, "explorer.exe".encode("utf-16-le"), title_index=0)
+VALUE = Value("Shell", REG_SZ, "explorer.exe".encode("utf-16-le"))
 
 
 def _store_key():

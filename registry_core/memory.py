@@ -1,0 +1,62 @@
+"""The emulated user address space: what ProbeForRead/ProbeForWrite accept.
+
+On Windows a user-mode caller's pointers are probed before the kernel touches
+them; a pointer outside the caller's address space raises an access violation
+that the system call turns into STATUS_ACCESS_VIOLATION. Here, user-mode
+buffers are blocks allocated from this arena (the Python API allocates the
+caller's UNICODE_STRINGs and data buffers in it); a probe passes only when the
+whole range lies inside one live block. Nothing here knows about the registry.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+
+from ntddk_py import STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT, STATUS_SUCCESS, ffi
+
+
+class UserMemory:
+    """Live user-mode blocks, by address. Safe to use from many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._starts: list[int] = []
+        self._blocks: dict[int, tuple[int, object]] = {}  # start -> (length, owner)
+
+    def alloc(self, ctype: str, init=None):
+        """A new zeroed (or initialised) user-mode block, as cffi cdata; free() releases it."""
+        owner = ffi.new(ctype, init)
+        kind = ffi.typeof(owner)
+        length = ffi.sizeof(kind.item) if kind.kind == "pointer" else ffi.sizeof(owner)
+        start = int(ffi.cast("ULONG_PTR", owner))
+        with self._lock:
+            bisect.insort(self._starts, start)
+            self._blocks[start] = (max(length, 1), owner)
+        return owner
+
+    def free(self, owner) -> None:
+        start = int(ffi.cast("ULONG_PTR", owner))
+        with self._lock:
+            if self._blocks.pop(start, None) is not None:
+                del self._starts[bisect.bisect_left(self._starts, start)]
+
+    def contains(self, address: int, length: int) -> bool:
+        with self._lock:
+            index = bisect.bisect_right(self._starts, address) - 1
+            if index < 0:
+                return False
+            start = self._starts[index]
+            return address + length <= start + self._blocks[start][0]
+
+    def probe(self, address: int, length: int, alignment: int = 1) -> int:
+        """ProbeForRead/ProbeForWrite: STATUS_SUCCESS, or the status the probe raises.
+
+        A zero length is never checked, as on Windows; misalignment is reported
+        before the range is.
+        """
+        if length == 0:
+            return STATUS_SUCCESS
+        if address % alignment:
+            return STATUS_DATATYPE_MISALIGNMENT
+        return STATUS_SUCCESS if self.contains(address, length) else STATUS_ACCESS_VIOLATION

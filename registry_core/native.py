@@ -1,0 +1,604 @@
+"""The native registry API: Nt*Key calls with Windows' statuses and buffer rules.
+
+Every call takes the arguments a system call takes (handles, pointers to
+UNICODE_STRINGs, OBJECT_ATTRIBUTES and buffers, as cffi pointers or
+addresses) and returns an NTSTATUS; it never raises for a bad argument. Each
+call has the same shape: validate and probe (user-mode callers' pointers must
+lie in user memory; kernel-mode callers are trusted), resolve the handle to a
+referenced key object with the access it needs, then do the registry work
+under the registry lock, reading the caller's buffers at that moment (probed,
+not captured), then drop the reference.
+
+The facts behind each status are numbered in docs/registry-facts.md.
+This module knows nothing of shared objects or of the Python conveniences in
+``registry``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+from ntddk_py import (
+    DELETE,
+    GENERIC_ALL,
+    GENERIC_EXECUTE,
+    GENERIC_READ,
+    GENERIC_WRITE,
+    KEY_ALL_ACCESS,
+    KEY_ENUMERATE_SUB_KEYS,
+    KEY_EXECUTE,
+    KEY_INFORMATION_CLASS,
+    KEY_QUERY_VALUE,
+    KEY_READ,
+    KEY_SET_INFORMATION_CLASS,
+    KEY_SET_VALUE,
+    KEY_WOW64_RES,
+    KEY_WRITE,
+    MAXIMUM_ALLOWED,
+    OBJ_CASE_INSENSITIVE,
+    OBJ_EXCLUSIVE,
+    OBJ_FORCE_ACCESS_CHECK,
+    OBJ_INHERIT,
+    OBJ_KERNEL_HANDLE,
+    OBJ_OPENIF,
+    OBJ_OPENLINK,
+    OBJ_PERMANENT,
+    REG_CREATED_NEW_KEY,
+    REG_LEGAL_OPTION,
+    REG_LINK,
+    REG_OPENED_EXISTING_KEY,
+    REG_OPTION_CREATE_LINK,
+    REG_OPTION_VOLATILE,
+    STATUS_ACCESS_DENIED,
+    STATUS_ACCESS_VIOLATION,
+    STATUS_BUFFER_OVERFLOW,
+    STATUS_CANNOT_DELETE,
+    STATUS_CHILD_MUST_BE_VOLATILE,
+    STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INVALID_HANDLE,
+    STATUS_INVALID_PARAMETER,
+    STATUS_KEY_DELETED,
+    STATUS_NAME_TOO_LONG,
+    STATUS_NO_MORE_ENTRIES,
+    STATUS_NOT_IMPLEMENTED,
+    STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_INVALID,
+    STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_PATH_NOT_FOUND,
+    STATUS_OBJECT_PATH_SYNTAX_BAD,
+    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_SUCCESS,
+    ffi,
+)
+
+from . import caller, infoclass
+from .handles import HandleTable
+from .memory import UserMemory
+from .names import MAX_KEY_NAME_CHARS, MAX_VALUE_NAME_CHARS, SEPARATOR, upcase
+from .objects import KeyObject, ObjectTable
+from .store import Key, Store, Value
+
+LINK_VALUE_NAME = "SymbolicLinkValue"
+ROOT_NAME = "REGISTRY"
+# How many links one name may pass through before the walk is called a loop (fact 70).
+MAX_LINK_HOPS = 16
+VALID_ATTRIBUTES = (OBJ_INHERIT | OBJ_PERMANENT | OBJ_EXCLUSIVE | OBJ_CASE_INSENSITIVE | OBJ_OPENIF
+                    | OBJ_OPENLINK | OBJ_KERNEL_HANDLE | OBJ_FORCE_ACCESS_CHECK)
+# The generic mapping of the key object type (fact 94).
+KEY_GENERIC_MAPPING = {GENERIC_READ: KEY_READ, GENERIC_WRITE: KEY_WRITE, GENERIC_EXECUTE: KEY_EXECUTE,
+                       GENERIC_ALL: KEY_ALL_ACCESS}
+ULONG_SIZE = ffi.sizeof("ULONG")
+HANDLE_SIZE = ffi.sizeof("HANDLE")
+ENUMERATE_KEY_CLASSES = {KEY_INFORMATION_CLASS.KeyBasicInformation, KEY_INFORMATION_CLASS.KeyNodeInformation,
+                         KEY_INFORMATION_CLASS.KeyFullInformation}
+
+
+class Failure(Exception):
+    """Raised inside a call to end it with an NTSTATUS; the call returns that status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def address(pointer) -> int:
+    """An address from a cffi pointer, an int or None."""
+    if pointer is None:
+        return 0
+    if isinstance(pointer, int):
+        return pointer
+    return int(ffi.cast("ULONG_PTR", pointer))
+
+
+def native(function: Callable[..., int]) -> Callable[..., int]:
+    """The system-call boundary: Failure becomes its status, a malformed argument INVALID_PARAMETER."""
+
+    @functools.wraps(function)
+    def call(*args, **kwargs) -> int:
+        try:
+            return function(*args, **kwargs)
+        except Failure as failure:
+            return failure.status
+        except (TypeError, OverflowError, ValueError):
+            return STATUS_INVALID_PARAMETER
+
+    return call
+
+
+def map_access(desired: int) -> int:
+    """The access a key handle is granted for a desired mask (no security descriptors: all allowed)."""
+    granted = desired & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED)
+    for generic, specific in KEY_GENERIC_MAPPING.items():
+        if desired & generic:
+            granted |= specific
+    if desired & MAXIMUM_ALLOWED:
+        granted |= KEY_ALL_ACCESS
+    # The WOW64 view bits select a view; they are not rights and are never granted (fact 90).
+    return granted & ~KEY_WOW64_RES
+
+
+class NativeApi:
+    """The Nt*Key system calls over one store. Safe to use from many threads."""
+
+    def __init__(self, store: Store | None = None, memory: UserMemory | None = None) -> None:
+        self.store = store or Store()
+        self.memory = memory or UserMemory()
+        self.objects = ObjectTable()
+        self.handles = HandleTable()
+        self.lock = threading.RLock()
+
+    # --- probing and reading the caller's memory -------------------------------
+    def probe(self, pointer: int, length: int, alignment: int = 1) -> None:
+        """ProbeForRead/Write for user-mode callers; a NULL pointer fails for everyone."""
+        if length == 0:
+            return
+        if pointer == 0:
+            raise Failure(STATUS_ACCESS_VIOLATION)
+        if caller.current().user_mode:
+            status = self.memory.probe(pointer, length, alignment)
+            if status != STATUS_SUCCESS:
+                raise Failure(status)
+
+    def read_unicode_string(self, pointer: int, odd_length_status: int) -> str:
+        """The text of a caller's UNICODE_STRING, read from its own buffer now."""
+        self.probe(pointer, ffi.sizeof("UNICODE_STRING"), ULONG_SIZE)
+        ustr = ffi.cast("PUNICODE_STRING", pointer)
+        length, buffer = ustr.Length, address(ustr.Buffer)
+        if length % 2:
+            raise Failure(odd_length_status)
+        if length > ustr.MaximumLength:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        self.probe(buffer, length)
+        return ffi.buffer(ffi.cast("UCHAR *", buffer), length)[:].decode("utf-16-le", "surrogatepass")
+
+    def read_bytes(self, pointer: int, length: int) -> bytes:
+        self.probe(pointer, length)
+        return ffi.buffer(ffi.cast("UCHAR *", pointer), length)[:] if length else b""
+
+    def write_ulong(self, pointer: int, value: int) -> None:
+        self.probe(pointer, ULONG_SIZE, ULONG_SIZE)
+        ffi.cast("PULONG", pointer)[0] = value
+
+    def write_bytes(self, pointer: int, data: bytes) -> None:
+        if data:
+            self.probe(pointer, len(data))
+            ffi.memmove(ffi.cast("UCHAR *", pointer), data, len(data))
+
+    # --- handles -----------------------------------------------------------------
+    def reference(self, handle, access: int) -> KeyObject:
+        """The handle's key object, referenced; user-mode callers need the access on the handle."""
+        entry = self.handles.lookup(address(handle))
+        if entry is None:
+            raise Failure(STATUS_INVALID_HANDLE)
+        if caller.current().user_mode and access and (entry.granted_access & access) != access:
+            raise Failure(STATUS_ACCESS_DENIED)
+        return entry.obj.reference()
+
+    def with_key(self, handle, access: int, work: Callable[[KeyObject], int]) -> int:
+        """Reference the key, run the work under the registry lock, drop the reference."""
+        obj = self.reference(handle, access)
+        try:
+            with self.lock:
+                if obj.key.deleted:
+                    raise Failure(STATUS_KEY_DELETED)
+                return work(obj)
+        finally:
+            obj.dereference()
+
+    # --- names -------------------------------------------------------------------
+    def read_object_attributes(self, pointer: int) -> tuple[Key | None, str, int]:
+        """(root key or None, name, attributes) from a caller's OBJECT_ATTRIBUTES."""
+        self.probe(pointer, ffi.sizeof("OBJECT_ATTRIBUTES"), ULONG_SIZE)
+        attributes = ffi.cast("POBJECT_ATTRIBUTES", pointer)
+        if attributes.Length != ffi.sizeof("OBJECT_ATTRIBUTES"):
+            raise Failure(STATUS_INVALID_PARAMETER)  # fact 34
+        if attributes.Attributes & ~VALID_ATTRIBUTES:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        name_pointer = address(attributes.ObjectName)
+        name = self.read_unicode_string(name_pointer, STATUS_OBJECT_NAME_INVALID) if name_pointer else ""
+        root = None
+        root_handle = address(attributes.RootDirectory)
+        if root_handle:
+            entry = self.handles.lookup(root_handle)
+            if entry is None:
+                raise Failure(STATUS_INVALID_HANDLE)
+            root = entry.obj.key
+        return root, name, attributes.Attributes
+
+    def split_name(self, root: Key | None, name: str, attributes: int) -> tuple[Key, list[str]]:
+        """The key a walk starts at and the components to walk (facts 22-32)."""
+        if root is not None:
+            if name.startswith(SEPARATOR):
+                raise Failure(STATUS_OBJECT_PATH_SYNTAX_BAD)
+            start, rest = root, name
+        else:
+            if not name.startswith(SEPARATOR):
+                raise Failure(STATUS_OBJECT_PATH_SYNTAX_BAD)
+            body = name[1:]
+            if body == "":
+                raise Failure(STATUS_OBJECT_TYPE_MISMATCH)  # the object manager's root is not a key
+            if body.startswith(SEPARATOR):
+                raise Failure(STATUS_OBJECT_NAME_INVALID)
+            first, _, rest = body.partition(SEPARATOR)
+            matches = upcase(first) == ROOT_NAME if attributes & OBJ_CASE_INSENSITIVE else first == ROOT_NAME
+            if not matches:
+                raise Failure(STATUS_OBJECT_PATH_NOT_FOUND if rest else STATUS_OBJECT_NAME_NOT_FOUND)
+            start = self.store.root
+        parts = [part for part in rest.split(SEPARATOR) if part]
+        if any(len(part) > MAX_KEY_NAME_CHARS for part in parts):
+            raise Failure(STATUS_OBJECT_NAME_INVALID)
+        return start, parts
+
+    def link_target(self, link: Key) -> tuple[Key, list[str]]:
+        """Where a link key points: an absolute \\REGISTRY path with no terminator (fact 63)."""
+        value = link.find_value(LINK_VALUE_NAME)
+        if value is None or value.type != REG_LINK:
+            raise Failure(STATUS_OBJECT_NAME_NOT_FOUND)
+        try:
+            target = value.data.decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise Failure(STATUS_OBJECT_NAME_NOT_FOUND) from None
+        if "\0" in target:
+            raise Failure(STATUS_OBJECT_NAME_NOT_FOUND)
+        try:
+            return self.split_name(None, target, OBJ_CASE_INSENSITIVE)
+        except Failure:
+            raise Failure(STATUS_OBJECT_NAME_NOT_FOUND) from None
+
+    def walk(self, start: Key, parts: list[str], open_link: bool, create: bool) -> tuple[Key, str | None, Key | None]:
+        """Follow the components: (parent, last name, key found or None when create may make it).
+
+        Only the last component may be missing, and only when creating (facts 29-30);
+        links are followed unless the last component is a link and open_link is set.
+        """
+        if start.deleted:
+            raise Failure(STATUS_KEY_DELETED)  # fact 48: a deleted root directory
+        hops = 0
+        key, index = start, 0
+        parent, last = start.parent, start.name
+        while index < len(parts):
+            part = parts[index]
+            child = key.find_subkey(part)
+            is_last = index == len(parts) - 1
+            if child is None:
+                if is_last and create:
+                    return key, part, None
+                raise Failure(STATUS_OBJECT_NAME_NOT_FOUND)
+            if child.is_link and not (is_last and open_link):
+                hops += 1
+                if hops > MAX_LINK_HOPS:
+                    raise Failure(STATUS_NAME_TOO_LONG)
+                target_start, target_parts = self.link_target(child)
+                parts = target_parts + parts[index + 1:]
+                key, index = target_start, 0
+                if not parts:
+                    return key.parent, key.name, key
+                continue
+            parent, last, key = key, part, child
+            index += 1
+        return parent, last, key
+
+    def open_handle(self, key: Key, desired_access: int, attributes: int) -> int:
+        obj = self.objects.create(key)
+        return self.handles.insert(obj, map_access(desired_access), attributes)
+
+    # --- NtCreateKey / NtOpenKey ---------------------------------------------------
+    def _open_or_create(self, key_handle, desired_access: int, object_attributes, create: bool,
+                        class_pointer=None, create_options: int = 0, disposition=None) -> int:
+        handle_pointer = address(key_handle)
+        self.probe(handle_pointer, HANDLE_SIZE, ULONG_SIZE)
+        ffi.cast("PHANDLE", handle_pointer)[0] = ffi.NULL  # fact 36: NULL until it succeeds
+        if disposition is not None and address(disposition):
+            self.probe(address(disposition), ULONG_SIZE, ULONG_SIZE)
+        root, name, attributes = self.read_object_attributes(address(object_attributes))
+        if create and create_options & ~REG_LEGAL_OPTION:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        class_name = ""
+        if create and address(class_pointer):
+            class_name = self.read_unicode_string(address(class_pointer), STATUS_INVALID_PARAMETER)
+        if map_access(desired_access) == 0:
+            raise Failure(STATUS_ACCESS_DENIED)  # fact 90
+        start, parts = self.split_name(root, name, attributes)
+        with self.lock:
+            open_link = bool(attributes & OBJ_OPENLINK)
+            parent, leaf, key = self.walk(start, parts, open_link, create)
+            created = False
+            if key is None:
+                key = self._create_child(parent, leaf, class_name, create_options)
+                created = True
+            elif create and create_options & REG_OPTION_CREATE_LINK:
+                raise Failure(STATUS_OBJECT_NAME_COLLISION)  # fact 69
+            handle = self.open_handle(key, desired_access, attributes)
+        ffi.cast("PHANDLE", handle_pointer)[0] = ffi.cast("HANDLE", handle)
+        if disposition is not None and address(disposition):
+            self.write_ulong(address(disposition), REG_CREATED_NEW_KEY if created else REG_OPENED_EXISTING_KEY)
+        return STATUS_SUCCESS
+
+    def _create_child(self, parent: Key, name: str, class_name: str, options: int) -> Key:
+        if parent.is_link:
+            raise Failure(STATUS_ACCESS_DENIED)  # fact 42
+        volatile = bool(options & REG_OPTION_VOLATILE)
+        if parent.volatile and not volatile:
+            raise Failure(STATUS_CHILD_MUST_BE_VOLATILE)  # fact 41
+        return self.store.create_subkey(parent, name, class_name=class_name, volatile=volatile,
+                                        is_link=bool(options & REG_OPTION_CREATE_LINK))
+
+    @native
+    def NtCreateKey(self, KeyHandle, DesiredAccess, ObjectAttributes, TitleIndex=0, Class=None,
+                    CreateOptions=0, Disposition=None) -> int:
+        """NtCreateKey(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES, ULONG, PUNICODE_STRING, ULONG, PULONG)."""
+        return self._open_or_create(KeyHandle, DesiredAccess, ObjectAttributes, True, Class, CreateOptions,
+                                    Disposition)
+
+    @native
+    def NtOpenKey(self, KeyHandle, DesiredAccess, ObjectAttributes) -> int:
+        """NtOpenKey(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES)."""
+        return self._open_or_create(KeyHandle, DesiredAccess, ObjectAttributes, False)
+
+    # --- keys ----------------------------------------------------------------------
+    @native
+    def NtDeleteKey(self, KeyHandle) -> int:
+        """NtDeleteKey(HANDLE): subkeys forbid it; deleting a deleted key succeeds (facts 43-47)."""
+        obj = self.reference(KeyHandle, DELETE)
+        try:
+            with self.lock:
+                key = obj.key
+                if key.deleted:
+                    return STATUS_SUCCESS
+                if key.subkey_count() or self.store.is_permanent(key):
+                    return STATUS_CANNOT_DELETE  # facts 43, 47
+                self.store.delete_key(key)
+                return STATUS_SUCCESS
+        finally:
+            obj.dereference()
+
+    @native
+    def NtRenameKey(self, KeyHandle, NewName) -> int:
+        """NtRenameKey(HANDLE, PUNICODE_STRING): KEY_WRITE; an existing name cannot be taken (facts 55-57)."""
+        new_pointer = address(NewName)
+        self.probe(new_pointer, ffi.sizeof("UNICODE_STRING"), ULONG_SIZE)
+
+        def work(obj: KeyObject) -> int:
+            new_name = self.read_unicode_string(new_pointer, STATUS_INVALID_PARAMETER)
+            if not new_name or SEPARATOR in new_name or len(new_name) > MAX_KEY_NAME_CHARS:
+                return STATUS_INVALID_PARAMETER
+            key = obj.key
+            if self.store.is_permanent(key):
+                return STATUS_ACCESS_DENIED
+            if key.parent.find_subkey(new_name) is not None:
+                return STATUS_CANNOT_DELETE
+            key.parent.remove_subkey(key)
+            key.name = new_name
+            key.parent.add_subkey(key)
+            self.store.touch(key)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, KEY_WRITE, work)
+
+    @native
+    def NtSetInformationKey(self, KeyHandle, KeySetInformationClass, KeySetInformation,
+                            KeySetInformationLength) -> int:
+        """NtSetInformationKey: KEY_WRITE; each class takes exactly its record (fact 58)."""
+        records = {KEY_SET_INFORMATION_CLASS.KeyWriteTimeInformation: "KEY_WRITE_TIME_INFORMATION",
+                   KEY_SET_INFORMATION_CLASS.KeyWow64FlagsInformation: "KEY_WOW64_FLAGS_INFORMATION"}
+        record = records.get(KeySetInformationClass)
+        if record is None:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        if KeySetInformationLength != ffi.sizeof(record):
+            raise Failure(STATUS_INFO_LENGTH_MISMATCH)
+        data_pointer = address(KeySetInformation)
+        self.probe(data_pointer, KeySetInformationLength, ULONG_SIZE)
+
+        def work(obj: KeyObject) -> int:
+            data = self.read_bytes(data_pointer, KeySetInformationLength)
+            if record == "KEY_WRITE_TIME_INFORMATION":
+                obj.key.last_write = int.from_bytes(data, "little", signed=True) & ((1 << 64) - 1)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, KEY_WRITE, work)
+
+    @native
+    def NtFlushKey(self, KeyHandle) -> int:
+        """NtFlushKey(HANDLE): nothing to write back; a deleted key fails (fact 59)."""
+        return self.with_key(KeyHandle, 0, lambda obj: STATUS_SUCCESS)
+
+    @native
+    def NtClose(self, Handle) -> int:
+        """NtClose(HANDLE): drops the handle's reference; works on deleted keys (fact 48)."""
+        entry = self.handles.remove(address(Handle))
+        if entry is None:
+            return STATUS_INVALID_HANDLE
+        entry.obj.dereference()
+        return STATUS_SUCCESS
+
+    # --- values --------------------------------------------------------------------
+    def _value_name(self, pointer: int) -> str:
+        return self.read_unicode_string(pointer, STATUS_INVALID_PARAMETER)  # fact 38
+
+    @native
+    def NtSetValueKey(self, KeyHandle, ValueName, TitleIndex, Type, Data, DataSize) -> int:
+        """NtSetValueKey: data stored exactly as given, any type (facts 75-84)."""
+        name_pointer, data_pointer = address(ValueName), address(Data)
+        if not 0 <= Type <= 0xFFFFFFFF or not 0 <= DataSize <= 0xFFFFFFFF:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        if len(self._value_name(name_pointer)) > MAX_VALUE_NAME_CHARS:
+            raise Failure(STATUS_INVALID_PARAMETER)  # fact 82
+        self.probe(data_pointer, DataSize)
+
+        def work(obj: KeyObject) -> int:
+            name = self._value_name(name_pointer)
+            data = self.read_bytes(data_pointer, DataSize)
+            key = obj.key
+            if key.is_link and (upcase(name) != upcase(LINK_VALUE_NAME) or Type != REG_LINK):
+                return STATUS_ACCESS_DENIED  # fact 62
+            if key.set_value(Value(name, Type, data)):
+                self.store.touch(key)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, KEY_SET_VALUE, work)
+
+    @native
+    def NtDeleteValueKey(self, KeyHandle, ValueName) -> int:
+        """NtDeleteValueKey: a missing value is STATUS_OBJECT_NAME_NOT_FOUND (fact 80)."""
+        name_pointer = address(ValueName)
+        self._value_name(name_pointer)
+
+        def work(obj: KeyObject) -> int:
+            if not obj.key.delete_value(self._value_name(name_pointer)):
+                return STATUS_OBJECT_NAME_NOT_FOUND
+            self.store.touch(obj.key)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, KEY_SET_VALUE, work)
+
+    # --- queries -----------------------------------------------------------------
+    def _answer(self, answer: infoclass.Answer, buffer: int, result_length: int) -> int:
+        """Write a query's answer to the caller: the bytes that fit, and the length needed."""
+        self.write_bytes(buffer, answer.data)
+        self.write_ulong(result_length, answer.result_length)
+        return answer.status
+
+    def _probe_output(self, buffer: int, length: int, result_length: int) -> None:
+        self.probe(buffer, length)
+        self.probe(result_length, ULONG_SIZE, ULONG_SIZE)
+        if result_length == 0:
+            raise Failure(STATUS_ACCESS_VIOLATION)
+
+    @native
+    def NtQueryValueKey(self, KeyHandle, ValueName, KeyValueInformationClass, KeyValueInformation, Length,
+                        ResultLength) -> int:
+        """NtQueryValueKey: the lookup comes before the buffer check (fact 19)."""
+        if KeyValueInformationClass not in infoclass.VALUE_RECORDS:
+            raise Failure(STATUS_INVALID_PARAMETER)  # fact 16
+        name_pointer, buffer, result = address(ValueName), address(KeyValueInformation), address(ResultLength)
+        self._value_name(name_pointer)
+        self._probe_output(buffer, Length, result)
+
+        def work(obj: KeyObject) -> int:
+            value = obj.key.find_value(self._value_name(name_pointer))
+            if value is None:
+                return STATUS_OBJECT_NAME_NOT_FOUND
+            answer = infoclass.query_value(value, KeyValueInformationClass, Length)
+            return self._answer(answer, buffer, result)
+
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
+
+    @native
+    def NtEnumerateValueKey(self, KeyHandle, Index, KeyValueInformationClass, KeyValueInformation, Length,
+                            ResultLength) -> int:
+        """NtEnumerateValueKey: values in the order they were created (fact 52)."""
+        if KeyValueInformationClass not in infoclass.VALUE_RECORDS:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        buffer, result = address(KeyValueInformation), address(ResultLength)
+        self._probe_output(buffer, Length, result)
+
+        def work(obj: KeyObject) -> int:
+            value = obj.key.value_at(Index)
+            if value is None:
+                return STATUS_NO_MORE_ENTRIES  # fact 50
+            return self._answer(infoclass.query_value(value, KeyValueInformationClass, Length), buffer, result)
+
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
+
+    @native
+    def NtQueryKey(self, KeyHandle, KeyInformationClass, KeyInformation, Length, ResultLength) -> int:
+        """NtQueryKey: KeyNameInformation needs only some access on the handle (fact 92)."""
+        if KeyInformationClass == KEY_INFORMATION_CLASS.KeyFlagsInformation:
+            raise Failure(STATUS_NOT_IMPLEMENTED)  # reserved for system use; not emulated
+        if KeyInformationClass not in infoclass.KEY_RECORDS:
+            raise Failure(STATUS_INVALID_PARAMETER)  # fact 16
+        buffer, result = address(KeyInformation), address(ResultLength)
+        self._probe_output(buffer, Length, result)
+        # Every handle holds some access (a zero mask is refused at open), which is all
+        # KeyNameInformation needs.
+        access = 0 if KeyInformationClass == KEY_INFORMATION_CLASS.KeyNameInformation else KEY_QUERY_VALUE
+
+        def work(obj: KeyObject) -> int:
+            return self._answer(infoclass.query_key(obj.key, KeyInformationClass, Length), buffer, result)
+
+        return self.with_key(KeyHandle, access, work)
+
+    @native
+    def NtEnumerateKey(self, KeyHandle, Index, KeyInformationClass, KeyInformation, Length, ResultLength) -> int:
+        """NtEnumerateKey: Basic, Node and Full only; subkeys in hive order (facts 16, 51)."""
+        if KeyInformationClass not in ENUMERATE_KEY_CLASSES:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        buffer, result = address(KeyInformation), address(ResultLength)
+        self._probe_output(buffer, Length, result)
+
+        def work(obj: KeyObject) -> int:
+            child = obj.key.subkey_at(Index)
+            if child is None:
+                return STATUS_NO_MORE_ENTRIES
+            return self._answer(infoclass.query_key(child, KeyInformationClass, Length), buffer, result)
+
+        return self.with_key(KeyHandle, KEY_ENUMERATE_SUB_KEYS, work)
+
+    @native
+    def NtQueryMultipleValueKey(self, KeyHandle, ValueEntries, EntryCount, ValueBuffer, BufferLength,
+                                RequiredBufferLength=None) -> int:
+        """NtQueryMultipleValueKey: every named value's data packed into one buffer (facts 97-101).
+
+        Data is packed with no padding; KEY_VALUE_ENTRY.DataOffset counts from the buffer's start.
+        A buffer too small gets STATUS_BUFFER_OVERFLOW, nothing written but the required length.
+        """
+        entry_size = ffi.sizeof("KEY_VALUE_ENTRY")
+        entries, buffer = address(ValueEntries), address(ValueBuffer)
+        length_pointer, required_pointer = address(BufferLength), address(RequiredBufferLength)
+        if not 0 <= EntryCount <= 0xFFFFFFFF:
+            raise Failure(STATUS_INVALID_PARAMETER)
+        self.probe(entries, entry_size * EntryCount, ULONG_SIZE)
+        self.probe(length_pointer, ULONG_SIZE, ULONG_SIZE)
+        if length_pointer == 0:
+            raise Failure(STATUS_ACCESS_VIOLATION)
+        if required_pointer:
+            self.probe(required_pointer, ULONG_SIZE, ULONG_SIZE)
+        capacity = ffi.cast("PULONG", length_pointer)[0]
+        self.probe(buffer, capacity)
+
+        def work(obj: KeyObject) -> int:
+            table = ffi.cast("PKEY_VALUE_ENTRY", entries)
+            found = []
+            for index in range(EntryCount):
+                value = obj.key.find_value(self._value_name(address(table[index].ValueName)))
+                if value is None:
+                    return STATUS_OBJECT_NAME_NOT_FOUND
+                found.append(value)
+            needed = sum(len(value.data) for value in found)
+            if required_pointer:
+                self.write_ulong(required_pointer, needed)
+            if needed > capacity:
+                return STATUS_BUFFER_OVERFLOW
+            offset = 0
+            for index, value in enumerate(found):
+                table[index].DataLength = len(value.data)
+                table[index].DataOffset = offset
+                table[index].Type = value.type
+                self.write_bytes(buffer + offset, value.data)
+                offset += len(value.data)
+            self.write_ulong(length_pointer, needed)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
