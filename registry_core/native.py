@@ -48,6 +48,7 @@ from ntddk_py import (
     REG_CREATED_NEW_KEY,
     REG_LEGAL_OPTION,
     REG_LINK,
+    REG_NOTIFY_CLASS,
     REG_OPENED_EXISTING_KEY,
     REG_OPTION_CREATE_LINK,
     REG_OPTION_VOLATILE,
@@ -71,13 +72,16 @@ from ntddk_py import (
     STATUS_OBJECT_TYPE_MISMATCH,
     STATUS_SUCCESS,
     ffi,
+    nt_success,
 )
 
 from . import caller, infoclass
+from .callbacks import CallbackTable, Dispatcher, Trace
 from .handles import HandleTable
 from .memory import UserMemory
 from .names import MAX_KEY_NAME_CHARS, MAX_VALUE_NAME_CHARS, SEPARATOR, upcase
 from .objects import KeyObject, ObjectTable
+from .profiles import PROFILE_2003, Profile
 from .store import Key, Store, Value
 
 LINK_VALUE_NAME = "SymbolicLinkValue"
@@ -139,15 +143,39 @@ def map_access(desired: int) -> int:
     return granted & ~KEY_WOW64_RES
 
 
-class NativeApi:
-    """The Nt*Key system calls over one store. Safe to use from many threads."""
+@functools.cache
+def _pointer_fields(struct: str) -> dict[str, object]:
+    return {name: f.type for name, f in ffi.typeof(struct).fields if f.type.kind == "pointer"}
 
-    def __init__(self, store: Store | None = None, memory: UserMemory | None = None) -> None:
+
+def notification_struct(struct: str, **fields):
+    """A REG_*_INFORMATION in native memory; ints given for pointer members become pointers."""
+    info = ffi.new(struct + " *")
+    pointers = _pointer_fields(struct)
+    for name, value in fields.items():
+        setattr(info, name, ffi.cast(pointers[name], value) if name in pointers and isinstance(value, int) else value)
+    return info
+
+
+N = REG_NOTIFY_CLASS
+
+
+class NativeApi:
+    """The Nt*Key system calls over one store, with their callbacks. Safe to use from many threads.
+
+    The registry lock is held only for the registry work of a call, never while a callback runs.
+    """
+
+    def __init__(self, store: Store | None = None, memory: UserMemory | None = None,
+                 profile: Profile = PROFILE_2003, trace: Trace | None = None) -> None:
         self.store = store or Store()
         self.memory = memory or UserMemory()
         self.objects = ObjectTable()
         self.handles = HandleTable()
         self.lock = threading.RLock()
+        self.profile = profile
+        self.callbacks = CallbackTable()
+        self.dispatcher = Dispatcher(self.callbacks, trace)
 
     # --- probing and reading the caller's memory -------------------------------
     def probe(self, pointer: int, length: int, alignment: int = 1) -> None:
@@ -196,20 +224,45 @@ class NativeApi:
             raise Failure(STATUS_ACCESS_DENIED)
         return entry.obj.reference()
 
-    def with_key(self, handle, access: int, work: Callable[[KeyObject], int]) -> int:
-        """Reference the key, run the work under the registry lock, drop the reference."""
+    def with_key(self, handle, access: int, api: str, work: Callable[[KeyObject], int],
+                 pre_class: N | None = None, pre_info: Callable[[KeyObject], object] | None = None,
+                 deleted_status: int = STATUS_KEY_DELETED) -> int:
+        """The shape every handle-based call shares.
+
+        Reference the key object; send the pre-notification (a failure is the caller's status,
+        with no work and no post); do the work under the registry lock, reading the caller's
+        buffers now; send the post with the work's status; drop the reference.
+        """
         obj = self.reference(handle, access)
         try:
-            with self.lock:
-                if obj.key.deleted:
-                    raise Failure(STATUS_KEY_DELETED)
-                return work(obj)
+            quiet = pre_class is None or self.dispatcher.silenced()
+            record = None if quiet else self.dispatcher.begin(api, obj.key.path())
+            if not quiet:
+                info = pre_info(obj)
+                status = self.dispatcher.pre(record, pre_class, info)
+                if not nt_success(status):
+                    return self.dispatcher.end(record, status)
+            status = self.locked_work(obj, work, deleted_status)
+            post_class = None if quiet else self.profile.post_of(pre_class)
+            if post_class is not None:
+                post = notification_struct("REG_POST_OPERATION_INFORMATION", Object=obj.pointer, Status=status)
+                self.dispatcher.post(record, post_class, post)
+            return self.dispatcher.end(record, status)
         finally:
             obj.dereference()
 
+    def locked_work(self, obj: KeyObject, work: Callable[[KeyObject], int], deleted_status: int) -> int:
+        try:
+            with self.lock:
+                if obj.key.deleted:
+                    return deleted_status
+                return work(obj)
+        except Failure as failure:
+            return failure.status
+
     # --- names -------------------------------------------------------------------
-    def read_object_attributes(self, pointer: int) -> tuple[Key | None, str, int]:
-        """(root key or None, name, attributes) from a caller's OBJECT_ATTRIBUTES."""
+    def read_object_attributes(self, pointer: int) -> tuple[KeyObject | None, str, int, int]:
+        """(root key object or None, name, its UNICODE_STRING's address, attributes) from OBJECT_ATTRIBUTES."""
         self.probe(pointer, ffi.sizeof("OBJECT_ATTRIBUTES"), ULONG_SIZE)
         attributes = ffi.cast("POBJECT_ATTRIBUTES", pointer)
         if attributes.Length != ffi.sizeof("OBJECT_ATTRIBUTES"):
@@ -224,8 +277,8 @@ class NativeApi:
             entry = self.handles.lookup(root_handle)
             if entry is None:
                 raise Failure(STATUS_INVALID_HANDLE)
-            root = entry.obj.key
-        return root, name, attributes.Attributes
+            root = entry.obj
+        return root, name, name_pointer, attributes.Attributes
 
     def split_name(self, root: Key | None, name: str, attributes: int) -> tuple[Key, list[str]]:
         """The key a walk starts at and the components to walk (facts 22-32)."""
@@ -300,19 +353,15 @@ class NativeApi:
             index += 1
         return parent, last, key
 
-    def open_handle(self, key: Key, desired_access: int, attributes: int) -> int:
-        obj = self.objects.create(key)
-        return self.handles.insert(obj, map_access(desired_access), attributes)
-
     # --- NtCreateKey / NtOpenKey ---------------------------------------------------
-    def _open_or_create(self, key_handle, desired_access: int, object_attributes, create: bool,
+    def _open_or_create(self, api: str, key_handle, desired_access: int, object_attributes, create: bool,
                         class_pointer=None, create_options: int = 0, disposition=None) -> int:
-        handle_pointer = address(key_handle)
+        handle_pointer, disposition_pointer = address(key_handle), address(disposition)
         self.probe(handle_pointer, HANDLE_SIZE, ULONG_SIZE)
         ffi.cast("PHANDLE", handle_pointer)[0] = ffi.NULL  # fact 36: NULL until it succeeds
-        if disposition is not None and address(disposition):
-            self.probe(address(disposition), ULONG_SIZE, ULONG_SIZE)
-        root, name, attributes = self.read_object_attributes(address(object_attributes))
+        if disposition_pointer:
+            self.probe(disposition_pointer, ULONG_SIZE, ULONG_SIZE)
+        root, name, name_pointer, attributes = self.read_object_attributes(address(object_attributes))
         if create and create_options & ~REG_LEGAL_OPTION:
             raise Failure(STATUS_INVALID_PARAMETER)
         class_name = ""
@@ -320,21 +369,60 @@ class NativeApi:
             class_name = self.read_unicode_string(address(class_pointer), STATUS_INVALID_PARAMETER)
         if map_access(desired_access) == 0:
             raise Failure(STATUS_ACCESS_DENIED)  # fact 90
-        start, parts = self.split_name(root, name, attributes)
-        with self.lock:
-            open_link = bool(attributes & OBJ_OPENLINK)
-            parent, leaf, key = self.walk(start, parts, open_link, create)
-            created = False
-            if key is None:
-                key = self._create_child(parent, leaf, class_name, create_options)
-                created = True
-            elif create and create_options & REG_OPTION_CREATE_LINK:
-                raise Failure(STATUS_OBJECT_NAME_COLLISION)  # fact 69
-            handle = self.open_handle(key, desired_access, attributes)
-        ffi.cast("PHANDLE", handle_pointer)[0] = ffi.cast("HANDLE", handle)
-        if disposition is not None and address(disposition):
-            self.write_ulong(address(disposition), REG_CREATED_NEW_KEY if created else REG_OPENED_EXISTING_KEY)
-        return STATUS_SUCCESS
+        start, parts = self.split_name(root.key if root else None, name, attributes)
+        # The object the name is relative to: the root directory's, or \REGISTRY's for an absolute name.
+        root_object = root.reference() if root else self.objects.create(self.store.root)
+        try:
+            quiet = self.dispatcher.silenced()
+            shown = name if root is None else root.key.path() + SEPARATOR + name
+            record = None if quiet else self.dispatcher.begin(api, shown)
+            empty_name = None if name_pointer else notification_struct("UNICODE_STRING")
+            complete_name = name_pointer or empty_name
+            pre_class = self.profile.pre_create if create else self.profile.pre_open
+            if not quiet:
+                if self.profile.xp_structs:
+                    info = notification_struct("REG_PRE_CREATE_KEY_INFORMATION", CompleteName=complete_name)
+                else:
+                    info = notification_struct("REG_CREATE_KEY_INFORMATION", CompleteName=complete_name,
+                                               RootObject=root_object.pointer)
+                status = self.dispatcher.pre(record, pre_class, info)
+                if not nt_success(status):
+                    return self.dispatcher.end(record, status)  # decision 8: only the pre can fail it
+            obj, created, status = None, False, STATUS_SUCCESS
+            try:
+                with self.lock:
+                    parent, leaf, key = self.walk(start, parts, bool(attributes & OBJ_OPENLINK), create)
+                    if key is None:
+                        key, created = self._create_child(parent, leaf, class_name, create_options), True
+                    elif create and create_options & REG_OPTION_CREATE_LINK:
+                        raise Failure(STATUS_OBJECT_NAME_COLLISION)  # fact 69
+                    obj = self.objects.create(key)
+            except Failure as failure:
+                status = failure.status
+            if not quiet:
+                self._post_open(record, create, complete_name, obj, status)
+            if obj is not None:
+                handle = self.handles.insert(obj, map_access(desired_access), attributes)
+                ffi.cast("PHANDLE", handle_pointer)[0] = ffi.cast("HANDLE", handle)
+                if disposition_pointer:
+                    self.write_ulong(disposition_pointer, REG_CREATED_NEW_KEY if created else REG_OPENED_EXISTING_KEY)
+            return self.dispatcher.end(record, status)
+        finally:
+            root_object.dereference()
+
+    def _post_open(self, record, create: bool, complete_name, obj: KeyObject | None, status: int) -> None:
+        """The post of a create/open: Object is NULL when it failed (decision 8)."""
+        post_class = self.profile.post_create if create else self.profile.post_open
+        pointer = obj.pointer if obj is not None else ffi.NULL
+        if self.profile.xp_structs:
+            # XP passes the address of the object pointer (specification section 3).
+            holder = ffi.new("PVOID *", pointer)
+            post = notification_struct("REG_POST_CREATE_KEY_INFORMATION", CompleteName=complete_name,
+                                       Object=ffi.cast("PVOID", holder) if obj is not None else ffi.NULL,
+                                       Status=status)
+        else:
+            post = notification_struct("REG_POST_OPERATION_INFORMATION", Object=pointer, Status=status)
+        self.dispatcher.post(record, post_class, post)
 
     def _create_child(self, parent: Key, name: str, class_name: str, options: int) -> Key:
         if parent.is_link:
@@ -349,30 +437,29 @@ class NativeApi:
     def NtCreateKey(self, KeyHandle, DesiredAccess, ObjectAttributes, TitleIndex=0, Class=None,
                     CreateOptions=0, Disposition=None) -> int:
         """NtCreateKey(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES, ULONG, PUNICODE_STRING, ULONG, PULONG)."""
-        return self._open_or_create(KeyHandle, DesiredAccess, ObjectAttributes, True, Class, CreateOptions,
-                                    Disposition)
+        return self._open_or_create("NtCreateKey", KeyHandle, DesiredAccess, ObjectAttributes, True, Class,
+                                    CreateOptions, Disposition)
 
     @native
     def NtOpenKey(self, KeyHandle, DesiredAccess, ObjectAttributes) -> int:
         """NtOpenKey(PHANDLE, ACCESS_MASK, POBJECT_ATTRIBUTES)."""
-        return self._open_or_create(KeyHandle, DesiredAccess, ObjectAttributes, False)
+        return self._open_or_create("NtOpenKey", KeyHandle, DesiredAccess, ObjectAttributes, False)
 
     # --- keys ----------------------------------------------------------------------
     @native
     def NtDeleteKey(self, KeyHandle) -> int:
         """NtDeleteKey(HANDLE): subkeys forbid it; deleting a deleted key succeeds (facts 43-47)."""
-        obj = self.reference(KeyHandle, DELETE)
-        try:
-            with self.lock:
-                key = obj.key
-                if key.deleted:
-                    return STATUS_SUCCESS
-                if key.subkey_count() or self.store.is_permanent(key):
-                    return STATUS_CANNOT_DELETE  # facts 43, 47
-                self.store.delete_key(key)
-                return STATUS_SUCCESS
-        finally:
-            obj.dereference()
+
+        def work(obj: KeyObject) -> int:
+            key = obj.key
+            if key.subkey_count() or self.store.is_permanent(key):
+                return STATUS_CANNOT_DELETE  # facts 43, 47
+            self.store.delete_key(key)
+            return STATUS_SUCCESS
+
+        return self.with_key(KeyHandle, DELETE, "NtDeleteKey", work, N.RegNtPreDeleteKey,
+                             lambda obj: notification_struct("REG_DELETE_KEY_INFORMATION", Object=obj.pointer),
+                             deleted_status=STATUS_SUCCESS)
 
     @native
     def NtRenameKey(self, KeyHandle, NewName) -> int:
@@ -395,7 +482,9 @@ class NativeApi:
             self.store.touch(key)
             return STATUS_SUCCESS
 
-        return self.with_key(KeyHandle, KEY_WRITE, work)
+        return self.with_key(KeyHandle, KEY_WRITE, "NtRenameKey", work, N.RegNtPreRenameKey,
+                             lambda obj: notification_struct("REG_RENAME_KEY_INFORMATION", Object=obj.pointer,
+                                                             NewName=new_pointer))
 
     @native
     def NtSetInformationKey(self, KeyHandle, KeySetInformationClass, KeySetInformation,
@@ -414,23 +503,44 @@ class NativeApi:
         def work(obj: KeyObject) -> int:
             data = self.read_bytes(data_pointer, KeySetInformationLength)
             if record == "KEY_WRITE_TIME_INFORMATION":
-                obj.key.last_write = int.from_bytes(data, "little", signed=True) & ((1 << 64) - 1)
+                obj.key.last_write = int.from_bytes(data, "little")
             return STATUS_SUCCESS
 
-        return self.with_key(KeyHandle, KEY_WRITE, work)
+        return self.with_key(KeyHandle, KEY_WRITE, "NtSetInformationKey", work, N.RegNtPreSetInformationKey,
+                             lambda obj: notification_struct(
+                                 "REG_SET_INFORMATION_KEY_INFORMATION", Object=obj.pointer,
+                                 KeySetInformationClass=KeySetInformationClass, KeySetInformation=data_pointer,
+                                 KeySetInformationLength=KeySetInformationLength))
 
     @native
     def NtFlushKey(self, KeyHandle) -> int:
-        """NtFlushKey(HANDLE): nothing to write back; a deleted key fails (fact 59)."""
-        return self.with_key(KeyHandle, 0, lambda obj: STATUS_SUCCESS)
+        """NtFlushKey(HANDLE): nothing to write back; a deleted key fails (fact 59). No notification in 2003."""
+        return self.with_key(KeyHandle, 0, "NtFlushKey", lambda obj: STATUS_SUCCESS)
 
     @native
     def NtClose(self, Handle) -> int:
-        """NtClose(HANDLE): drops the handle's reference; works on deleted keys (fact 48)."""
+        """NtClose(HANDLE): drops the handle's reference; works on deleted keys (fact 48).
+
+        Callbacks see RegNtPreKeyHandleClose and (2003) RegNtPostKeyHandleClose; the pre cannot
+        veto the close (decision 9).
+        """
         entry = self.handles.remove(address(Handle))
         if entry is None:
             return STATUS_INVALID_HANDLE
-        entry.obj.dereference()
+        obj = entry.obj
+        try:
+            if not self.dispatcher.silenced():
+                record = self.dispatcher.begin("NtClose", obj.key.path())
+                pre = notification_struct("REG_KEY_HANDLE_CLOSE_INFORMATION", Object=obj.pointer)
+                self.dispatcher.pre(record, N.RegNtPreKeyHandleClose, pre)
+                post_class = self.profile.post_of(N.RegNtPreKeyHandleClose)
+                if post_class is not None:
+                    post = notification_struct("REG_POST_OPERATION_INFORMATION", Object=obj.pointer,
+                                               Status=STATUS_SUCCESS)
+                    self.dispatcher.post(record, post_class, post)
+                self.dispatcher.end(record, STATUS_SUCCESS)
+        finally:
+            obj.dereference()
         return STATUS_SUCCESS
 
     # --- values --------------------------------------------------------------------
@@ -448,6 +558,7 @@ class NativeApi:
         self.probe(data_pointer, DataSize)
 
         def work(obj: KeyObject) -> int:
+            # Probed, not captured: the caller's buffers are read now, after the pre (decision 11).
             name = self._value_name(name_pointer)
             data = self.read_bytes(data_pointer, DataSize)
             key = obj.key
@@ -457,7 +568,10 @@ class NativeApi:
                 self.store.touch(key)
             return STATUS_SUCCESS
 
-        return self.with_key(KeyHandle, KEY_SET_VALUE, work)
+        return self.with_key(KeyHandle, KEY_SET_VALUE, "NtSetValueKey", work, N.RegNtPreSetValueKey,
+                             lambda obj: notification_struct(
+                                 "REG_SET_VALUE_KEY_INFORMATION", Object=obj.pointer, ValueName=name_pointer,
+                                 TitleIndex=TitleIndex & 0xFFFFFFFF, Type=Type, Data=data_pointer, DataSize=DataSize))
 
     @native
     def NtDeleteValueKey(self, KeyHandle, ValueName) -> int:
@@ -471,7 +585,9 @@ class NativeApi:
             self.store.touch(obj.key)
             return STATUS_SUCCESS
 
-        return self.with_key(KeyHandle, KEY_SET_VALUE, work)
+        return self.with_key(KeyHandle, KEY_SET_VALUE, "NtDeleteValueKey", work, N.RegNtPreDeleteValueKey,
+                             lambda obj: notification_struct("REG_DELETE_VALUE_KEY_INFORMATION", Object=obj.pointer,
+                                                             ValueName=name_pointer))
 
     # --- queries -----------------------------------------------------------------
     def _answer(self, answer: infoclass.Answer, buffer: int, result_length: int) -> int:
@@ -500,10 +616,13 @@ class NativeApi:
             value = obj.key.find_value(self._value_name(name_pointer))
             if value is None:
                 return STATUS_OBJECT_NAME_NOT_FOUND
-            answer = infoclass.query_value(value, KeyValueInformationClass, Length)
-            return self._answer(answer, buffer, result)
+            return self._answer(infoclass.query_value(value, KeyValueInformationClass, Length), buffer, result)
 
-        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, "NtQueryValueKey", work, N.RegNtPreQueryValueKey,
+                             lambda obj: notification_struct(
+                                 "REG_QUERY_VALUE_KEY_INFORMATION", Object=obj.pointer, ValueName=name_pointer,
+                                 KeyValueInformationClass=KeyValueInformationClass, KeyValueInformation=buffer,
+                                 Length=Length, ResultLength=result))
 
     @native
     def NtEnumerateValueKey(self, KeyHandle, Index, KeyValueInformationClass, KeyValueInformation, Length,
@@ -520,7 +639,11 @@ class NativeApi:
                 return STATUS_NO_MORE_ENTRIES  # fact 50
             return self._answer(infoclass.query_value(value, KeyValueInformationClass, Length), buffer, result)
 
-        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, "NtEnumerateValueKey", work, N.RegNtPreEnumerateValueKey,
+                             lambda obj: notification_struct(
+                                 "REG_ENUMERATE_VALUE_KEY_INFORMATION", Object=obj.pointer, Index=Index,
+                                 KeyValueInformationClass=KeyValueInformationClass, KeyValueInformation=buffer,
+                                 Length=Length, ResultLength=result))
 
     @native
     def NtQueryKey(self, KeyHandle, KeyInformationClass, KeyInformation, Length, ResultLength) -> int:
@@ -538,7 +661,11 @@ class NativeApi:
         def work(obj: KeyObject) -> int:
             return self._answer(infoclass.query_key(obj.key, KeyInformationClass, Length), buffer, result)
 
-        return self.with_key(KeyHandle, access, work)
+        return self.with_key(KeyHandle, access, "NtQueryKey", work, N.RegNtPreQueryKey,
+                             lambda obj: notification_struct(
+                                 "REG_QUERY_KEY_INFORMATION", Object=obj.pointer,
+                                 KeyInformationClass=KeyInformationClass, KeyInformation=buffer, Length=Length,
+                                 ResultLength=result))
 
     @native
     def NtEnumerateKey(self, KeyHandle, Index, KeyInformationClass, KeyInformation, Length, ResultLength) -> int:
@@ -554,7 +681,11 @@ class NativeApi:
                 return STATUS_NO_MORE_ENTRIES
             return self._answer(infoclass.query_key(child, KeyInformationClass, Length), buffer, result)
 
-        return self.with_key(KeyHandle, KEY_ENUMERATE_SUB_KEYS, work)
+        return self.with_key(KeyHandle, KEY_ENUMERATE_SUB_KEYS, "NtEnumerateKey", work, N.RegNtPreEnumerateKey,
+                             lambda obj: notification_struct(
+                                 "REG_ENUMERATE_KEY_INFORMATION", Object=obj.pointer, Index=Index,
+                                 KeyInformationClass=KeyInformationClass, KeyInformation=buffer, Length=Length,
+                                 ResultLength=result))
 
     @native
     def NtQueryMultipleValueKey(self, KeyHandle, ValueEntries, EntryCount, ValueBuffer, BufferLength,
@@ -601,4 +732,9 @@ class NativeApi:
             self.write_ulong(length_pointer, needed)
             return STATUS_SUCCESS
 
-        return self.with_key(KeyHandle, KEY_QUERY_VALUE, work)
+        return self.with_key(KeyHandle, KEY_QUERY_VALUE, "NtQueryMultipleValueKey", work,
+                             N.RegNtPreQueryMultipleValueKey,
+                             lambda obj: notification_struct(
+                                 "REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION", Object=obj.pointer,
+                                 ValueEntries=entries, EntryCount=EntryCount, ValueBuffer=buffer,
+                                 BufferLength=length_pointer, RequiredBufferLength=required_pointer))
