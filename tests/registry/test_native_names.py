@@ -16,6 +16,7 @@ from ntddk_py import (
     KEY_ALL_ACCESS,
     KEY_INFORMATION_CLASS,
     KEY_READ,
+    KEY_VALUE_INFORMATION_CLASS,
     OBJ_CASE_INSENSITIVE,
     REG_CREATED_NEW_KEY,
     REG_DWORD,
@@ -384,7 +385,8 @@ def test_odd_value_name_length(reg, test_key, operation):
         name = odd_length_string(arena, "value")
         if operation == "query":
             buffer, result = arena.new("UCHAR[]", 64), arena.new("ULONG *")
-            status = native.NtQueryValueKey(test_key, name, 2, buffer, 64, result)
+            status = native.NtQueryValueKey(test_key, name, KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation,
+                                            buffer, 64, result)
         elif operation == "set":
             data = arena.data(b"\2\0\0\0")
             status = native.NtSetValueKey(test_key, name, 0, REG_DWORD, data, 4)
