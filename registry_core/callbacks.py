@@ -168,7 +168,7 @@ class CallbackTable:
     def _wrap(self, function: Callable) -> object:
         def on_error(exception_type, exception, traceback) -> None:
             active = active_callback()
-            where = f" handling {active[1].name}" if active else ""
+            where = f" handling {notify_class_name(active[1])}" if active else ""
             self.crashes.append(f"{getattr(function, '__qualname__', function)}{where} raised "
                                 f"{exception_type.__name__}: {exception}")
             _local.crash = self.crashes[-1]
@@ -186,7 +186,7 @@ class CallbackTable:
             if active is not None and active[0] is registration:
                 raise VerifierError(
                     f"CmUnRegisterCallback called from inside callback {registration.name} while it handles "
-                    f"{active[1].name}: on Windows this deadlocks (the call waits for the callback itself)")
+                    f"{notify_class_name(active[1])}: on Windows this deadlocks (the call waits for the callback itself)")
             registration.removed = True
             while registration.running:
                 self._idle.wait()
