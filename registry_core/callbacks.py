@@ -27,6 +27,7 @@ from ntddk_py import (
     STATUS_SUCCESS,
     ffi,
     nt_success,
+    ntstatus,
     status_name,
 )
 
@@ -173,7 +174,11 @@ class CallbackTable:
                                 f"{exception_type.__name__}: {exception}")
             _local.crash = self.crashes[-1]
 
-        return ffi.callback("PEX_CALLBACK_FUNCTION", function, onerror=on_error)
+        def adapter(context, argument1, argument2) -> int:
+            # NTSTATUS is a signed LONG; Python filters may spell 0xC0000022 unsigned.
+            return ntstatus(function(context, argument1, argument2) or 0)
+
+        return ffi.callback("PEX_CALLBACK_FUNCTION", adapter, onerror=on_error)
 
     def unregister(self, cookie: int) -> int:
         """Remove a callback, waiting for its invocations on other threads; never called again after."""
@@ -186,7 +191,8 @@ class CallbackTable:
             if active is not None and active[0] is registration:
                 raise VerifierError(
                     f"CmUnRegisterCallback called from inside callback {registration.name} while it handles "
-                    f"{notify_class_name(active[1])}: on Windows this deadlocks (the call waits for the callback itself)")
+                    f"{notify_class_name(active[1])}: on Windows this deadlocks "
+                    "(the call waits for the callback itself)")
             registration.removed = True
             while registration.running:
                 self._idle.wait()

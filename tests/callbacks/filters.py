@@ -159,7 +159,7 @@ class CFilter:
                        "name_buffer": e.NameBuffer}) for e in (self.lib.Events[i] for i in range(count))]
 
     def block(self, notify_class: int, status: int) -> None:
-        self.lib.BlockClass, self.lib.BlockStatus = notify_class, status
+        self.lib.BlockClass, self.lib.BlockStatus = notify_class, ntddk_py.ntstatus(status)
 
     def spin(self, notify_class: int) -> None:
         self.lib.SpinClass = notify_class
