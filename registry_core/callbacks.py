@@ -199,6 +199,9 @@ class CallbackTable:
             self._slots[registration.slot] = None
             return STATUS_SUCCESS
 
+    def has_registrations(self) -> bool:
+        return any(slot is not None for slot in self._slots)
+
     def registrations(self) -> list[Registration]:
         with self._lock:
             return [r for r in self._slots if r is not None and not r.removed]
@@ -244,6 +247,10 @@ class Dispatcher:
     def __init__(self, table: CallbackTable, trace: Trace | None = None) -> None:
         self.table = table
         self.trace = trace
+
+    def idle(self) -> bool:
+        """No callback registered and nothing traced: a call needs no notification at all."""
+        return self.trace is None and not self.table.has_registrations()
 
     def silenced(self) -> bool:
         """A thread inside a callback reaches no callback with its own registry calls (decision 6)."""

@@ -86,6 +86,10 @@ from .store import Key, Store, Value
 
 LINK_VALUE_NAME = "SymbolicLinkValue"
 ROOT_NAME = "REGISTRY"
+# The rest of the object manager's namespace, as far as a registry call can meet it:
+# directories and the (non-key) objects in them (fact 24: "\Device\Null" is no key).
+OBJECT_DIRECTORIES = {"Device": {"Null", "HarddiskVolume1"}, "ObjectTypes": {"Key", "Directory"},
+                      "KernelObjects": set(), "BaseNamedObjects": set()}
 # How many links one name may pass through before the walk is called a loop (fact 70).
 MAX_LINK_HOPS = 16
 VALID_ATTRIBUTES = (OBJ_INHERIT | OBJ_PERMANENT | OBJ_EXCLUSIVE | OBJ_CASE_INSENSITIVE | OBJ_OPENIF
@@ -198,7 +202,7 @@ class NativeApi:
             raise Failure(odd_length_status)
         if length > ustr.MaximumLength:
             raise Failure(STATUS_INVALID_PARAMETER)
-        self.probe(buffer, length)
+        self.probe(buffer, length, ffi.sizeof("WCHAR"))  # fact 37: Server 2003 checks the alignment
         return ffi.buffer(ffi.cast("UCHAR *", buffer), length)[:].decode("utf-16-le", "surrogatepass")
 
     def read_bytes(self, pointer: int, length: int) -> bytes:
@@ -235,7 +239,7 @@ class NativeApi:
         """
         obj = self.reference(handle, access)
         try:
-            quiet = pre_class is None or self.dispatcher.silenced()
+            quiet = pre_class is None or self.dispatcher.idle() or self.dispatcher.silenced()
             record = None if quiet else self.dispatcher.begin(api, obj.key.path())
             if not quiet:
                 info = pre_info(obj)
@@ -297,12 +301,24 @@ class NativeApi:
             first, _, rest = body.partition(SEPARATOR)
             matches = upcase(first) == ROOT_NAME if attributes & OBJ_CASE_INSENSITIVE else first == ROOT_NAME
             if not matches:
-                raise Failure(STATUS_OBJECT_PATH_NOT_FOUND if rest else STATUS_OBJECT_NAME_NOT_FOUND)
+                raise Failure(self._outside_registry(first, rest, attributes))
             start = self.store.root
         parts = [part for part in rest.split(SEPARATOR) if part]
         if any(len(part) > MAX_KEY_NAME_CHARS for part in parts):
             raise Failure(STATUS_OBJECT_NAME_INVALID)
         return start, parts
+
+    @staticmethod
+    def _outside_registry(first: str, rest: str, attributes: int) -> int:
+        """The status for an absolute name that leaves \\REGISTRY (fact 24)."""
+        fold = upcase if attributes & OBJ_CASE_INSENSITIVE else str
+        directory = next((objects for name, objects in OBJECT_DIRECTORIES.items() if fold(name) == fold(first)), None)
+        if directory is None:
+            return STATUS_OBJECT_PATH_NOT_FOUND if rest else STATUS_OBJECT_NAME_NOT_FOUND
+        second, _, more = rest.partition(SEPARATOR)
+        if not second or any(fold(name) == fold(second) for name in directory):
+            return STATUS_OBJECT_TYPE_MISMATCH  # a directory or a device: an object, but not a key
+        return STATUS_OBJECT_PATH_NOT_FOUND if more else STATUS_OBJECT_NAME_NOT_FOUND
 
     def link_target(self, link: Key) -> tuple[Key, list[str]]:
         """Where a link key points: an absolute \\REGISTRY path with no terminator (fact 63)."""
@@ -373,7 +389,7 @@ class NativeApi:
         # The object the name is relative to: the root directory's, or \REGISTRY's for an absolute name.
         root_object = root.reference() if root else self.objects.create(self.store.root)
         try:
-            quiet = self.dispatcher.silenced()
+            quiet = self.dispatcher.idle() or self.dispatcher.silenced()
             shown = name if root is None else root.key.path() + SEPARATOR + name
             record = None if quiet else self.dispatcher.begin(api, shown)
             empty_name = None if name_pointer else notification_struct("UNICODE_STRING")
@@ -391,7 +407,9 @@ class NativeApi:
             obj, created, status = None, False, STATUS_SUCCESS
             try:
                 with self.lock:
-                    parent, leaf, key = self.walk(start, parts, bool(attributes & OBJ_OPENLINK), create)
+                    # A create-link never follows an existing link at the last component (fact 69).
+                    open_link = bool(attributes & OBJ_OPENLINK or create and create_options & REG_OPTION_CREATE_LINK)
+                    parent, leaf, key = self.walk(start, parts, open_link, create)
                     if key is None:
                         key, created = self._create_child(parent, leaf, class_name, create_options), True
                     elif create and create_options & REG_OPTION_CREATE_LINK:
@@ -529,7 +547,7 @@ class NativeApi:
             return STATUS_INVALID_HANDLE
         obj = entry.obj
         try:
-            if not self.dispatcher.silenced():
+            if not (self.dispatcher.idle() or self.dispatcher.silenced()):
                 record = self.dispatcher.begin("NtClose", obj.key.path())
                 pre = notification_struct("REG_KEY_HANDLE_CLOSE_INFORMATION", Object=obj.pointer)
                 self.dispatcher.pre(record, N.RegNtPreKeyHandleClose, pre)
