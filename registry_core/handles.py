@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from .objects import KeyObject
 
 HANDLE_STEP = 4
+# The low two bits of a handle are tag bits the system ignores (OBJ_HANDLE_TAGBITS; docs fact 86).
+HANDLE_TAG_BITS = 3
 # Handles cycle within this range; a value is only reused after the whole range.
 HANDLE_LIMIT = 1 << 24
 
@@ -47,12 +49,12 @@ class HandleTable:
 
     def lookup(self, handle: int) -> HandleEntry | None:
         with self._lock:
-            return self._entries.get(handle)
+            return self._entries.get(handle & ~HANDLE_TAG_BITS)
 
     def remove(self, handle: int) -> HandleEntry | None:
         """Take the entry out; its reference passes to the caller, who must drop it."""
         with self._lock:
-            return self._entries.pop(handle, None)
+            return self._entries.pop(handle & ~HANDLE_TAG_BITS, None)
 
     def __len__(self) -> int:
         with self._lock:

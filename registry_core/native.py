@@ -34,6 +34,7 @@ from ntddk_py import (
     KEY_READ,
     KEY_SET_INFORMATION_CLASS,
     KEY_SET_VALUE,
+    KEY_VALUE_INFORMATION_CLASS,
     KEY_WOW64_RES,
     KEY_WRITE,
     MAXIMUM_ALLOWED,
@@ -99,6 +100,10 @@ KEY_GENERIC_MAPPING = {GENERIC_READ: KEY_READ, GENERIC_WRITE: KEY_WRITE, GENERIC
                        GENERIC_ALL: KEY_ALL_ACCESS}
 ULONG_SIZE = ffi.sizeof("ULONG")
 HANDLE_SIZE = ffi.sizeof("HANDLE")
+# NtEnumerateValueKey refuses the Align64 classes as Wine and ReactOS do (docs Q20: cmhook's decision).
+ENUMERATE_VALUE_CLASSES = {KEY_VALUE_INFORMATION_CLASS.KeyValueBasicInformation,
+                           KEY_VALUE_INFORMATION_CLASS.KeyValueFullInformation,
+                           KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation}
 ENUMERATE_KEY_CLASSES = {KEY_INFORMATION_CLASS.KeyBasicInformation, KEY_INFORMATION_CLASS.KeyNodeInformation,
                          KEY_INFORMATION_CLASS.KeyFullInformation}
 
@@ -562,8 +567,10 @@ class NativeApi:
         return STATUS_SUCCESS
 
     # --- values --------------------------------------------------------------------
-    def _value_name(self, pointer: int) -> str:
-        return self.read_unicode_string(pointer, STATUS_INVALID_PARAMETER)  # fact 38
+    def _value_name(self, pointer: int, strip_nuls: bool = False) -> str:
+        name = self.read_unicode_string(pointer, STATUS_INVALID_PARAMETER)  # fact 38
+        # Set and query ignore NULs at the end of the name (fact 85; docs Q19: cmhook's decision).
+        return name.rstrip("\0") if strip_nuls else name
 
     @native
     def NtSetValueKey(self, KeyHandle, ValueName, TitleIndex, Type, Data, DataSize) -> int:
@@ -577,7 +584,7 @@ class NativeApi:
 
         def work(obj: KeyObject) -> int:
             # Probed, not captured: the caller's buffers are read now, after the pre (decision 11).
-            name = self._value_name(name_pointer)
+            name = self._value_name(name_pointer, strip_nuls=True)
             data = self.read_bytes(data_pointer, DataSize)
             key = obj.key
             if key.is_link and (upcase(name) != upcase(LINK_VALUE_NAME) or Type != REG_LINK):
@@ -631,7 +638,7 @@ class NativeApi:
         self._probe_output(buffer, Length, result)
 
         def work(obj: KeyObject) -> int:
-            value = obj.key.find_value(self._value_name(name_pointer))
+            value = obj.key.find_value(self._value_name(name_pointer, strip_nuls=True))
             if value is None:
                 return STATUS_OBJECT_NAME_NOT_FOUND
             return self._answer(infoclass.query_value(value, KeyValueInformationClass, Length), buffer, result)
@@ -646,7 +653,7 @@ class NativeApi:
     def NtEnumerateValueKey(self, KeyHandle, Index, KeyValueInformationClass, KeyValueInformation, Length,
                             ResultLength) -> int:
         """NtEnumerateValueKey: values in the order they were created (fact 52)."""
-        if KeyValueInformationClass not in infoclass.VALUE_RECORDS:
+        if KeyValueInformationClass not in ENUMERATE_VALUE_CLASSES:
             raise Failure(STATUS_INVALID_PARAMETER)
         buffer, result = address(KeyValueInformation), address(ResultLength)
         self._probe_output(buffer, Length, result)
