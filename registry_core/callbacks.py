@@ -128,6 +128,8 @@ class Trace:
 
 
 _local = threading.local()
+# Argument1 for each class: the class value passed as a pointer-sized integer.
+_ARGUMENT1 = {member: ffi.cast("PVOID", int(member)) for member in REG_NOTIFY_CLASS}
 
 
 def active_callback() -> tuple[Registration, REG_NOTIFY_CLASS] | None:
@@ -223,18 +225,18 @@ class CallbackTable:
         """Call one callback (None if it was unregistered meanwhile); no table lock is held during the call."""
         if not self._enter(registration):
             return None
-        previous = active_callback()
+        previous = getattr(_local, "active", None)
         _local.active = (registration, notify_class)
-        _local.crash = None
         try:
-            status = registration.function(registration.context, ffi.cast("PVOID", int(notify_class)), argument2)
+            status = registration.function(registration.context, _ARGUMENT1[notify_class], argument2)
         finally:
             _local.active = previous
             self._leave(registration)
-        crash = getattr(_local, "crash", None)
-        if crash is not None:
-            _local.crash = None
-            raise FilterCrash(crash)
+        if registration.keepalive is not None:  # a Python callable: did it raise?
+            crash = getattr(_local, "crash", None)
+            if crash is not None:
+                _local.crash = None
+                raise FilterCrash(crash)
         return status
 
     def __len__(self) -> int:
@@ -286,12 +288,12 @@ class Dispatcher:
         record.notifications.append(note)
         return note
 
-    def begin(self, api: str, key_path: str | None) -> OperationRecord | None:
-        """A trace record for one call, or None when nothing is traced."""
+    def begin(self, api: str, key_path: Callable[[], str | None]) -> OperationRecord | None:
+        """A trace record for one call, or None when nothing is traced (key_path is asked only then)."""
         if self.trace is None:
             return None
         who = caller.current()
-        return OperationRecord(api, caller.thread_id(), who.process_id, key_path)
+        return OperationRecord(api, caller.thread_id(), who.process_id, key_path())
 
     def end(self, record: OperationRecord | None, status: int) -> int:
         if record is not None:

@@ -245,7 +245,7 @@ class NativeApi:
         obj = self.reference(handle, access)
         try:
             quiet = pre_class is None or self.dispatcher.idle() or self.dispatcher.silenced()
-            record = None if quiet else self.dispatcher.begin(api, obj.key.path())
+            record = None if quiet else self.dispatcher.begin(api, obj.key.path)
             if not quiet:
                 info = pre_info(obj)
                 status = self.dispatcher.pre(record, pre_class, info)
@@ -395,7 +395,7 @@ class NativeApi:
         root_object = root.reference() if root else self.objects.create(self.store.root)
         try:
             quiet = self.dispatcher.idle() or self.dispatcher.silenced()
-            shown = name if root is None else root.key.path() + SEPARATOR + name
+            shown = (lambda: name) if root is None else (lambda: root.key.path() + SEPARATOR + name)
             record = None if quiet else self.dispatcher.begin(api, shown)
             empty_name = None if name_pointer else notification_struct("UNICODE_STRING")
             complete_name = name_pointer or empty_name
@@ -553,7 +553,7 @@ class NativeApi:
         obj = entry.obj
         try:
             if not (self.dispatcher.idle() or self.dispatcher.silenced()):
-                record = self.dispatcher.begin("NtClose", obj.key.path())
+                record = self.dispatcher.begin("NtClose", obj.key.path)
                 pre = notification_struct("REG_KEY_HANDLE_CLOSE_INFORMATION", Object=obj.pointer)
                 self.dispatcher.pre(record, N.RegNtPreKeyHandleClose, pre)
                 post_class = self.profile.post_of(N.RegNtPreKeyHandleClose)
