@@ -181,6 +181,23 @@ class CFilter:
         self.lib.Nested, self.lib.NestedClass = self._nested, notify_class
 
 
+SOFTWARE = "\\REGISTRY\\MACHINE\\SOFTWARE"
+
+
+def make_key(reg, name: str) -> int:
+    """A KEY_ALL_ACCESS handle to a new key under \\REGISTRY\\MACHINE\\SOFTWARE."""
+    status, handle, _ = reg.create_key(f"{SOFTWARE}\\{name}", 0xF003F)
+    assert status == STATUS_SUCCESS, status
+    return handle
+
+
+def register(reg, flt, context: int = 0) -> int:
+    """Register a filter's callback; returns the cookie."""
+    status, cookie = reg.native.callbacks.register(flt.callback, context)
+    assert status == STATUS_SUCCESS, status
+    return cookie
+
+
 def _address(pointer) -> int:
     return int(ffi.cast("ULONG_PTR", pointer))
 
@@ -189,4 +206,4 @@ def classes(events: list[Event]) -> list[int]:
     return [event["class"] for event in events]
 
 
-__all__ = ["PythonFilter", "CFilter", "build", "classes", "ntddk_py"]
+__all__ = ["PythonFilter", "CFilter", "build", "classes", "make_key", "register", "SOFTWARE", "ntddk_py"]

@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from ntddk_py import (
-    KEY_ALL_ACCESS,
     KEY_READ,
     REG_SZ,
     STATUS_ACCESS_DENIED,
@@ -24,32 +23,21 @@ from ntddk_py import (
 from ntddk_py import REG_NOTIFY_CLASS as N
 from registry_core.callbacks import MAX_CALLBACKS, VerifierError
 
-from .filters import classes
+from .filters import SOFTWARE, classes, make_key, register
 
-SOFTWARE = "\\REGISTRY\\MACHINE\\SOFTWARE"
 DATA = "x".encode("utf-16-le")
 
 
-def _key(reg, name="D"):
-    status, handle, _ = reg.create_key(f"{SOFTWARE}\\{name}", KEY_ALL_ACCESS)
-    assert status == STATUS_SUCCESS
-    return handle
-
-
-def _register(reg, flt, context=0):
-    status, cookie = reg.native.callbacks.register(flt.callback, context)
-    assert status == STATUS_SUCCESS
-    return cookie
 
 
 def test_decision_1_slots_are_taken_first_free_and_walked_in_slot_order(reg, make_filter):
     """Decision 1: after an unregistration frees an early slot, a new callback runs first."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     a, b, c = make_filter(), make_filter(), make_filter()
-    cookie_a = _register(reg, a)
-    _register(reg, b)
+    cookie_a = register(reg, a)
+    register(reg, b)
     reg.native.callbacks.unregister(cookie_a)
-    _register(reg, c)  # takes slot 0
+    register(reg, c)  # takes slot 0
     c.block(N.RegNtPreSetValueKey, STATUS_ACCESS_DENIED)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_ACCESS_DENIED
     assert classes(c.events()) == [N.RegNtPreSetValueKey] and b.events() == []
@@ -58,7 +46,7 @@ def test_decision_1_slots_are_taken_first_free_and_walked_in_slot_order(reg, mak
 def test_decision_1_a_full_table_refuses_with_insufficient_resources(reg, make_filter):
     """Decision 1: 100 slots; the 101st registration gets STATUS_INSUFFICIENT_RESOURCES."""
     flt = make_filter()
-    cookies = [_register(reg, flt) for _ in range(MAX_CALLBACKS)]
+    cookies = [register(reg, flt) for _ in range(MAX_CALLBACKS)]
     assert reg.native.callbacks.register(flt.callback, 0) == (STATUS_INSUFFICIENT_RESOURCES, 0)
     assert reg.native.callbacks.unregister(cookies[50]) == STATUS_SUCCESS
     assert reg.native.callbacks.register(flt.callback, 0)[0] == STATUS_SUCCESS
@@ -69,7 +57,7 @@ def test_decision_2_cookies_are_unique_and_unknown_ones_are_invalid(reg, make_fi
     flt = make_filter()
     seen = set()
     for _ in range(5):
-        cookie = _register(reg, flt)
+        cookie = register(reg, flt)
         assert cookie not in seen
         seen.add(cookie)
         assert reg.native.callbacks.unregister(cookie) == STATUS_SUCCESS
@@ -80,10 +68,10 @@ def test_decision_2_cookies_are_unique_and_unknown_ones_are_invalid(reg, make_fi
 def test_decision_3_unregistration_waits_for_a_running_invocation(reg, make_filter):
     """Decision 3: CmUnRegisterCallback returns only after invocations on other threads return,
     and the routine is never called after it returns."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
     flt.spin(N.RegNtPreQueryValueKey)
-    cookie = _register(reg, flt)
+    cookie = register(reg, flt)
     caller = threading.Thread(target=reg.query_value, args=(handle, "V"))
     caller.start()
     assert flt.wait_spinning()
@@ -104,9 +92,9 @@ def test_decision_3_unregistration_waits_for_a_running_invocation(reg, make_filt
 def test_decision_3_unregistering_from_inside_the_same_callback_is_a_verifier_error(reg, make_filter):
     """Decision 3: on Windows this deadlocks; the harness raises an error naming the callback
     and the notification instead of hanging."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
-    cookie = _register(reg, flt)
+    cookie = register(reg, flt)
     errors = []
 
     def unregister_self():
@@ -125,22 +113,22 @@ def test_decision_3_unregistering_from_inside_the_same_callback_is_a_verifier_er
 def test_decision_4_a_success_status_other_than_success_lets_the_operation_continue(reg, make_filter):
     """Decision 4: NT_SUCCESS(0x40000000) is true: the walk goes on and the caller sees the
     operation's own status."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     first, second = make_filter(), make_filter()
     first.block(N.RegNtPreSetValueKey, STATUS_OBJECT_NAME_EXISTS)
-    _register(reg, first)
-    _register(reg, second)
+    register(reg, first)
+    register(reg, second)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert classes(second.events()) == [N.RegNtPreSetValueKey, N.RegNtPostSetValueKey]
 
 
 def test_decision_4_no_callback_gets_a_post_when_a_pre_fails(reg, make_filter):
     """Decision 4: neither the blocking callback nor the ones before it get a post."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     first, second = make_filter(), make_filter()
     second.block(N.RegNtPreDeleteValueKey, STATUS_ACCESS_DENIED)
-    _register(reg, first)
-    _register(reg, second)
+    register(reg, first)
+    register(reg, second)
     assert reg.delete_value(handle, "V") == STATUS_ACCESS_DENIED
     assert classes(first.events()) == [N.RegNtPreDeleteValueKey]
     assert classes(second.events()) == [N.RegNtPreDeleteValueKey]
@@ -148,21 +136,21 @@ def test_decision_4_no_callback_gets_a_post_when_a_pre_fails(reg, make_filter):
 
 def test_decision_5_every_callback_gets_the_post_even_after_one_returns_an_error(reg, make_filter):
     """Decision 5: post return values are ignored, and no post failure stops the walk."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     first, second = make_filter(), make_filter()
     first.block(N.RegNtPostSetValueKey, STATUS_ACCESS_DENIED)
-    _register(reg, first)
-    _register(reg, second)
+    register(reg, first)
+    register(reg, second)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert classes(second.events()) == [N.RegNtPreSetValueKey, N.RegNtPostSetValueKey]
 
 
 def test_decision_6_the_in_callback_flag_is_per_thread(reg, make_filter):
     """Decision 6: while one thread is inside a callback, other threads' calls still reach callbacks."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
     flt.spin(N.RegNtPreQueryKey)
-    _register(reg, flt)
+    register(reg, flt)
     blocked = threading.Thread(target=reg.query_key, args=(handle,))
     blocked.start()
     try:
@@ -180,7 +168,7 @@ def test_decision_7_calls_failing_validation_send_nothing(reg, make_filter, case
     """Decision 7: handle validation, access checks and parameter validation come before any callback."""
     status, read_only = reg.open_key(SOFTWARE, KEY_READ)
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     if case == "invalid handle":
         assert reg.set_value(0x7FF0, "V", REG_SZ, DATA) == STATUS_INVALID_HANDLE
     elif case == "access denied":
@@ -193,7 +181,7 @@ def test_decision_7_calls_failing_validation_send_nothing(reg, make_filter, case
 def test_decision_7_the_object_is_valid_in_pre_and_post(reg, make_filter):
     """Decision 7: the object is referenced before the pre and released after the post, so a
     callback can use it (here: look up its name) in both."""
-    handle = _key(reg, "Named")
+    handle = make_key(reg, "Named")
     names = []
     watchers = {N.RegNtPreDeleteKey: make_filter(), N.RegNtPostDeleteKey: make_filter()}
     for notify_class, flt in watchers.items():
@@ -202,7 +190,7 @@ def test_decision_7_the_object_is_valid_in_pre_and_post(reg, make_filter):
             names.append(obj.key.path())
 
         flt.nest(notify_class, look)
-        _register(reg, flt)
+        register(reg, flt)
     assert reg.delete_key(handle) == STATUS_SUCCESS
     assert names == [f"{SOFTWARE}\\Named", f"{SOFTWARE}\\Named"]
 
@@ -211,7 +199,7 @@ def test_decision_8_create_and_open_fail_only_in_the_pre(reg, make_filter):
     """Decision 8: a failing pre-create fails the create (nothing made); the post's status is ignored."""
     flt = make_filter()
     flt.block(N.RegNtPreCreateKeyEx, STATUS_ACCESS_DENIED)
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Blocked")
     assert (status, handle) == (STATUS_ACCESS_DENIED, 0)
     assert classes(flt.events()) == [N.RegNtPreCreateKeyEx]
@@ -220,10 +208,10 @@ def test_decision_8_create_and_open_fail_only_in_the_pre(reg, make_filter):
 
 def test_decision_9_key_handle_close_cannot_be_vetoed(reg, make_filter):
     """Decision 9: RegNtPreKeyHandleClose is sent, and its failure does not keep the handle open."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
     flt.block(N.RegNtPreKeyHandleClose, STATUS_ACCESS_DENIED)
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.close(handle) == STATUS_SUCCESS
     assert classes(flt.events()) == [N.RegNtPreKeyHandleClose, N.RegNtPostKeyHandleClose]
     assert reg.close(handle) == STATUS_INVALID_HANDLE
@@ -232,9 +220,9 @@ def test_decision_9_key_handle_close_cannot_be_vetoed(reg, make_filter):
 def test_decision_11_a_buffer_changed_between_pre_and_work_is_read_at_the_work(reg, make_filter):
     """Decision 11: parameters are probed, not captured (see also test_2_2_parameters_are_probed_not_captured):
     a change made by a callback to the caller's value name retargets the write."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     with reg.arena() as arena:
         name = arena.unicode_string("A")
 
@@ -249,10 +237,10 @@ def test_decision_11_a_buffer_changed_between_pre_and_work_is_read_at_the_work(r
 
 def test_decision_13_callback_bypass_is_an_ordinary_failure_before_vista(reg, make_filter):
     """Decision 13: STATUS_CALLBACK_BYPASS (0xC0000503) fails the call like any error status."""
-    handle = _key(reg)
+    handle = make_key(reg, "D")
     flt = make_filter()
     flt.block(N.RegNtPreSetValueKey, STATUS_CALLBACK_BYPASS)
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_CALLBACK_BYPASS
     assert reg.get_value(f"{SOFTWARE}\\D", "V") is None
     assert reg.query_value(handle, "V").status == STATUS_OBJECT_NAME_NOT_FOUND

@@ -19,22 +19,11 @@ from ntddk_py import (
 from ntddk_py import REG_NOTIFY_CLASS as N
 from registry_core.profiles import PROFILE_XP
 
-from .filters import classes
+from .filters import SOFTWARE, classes, make_key, register
 
-SOFTWARE = "\\REGISTRY\\MACHINE\\SOFTWARE"
 DATA = "hello".encode("utf-16-le")
 
 
-def _key(reg, name="Filtered"):
-    status, handle, _ = reg.create_key(f"{SOFTWARE}\\{name}", KEY_ALL_ACCESS)
-    assert status == STATUS_SUCCESS
-    return handle
-
-
-def _register(reg, flt, context=0):
-    status, cookie = reg.native.callbacks.register(flt.callback, context)
-    assert status == STATUS_SUCCESS
-    return cookie
 
 
 # --- 2.1 Callback prototype ------------------------------------------------------
@@ -43,25 +32,25 @@ def test_2_1_callback_context_is_the_value_given_at_registration(reg, make_filte
     """'CallbackContext ... is passed in at registration time and then passed to the callback
     procedure every time the callback is invoked.'"""
     flt = make_filter()
-    _register(reg, flt, context=0xC0FFEE)
-    reg.close(_key(reg))
+    register(reg, flt, context=0xC0FFEE)
+    reg.close(make_key(reg, "Filtered"))
     assert flt.events() and {e["context"] for e in flt.events()} == {0xC0FFEE}
 
 
 def test_2_1_argument1_is_the_reg_notify_class(reg, make_filter):
     """'Argument1 is a type selector ... of type REG_NOTIFY_CLASS.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     assert classes(flt.events()) == [N.RegNtPreSetValueKey, N.RegNtPostSetValueKey]
 
 
 def test_2_1_argument2_points_to_the_struct_of_the_class(reg, make_filter):
     """'Argument2 is a pointer to a structure where the actual parameters are packed together.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "Shell", REG_BINARY, b"\x01\x02\x03")
     pre = flt.events()[0]
     # The struct lived for the duration of the call; the recorder kept its fields' addresses.
@@ -71,9 +60,9 @@ def test_2_1_argument2_points_to_the_struct_of_the_class(reg, make_filter):
 
 def test_2_1_callbacks_get_the_object_pointer_not_the_handle(reg, make_filter):
     """'instead of a handle, the callback procedure is passed the object pointer.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     objects = {e["object"] for e in flt.events()}
     assert len(objects) == 1
@@ -86,12 +75,12 @@ def test_2_1_callbacks_get_the_object_pointer_not_the_handle(reg, make_filter):
 def test_2_1_object_is_referenced_while_the_callback_runs(reg, make_filter):
     """'the object manager takes a reference on the object before passing the pointer to the
     callback, and releases the reference after the callback returns.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     obj = reg.native.handles.lookup(handle).obj
     seen = []
     flt = make_filter()
     flt.nest(N.RegNtPreSetValueKey, lambda: seen.append(obj.references))
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     assert seen == [2]  # the handle's reference and the operation's
     assert obj.references == 1
@@ -103,12 +92,12 @@ def test_2_1_object_is_referenced_while_the_callback_runs(reg, make_filter):
 
 def test_2_2_callbacks_run_before_any_registry_work(reg, make_filter):
     """'Callbacks will be invoked before any internal registry work is done'."""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     key = reg.native.handles.lookup(handle).obj.key
     state = []
     flt = make_filter()
     flt.nest(N.RegNtPreSetValueKey, lambda: state.append(key.find_value("V")))
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert state == [None] and key.find_value("V").data == DATA
 
@@ -116,10 +105,10 @@ def test_2_2_callbacks_run_before_any_registry_work(reg, make_filter):
 def test_2_2_parameters_are_probed_not_captured(reg, make_filter):
     """'The registry will probe the API parameters ... However, the registry does not capture
     them': the callback sees the caller's own buffer, and the registry reads it after the pre."""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
     flt.overwrite(ord("X"))
-    _register(reg, flt)
+    register(reg, flt)
     with reg.arena() as arena:
         name, data = arena.unicode_string("V"), arena.data(b"abc")
         status = reg.native.NtSetValueKey(handle, name, 0, REG_BINARY, data, 3)
@@ -134,10 +123,10 @@ def test_2_2_no_lock_is_held_while_callbacks_run(reg, make_filter):
     callbacks': a callback that waits does not stop other threads' registry calls."""
     import threading
 
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
     flt.spin(N.RegNtPreQueryValueKey)
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     waiting = threading.Thread(target=reg.query_value, args=(handle, "V"))
     waiting.start()
@@ -157,9 +146,9 @@ def test_2_2_no_lock_is_held_while_callbacks_run(reg, make_filter):
 
 def test_2_2_each_operation_invokes_the_callback_twice_pre_and_post(reg, make_filter):
     """'For each registry operation, callback routine will be invoked twice.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     reg.query_value(handle, "V")
     reg.enumerate_value(handle, 0)
@@ -183,11 +172,11 @@ def test_2_2_each_operation_invokes_the_callback_twice_pre_and_post(reg, make_fi
 def test_2_2_a_failing_pre_stops_the_walk_and_is_returned_without_registry_work(reg, make_filter):
     """The pseudo code: 'if ( !NT_SUCCESS(status ) ) { return status to the registry API caller
     without doing any registry work }' - later callbacks are not called."""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     first, second = make_filter(), make_filter()
     first.block(N.RegNtPreSetValueKey, STATUS_UNSUCCESSFUL)
-    _register(reg, first)
-    _register(reg, second)
+    register(reg, first)
+    register(reg, second)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_UNSUCCESSFUL
     assert classes(first.events()) == [N.RegNtPreSetValueKey]
     assert classes(second.events()) == []
@@ -197,10 +186,10 @@ def test_2_2_a_failing_pre_stops_the_walk_and_is_returned_without_registry_work(
 def test_2_2_post_gets_the_status_and_object_and_its_return_is_ignored(reg, make_filter):
     """'For post notification, the operation type, status of the operation and the object upon
     which it was performed will be fed to the callback. Callback return code will be ignored.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
     flt.block(N.RegNtPostDeleteValueKey, STATUS_ACCESS_DENIED)
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.delete_value(handle, "Missing") == STATUS_OBJECT_NAME_NOT_FOUND
     post = flt.events()[1]
     assert post["class"] == N.RegNtPostDeleteValueKey and post["status"] == STATUS_OBJECT_NAME_NOT_FOUND
@@ -215,7 +204,7 @@ def test_2_2_pre_and_post_match_by_thread_id(reg, make_filter):
     import threading
 
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
 
     def work(n):
         status, handle, _ = reg.create_key(f"{SOFTWARE}\\T{n}")
@@ -242,7 +231,7 @@ def test_2_2_pre_and_post_match_by_thread_id(reg, make_filter):
 def test_2_2_registry_calls_from_inside_a_callback_reach_no_callback(reg, make_filter):
     """'Callback procedures may use any registry API. However, callbacks will not be invoked for
     registry APIs called from inside a callback.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     reg.set_value(handle, "Other", REG_SZ, DATA)
     inner = []
 
@@ -252,8 +241,8 @@ def test_2_2_registry_calls_from_inside_a_callback_reach_no_callback(reg, make_f
 
     flt, watcher = make_filter(), make_filter()
     flt.nest(N.RegNtPreSetValueKey, nested)
-    _register(reg, flt)
-    _register(reg, watcher)
+    register(reg, flt)
+    register(reg, watcher)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert inner == [(STATUS_SUCCESS, STATUS_SUCCESS, STATUS_SUCCESS)]
     assert classes(flt.events()) == [N.RegNtPreSetValueKey, N.RegNtPostSetValueKey]
@@ -263,7 +252,7 @@ def test_2_2_registry_calls_from_inside_a_callback_reach_no_callback(reg, make_f
 def test_2_2_post_create_and_open_object_is_null_on_error(reg, make_filter):
     """'For NtCreateKey and NtOpenKey post callbacks the Object field is NULL on error.'"""
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.open_key(f"{SOFTWARE}\\Missing").status == STATUS_OBJECT_NAME_NOT_FOUND
     assert reg.create_key(f"{SOFTWARE}\\Missing\\Deeper").status == STATUS_OBJECT_NAME_NOT_FOUND
     posts = [e for e in flt.events() if e["class"] in (N.RegNtPostOpenKeyEx, N.RegNtPostCreateKeyEx)]
@@ -279,9 +268,9 @@ def test_2_2_post_create_and_open_object_is_null_on_error(reg, make_filter):
 def test_2_3_register_gives_a_cookie_that_unregisters_the_callback(reg, make_filter):
     """'Cookie is used to un-register the callback ... Cookie should be the same as returned by
     the register API.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    cookie = _register(reg, flt)
+    cookie = register(reg, flt)
     reg.set_value(handle, "V", REG_SZ, DATA)
     assert reg.native.callbacks.unregister(cookie) == STATUS_SUCCESS
     count = len(flt.events())
@@ -294,9 +283,9 @@ def test_2_3_register_gives_a_cookie_that_unregisters_the_callback(reg, make_fil
 def test_2_4_success_for_operations_not_of_interest_lets_them_through(reg, make_filter):
     """'A callback routine should immediately return STATUS_SUCCESS for any Registry operation
     that is not of interest.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert reg.get_value(f"{SOFTWARE}\\Filtered", "V") == (REG_SZ, DATA)
 
@@ -305,14 +294,14 @@ def test_2_4_success_for_operations_not_of_interest_lets_them_through(reg, make_
 def test_2_4_an_error_status_fails_the_call_with_no_change(reg, make_filter, operation):
     """'When an error status is returned the corresponding registry API call is immediately
     failed without any changes being made to the registry.'"""
-    handle = _key(reg)
+    handle = make_key(reg, "Filtered")
     reg.set_value(handle, "V", REG_SZ, DATA)
     before = reg.tree(SOFTWARE)
     flt = make_filter()
     pre = {"set": N.RegNtPreSetValueKey, "delete_value": N.RegNtPreDeleteValueKey, "delete_key": N.RegNtPreDeleteKey,
            "rename": N.RegNtPreRenameKey, "create": N.RegNtPreCreateKeyEx}[operation]
     flt.block(pre, STATUS_ACCESS_DENIED)
-    _register(reg, flt)
+    register(reg, flt)
     result = {"set": lambda: reg.set_value(handle, "V", REG_SZ, b"changed"),
               "delete_value": lambda: reg.delete_value(handle, "V"),
               "delete_key": lambda: reg.delete_key(handle),
@@ -327,7 +316,7 @@ def test_2_4_post_create_status_is_ignored_create_fails_only_in_pre(reg, make_fi
     registry APIs can only be failed in the pre-create callback).'"""
     flt = make_filter()
     flt.block(N.RegNtPostCreateKeyEx, STATUS_ACCESS_DENIED)
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Made")
     assert status == STATUS_SUCCESS and handle != 0
     assert reg.exists(f"{SOFTWARE}\\Made")
@@ -346,7 +335,7 @@ def test_3_xp_sends_only_pre_notifications_except_create_and_open(xp_reg, make_f
     NtCreateKey and NtOpenKey where both pre and post notifications are sent.'"""
     reg = xp_reg
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Xp")
     reg.set_value(handle, "V", REG_SZ, DATA)
     reg.query_value(handle, "V")
@@ -363,7 +352,7 @@ def test_3_xp_create_and_open_pass_the_complete_name(xp_reg, make_filter):
     REG_POST_OPEN_KEY_INFORMATION)': CompleteName is the caller's name."""
     reg = xp_reg
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     with reg.arena() as arena:
         name = arena.unicode_string(f"{SOFTWARE}\\Xp")
         attributes = arena.new("OBJECT_ATTRIBUTES *", {"Length": ffi.sizeof("OBJECT_ATTRIBUTES"),
@@ -380,7 +369,7 @@ def test_3_2003_sends_the_ex_classes_instead_of_the_xp_ones(reg, make_filter):
     """'Windows .Net server doesn't send the above pre/post notifications in the create/open case
     ... Instead it send the new Ex versions'."""
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Net")
     reg.close(handle)
     status, handle = reg.open_key(f"{SOFTWARE}\\Net")
@@ -395,7 +384,7 @@ def test_3_xp_post_object_is_the_address_of_the_object_pointer(xp_reg, make_filt
     the pointer to the object instead of the pointer to the object (PVOID * instead of PVOID).'"""
     reg = xp_reg
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Xp")
     post = flt.events()[1]
     real = reg.native.handles.lookup(handle).obj.address
@@ -405,6 +394,6 @@ def test_3_xp_post_object_is_the_address_of_the_object_pointer(xp_reg, make_filt
 def test_3_2003_post_object_is_the_object_pointer_itself(reg, make_filter):
     """'This has been fixed in .Net': the 2003 post Object is the object pointer."""
     flt = make_filter()
-    _register(reg, flt)
+    register(reg, flt)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Net")
     assert flt.events()[1]["object"] == reg.native.handles.lookup(handle).obj.address
