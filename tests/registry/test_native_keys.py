@@ -51,14 +51,6 @@ def reg() -> Registry:
     return registry
 
 
-@pytest.fixture
-def test_key(reg):
-    """A handle (KEY_ALL_ACCESS) to \\REGISTRY\\MACHINE\\SOFTWARE\\Test, a fresh key to work under."""
-    status, handle, _ = reg.create_key(TEST_KEY)
-    assert status == STATUS_SUCCESS
-    return handle
-
-
 def create(reg: Registry, name: str, root: int, **kwargs) -> int:
     status, handle, disposition = reg.create_key(name, KEY_ALL_ACCESS, root=root, **kwargs)
     assert (status, disposition) == (STATUS_SUCCESS, REG_CREATED_NEW_KEY), name

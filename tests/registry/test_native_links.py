@@ -42,16 +42,9 @@ DWORD_BEEF = (0xBEEF).to_bytes(4, "little")
 
 
 @pytest.fixture
-def reg() -> Registry:
-    return Registry()
-
-
-@pytest.fixture
-def root(reg):
+def root(test_key):
     """A handle to \\REGISTRY\\MACHINE\\SOFTWARE\\Test, the key the links live in."""
-    status, handle, _ = reg.create_key(TEST_KEY)
-    assert status == STATUS_SUCCESS
-    return handle
+    return test_key
 
 
 def path_data(path: str) -> bytes:

@@ -43,19 +43,6 @@ GARBAGE_HANDLE = 0xDEADBEEF
 CALLS = ["open", "create"]
 
 
-@pytest.fixture
-def reg() -> Registry:
-    return Registry()
-
-
-@pytest.fixture
-def test_key(reg):
-    """A handle to \\REGISTRY\\MACHINE\\SOFTWARE\\Test, a fresh key to work under."""
-    status, handle, _ = reg.create_key(TEST_KEY)
-    assert status == STATUS_SUCCESS
-    return handle
-
-
 def key_name(reg: Registry, handle: int) -> str:
     """The full path KeyNameInformation reports for a handle."""
     result = reg.query_key(handle, KEY_INFORMATION_CLASS.KeyNameInformation)
