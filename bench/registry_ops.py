@@ -58,33 +58,22 @@ def populate(reg: Registry, count: int) -> list[int]:
     return groups
 
 
-def timed(batch, repeats: int = 5) -> float:
-    """Median seconds per operation over repeats batches."""
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        ops = batch()
-        samples.append((time.perf_counter() - started) / ops)
-    return statistics.median(samples)
-
-
-def measure(count: int, batch_size: int = 2000) -> dict[str, float]:
+def workloads(count: int, batch_size: int = 2000) -> dict[str, object]:
+    """Batches of each operation against a registry of count keys; each returns its op count."""
     reg = Registry("default")
     groups = populate(reg, count)
     rng = random.Random(7)
     counter = iter(range(10**9))
     scratch = reg.create_key(ROOT + "\\Scratch").handle
+    width = min(FANOUT, count)
+    readable = [reg.open_key(f"K{rng.randrange(width)}", root=rng.choice(groups)).handle for _ in range(64)]
+    writable = [reg.open_key(f"K{rng.randrange(width)}", 0xF003F, root=rng.choice(groups)).handle for _ in range(64)]
 
     def creates() -> int:
         for _ in range(batch_size):
             _, key, _ = reg.create_key(f"N{next(counter)}", root=scratch)
             reg.close(key)
         return batch_size
-
-    handles = [reg.open_key(f"K{rng.randrange(min(FANOUT, count))}", root=rng.choice(groups)).handle
-               for _ in range(64)]
-    writable = [reg.open_key(f"K{rng.randrange(min(FANOUT, count))}", 0xF003F, root=rng.choice(groups)).handle
-                for _ in range(64)]
 
     def sets() -> int:
         for i in range(batch_size):
@@ -93,17 +82,29 @@ def measure(count: int, batch_size: int = 2000) -> dict[str, float]:
 
     def queries() -> int:
         for i in range(batch_size):
-            reg.query_value(handles[i % 64], "Value", KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, 64)
+            reg.query_value(readable[i % 64], "Value", KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, 64)
         return batch_size
 
     def enumerates() -> int:
         for i in range(batch_size):
-            reg.enumerate_key(groups[i % len(groups)], i % min(FANOUT, count),
-                              KEY_INFORMATION_CLASS.KeyBasicInformation, 256)
+            reg.enumerate_key(groups[i % len(groups)], i % width, KEY_INFORMATION_CLASS.KeyBasicInformation, 256)
         return batch_size
 
-    return {"create": timed(creates), "set-value": timed(sets), "query-value": timed(queries),
-            "enumerate": timed(enumerates)}
+    enumerates()  # the first pass sorts each group's subkey index once
+    return {"create": creates, "set-value": sets, "query-value": queries, "enumerate": enumerates, "_keep": reg}
+
+
+def compare(small: dict, large: dict, repeats: int = 9) -> dict[str, tuple[float, float]]:
+    """Median seconds per op for both sizes, their batches interleaved so that anything else the
+    machine does weighs on both alike."""
+    samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in small if name != "_keep"}
+    for _ in range(repeats):
+        for name, (small_samples, large_samples) in samples.items():
+            for batch, into in ((small[name], small_samples), (large[name], large_samples)):
+                started = time.perf_counter()
+                ops = batch()
+                into.append((time.perf_counter() - started) / ops)
+    return {name: (statistics.median(a), statistics.median(b)) for name, (a, b) in samples.items()}
 
 
 def memory_of(count: int) -> int:
@@ -126,12 +127,10 @@ def main() -> int:
     started = time.perf_counter()
     used = memory_of(large)
     print(f"  took {time.perf_counter() - started:.1f} s; resident memory for the keys: {used / 2**20:.0f} MiB"
-          f" ({used / large:.0f} bytes a key)")
-    small_costs = measure(1000)
-    large_costs = measure(large)
+          f" ({used / large:.0f} bytes a key)", flush=True)
+    costs = compare(workloads(1000), workloads(large))
     print(f"\n{'operation':<12} {'ops/s (1k)':>12} {'us/op (1k)':>11} {f'us/op ({large:,})':>16} {'ratio':>6}")
-    for name in small_costs:
-        small, big = small_costs[name], large_costs[name]
+    for name, (small, big) in costs.items():
         print(f"{name:<12} {1 / small:>12,.0f} {small * 1e6:>11.2f} {big * 1e6:>16.2f} {big / small:>6.2f}")
     return 0
 

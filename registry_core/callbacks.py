@@ -144,6 +144,7 @@ class CallbackTable:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._slots: list[Registration | None] = [None] * MAX_CALLBACKS
+        self._occupied = 0
         self._cookies = itertools.count(1)
         self.crashes: list[str] = []
 
@@ -165,6 +166,7 @@ class CallbackTable:
                 if occupant is None:
                     cookie = _COOKIE_BASE + next(self._cookies) * _COOKIE_STEP
                     self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name, keepalive)
+                    self._occupied += 1
                     return STATUS_SUCCESS, cookie
         return STATUS_INSUFFICIENT_RESOURCES, 0
 
@@ -199,10 +201,11 @@ class CallbackTable:
             while registration.running:
                 self._idle.wait()
             self._slots[registration.slot] = None
+            self._occupied -= 1
             return STATUS_SUCCESS
 
     def has_registrations(self) -> bool:
-        return any(slot is not None for slot in self._slots)
+        return self._occupied > 0
 
     def registrations(self) -> list[Registration]:
         with self._lock:
