@@ -18,7 +18,6 @@ CONTROL_SET = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001"
 
 # path below \REGISTRY -> values; hive roots are marked permanent.
 SKELETON: dict[str, dict[str, tuple[int, str]]] = {
-    "MACHINE": {},
     "MACHINE\\SOFTWARE": {},
     "MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion": {
         "ProgramFilesDir": (REG_SZ, "C:\\Program Files"),
@@ -37,7 +36,6 @@ SKELETON: dict[str, dict[str, tuple[int, str]]] = {
     "MACHINE\\SYSTEM\\Select": {},
     "MACHINE\\SAM": {},
     "MACHINE\\SECURITY": {},
-    "USER": {},
     "USER\\.DEFAULT": {},
     "USER\\.DEFAULT\\Software\\Microsoft\\Windows\\CurrentVersion\\Run": {},
 }

@@ -130,12 +130,15 @@ class Key:
 
 
 class Store:
-    """The whole tree under \\REGISTRY and the clock that stamps its writes."""
+    """The whole tree under \\REGISTRY (MACHINE and USER always there) and the clock that stamps its writes."""
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
         self.root = Key("REGISTRY", None, self.clock.now())
         self._permanent: set[int] = set()
+        # The namespace always has its two top keys, even in an otherwise empty registry.
+        for name in ("MACHINE", "USER"):
+            self.create_subkey(self.root, name)
 
     def make_permanent(self, key: Key) -> None:
         """Mark a hive root: it can be neither deleted nor renamed."""

@@ -55,3 +55,13 @@ def test_path_is_the_full_registry_name():
     assert software.path() == "\\REGISTRY\\MACHINE\\Software"
     assert store.walk("\\registry\\machine\\SOFTWARE") is software
     assert store.walk("\\REGISTRY\\nope") is None
+
+
+def test_an_empty_registry_still_has_machine_and_user():
+    """Issue 4: a \\REGISTRY root with MACHINE and USER, whatever the contents."""
+    from registry_core.registry import Registry
+
+    reg = Registry("empty")
+    assert reg.exists("\\REGISTRY\\MACHINE") and reg.exists("\\REGISTRY\\USER")
+    assert not reg.exists("\\REGISTRY\\MACHINE\\SOFTWARE")
+    assert [key.name for key in reg.native.store.root.subkeys()] == ["MACHINE", "USER"]
