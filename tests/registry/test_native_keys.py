@@ -211,7 +211,7 @@ def test_delete_null_handle(reg):
 
 
 @pytest.mark.parametrize("contents,path", [
-    pytest.param("empty", "\\REGISTRY", id="REGISTRY"),
+    pytest.param("empty", "\\REGISTRY\\USER", id="USER-top-key"),
     pytest.param("default", "\\REGISTRY\\MACHINE\\SAM", id="SAM-hive-root"),
     pytest.param("default", "\\REGISTRY\\MACHINE\\SECURITY", id="SECURITY-hive-root"),
 ])

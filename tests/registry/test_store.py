@@ -17,11 +17,12 @@ def test_upcase_is_nt_simple_per_unit_casing():
 
 def test_subkeys_enumerate_sorted_by_upper_cased_name_and_keep_their_case():
     store = Store()
+    parent = store.create_subkey(store.root, "Parent")
     for name in ["beta", "Alpha", "_under", "ZULU", "alpha2"]:
-        store.create_subkey(store.root, name)
-    assert [key.name for key in store.root.subkeys()] == ["Alpha", "alpha2", "beta", "ZULU", "_under"]
-    assert store.root.find_subkey("ALPHA").name == "Alpha"
-    assert store.root.subkey_at(5) is None
+        store.create_subkey(parent, name)
+    assert [key.name for key in parent.subkeys()] == ["Alpha", "alpha2", "beta", "ZULU", "_under"]
+    assert parent.find_subkey("ALPHA").name == "Alpha"
+    assert parent.subkey_at(5) is None
 
 
 def test_values_enumerate_in_insertion_order_and_replace_in_place():
