@@ -676,6 +676,41 @@ typedef struct _FAST_MUTEX {
 #define DPFLTR_INFO_LEVEL    3
 #define DPFLTR_IHVDRIVER_ID  77
 
+/* Process queries: a filter asks who is calling (ZwQueryInformationProcess with
+ * NtCurrentProcess() and ProcessImageFileName gives the image's NT path). */
+typedef enum _PROCESSINFOCLASS {
+    ProcessBasicInformation,
+    ProcessQuotaLimits,
+    ProcessIoCounters,
+    ProcessVmCounters,
+    ProcessTimes,
+    ProcessBasePriority,
+    ProcessRaisePriority,
+    ProcessDebugPort,
+    ProcessExceptionPort,
+    ProcessAccessToken,
+    ProcessLdtInformation,
+    ProcessLdtSize,
+    ProcessDefaultHardErrorMode,
+    ProcessIoPortHandlers,
+    ProcessPooledUsageAndLimits,
+    ProcessWorkingSetWatch,
+    ProcessUserModeIOPL,
+    ProcessEnableAlignmentFaultFixup,
+    ProcessPriorityClass,
+    ProcessWx86Information,
+    ProcessHandleCount,
+    ProcessAffinityMask,
+    ProcessPriorityBoost,
+    ProcessDeviceMap,
+    ProcessSessionInformation,
+    ProcessForegroundInformation,
+    ProcessWow64Information,
+    ProcessImageFileName
+} PROCESSINFOCLASS;
+
+#define NtCurrentProcess() ((HANDLE)(LONG_PTR)-1)
+
 /* ------------------------------------------------------------------------
  * Kernel routines the cmhook shim exports (the loader resolves a module's
  * imports against them).
@@ -751,6 +786,9 @@ NTKERNELAPI VOID NTAPI ProbeForRead(IN const volatile VOID *Address, IN SIZE_T L
 NTKERNELAPI VOID NTAPI ProbeForWrite(IN volatile VOID *Address, IN SIZE_T Length, IN ULONG Alignment);
 
 /* Who is calling, and when. */
+NTSYSAPI NTSTATUS NTAPI ZwQueryInformationProcess(IN HANDLE ProcessHandle,
+    IN PROCESSINFOCLASS ProcessInformationClass, OUT PVOID ProcessInformation,
+    IN ULONG ProcessInformationLength, OUT PULONG ReturnLength OPTIONAL);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
 NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
@@ -818,6 +856,51 @@ FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination,
     __atomic_compare_exchange_n(Destination, &Comparand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return Comparand;
 }
+
+/* 16-bit wide-string routines. The C library's wcs* functions work on a 32-bit wchar_t;
+ * a driver's WCHAR strings are 16 bits, so the names map to these versions (ntoskrnl
+ * exports the same routines with 16-bit semantics). */
+FORCEINLINE SIZE_T cmhook_wcslen(const WCHAR *s)
+{ const WCHAR *p = s; while (*p) p++; return (SIZE_T)(p - s); }
+FORCEINLINE int cmhook_wcscmp(const WCHAR *a, const WCHAR *b)
+{ while (*a && *a == *b) { a++; b++; } return (int)*a - (int)*b; }
+FORCEINLINE int cmhook_wcsncmp(const WCHAR *a, const WCHAR *b, SIZE_T n)
+{ for (; n && *a && *a == *b; n--) { a++; b++; } return n ? (int)*a - (int)*b : 0; }
+FORCEINLINE WCHAR cmhook_wfold(WCHAR c) { return (c >= 'A' && c <= 'Z') ? (WCHAR)(c + 32) : c; }
+FORCEINLINE int cmhook_wcsicmp(const WCHAR *a, const WCHAR *b)
+{ while (*a && cmhook_wfold(*a) == cmhook_wfold(*b)) { a++; b++; } return (int)cmhook_wfold(*a) - (int)cmhook_wfold(*b); }
+FORCEINLINE int cmhook_wcsnicmp(const WCHAR *a, const WCHAR *b, SIZE_T n)
+{
+    for (; n && *a && cmhook_wfold(*a) == cmhook_wfold(*b); n--) { a++; b++; }
+    return n ? (int)cmhook_wfold(*a) - (int)cmhook_wfold(*b) : 0;
+}
+FORCEINLINE WCHAR *cmhook_wcschr(const WCHAR *s, WCHAR c)
+{ for (;; s++) { if (*s == c) return (WCHAR *)s; if (!*s) return NULL; } }
+FORCEINLINE WCHAR *cmhook_wcsrchr(const WCHAR *s, WCHAR c)
+{ const WCHAR *last = NULL; for (;; s++) { if (*s == c) last = s; if (!*s) return (WCHAR *)last; } }
+FORCEINLINE WCHAR *cmhook_wcsstr(const WCHAR *s, const WCHAR *sub)
+{
+    SIZE_T n = cmhook_wcslen(sub);
+    for (; *s; s++) if (!cmhook_wcsncmp(s, sub, n)) return (WCHAR *)s;
+    return n ? NULL : (WCHAR *)s;
+}
+FORCEINLINE WCHAR *cmhook_wcscpy(WCHAR *d, const WCHAR *s)
+{ WCHAR *r = d; do { *d++ = *s; } while (*s++); return r; }
+FORCEINLINE WCHAR *cmhook_wcsncpy(WCHAR *d, const WCHAR *s, SIZE_T n)
+{ SIZE_T i = 0; for (; i < n && s[i]; i++) d[i] = s[i]; for (; i < n; i++) d[i] = 0; return d; }
+FORCEINLINE WCHAR *cmhook_wcscat(WCHAR *d, const WCHAR *s)
+{ cmhook_wcscpy(d + cmhook_wcslen(d), s); return d; }
+#define wcslen(s) cmhook_wcslen(s)
+#define wcscmp(a, b) cmhook_wcscmp(a, b)
+#define wcsncmp(a, b, n) cmhook_wcsncmp(a, b, n)
+#define _wcsicmp(a, b) cmhook_wcsicmp(a, b)
+#define _wcsnicmp(a, b, n) cmhook_wcsnicmp(a, b, n)
+#define wcschr(s, c) cmhook_wcschr(s, c)
+#define wcsrchr(s, c) cmhook_wcsrchr(s, c)
+#define wcsstr(s, t) cmhook_wcsstr(s, t)
+#define wcscpy(d, s) cmhook_wcscpy(d, s)
+#define wcsncpy(d, s, n) cmhook_wcsncpy(d, s, n)
+#define wcscat(d, s) cmhook_wcscat(d, s)
 
 /* Structured exception handling has no gcc/clang equivalent on Linux. These
  * keep __try/__except/__finally sources compiling; the guarded block runs

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, and its records' members as spelled there."""
 
-HEADER_SHA256 = "1acb55cfe25db60077d4aa66f7b4d6fcbfc0ea018095fb32c375e73d06f13622"
+HEADER_SHA256 = "ceb0ab4ca6b86c2ea6455d8621dbd8364b191829298313f5a21609abadc42131"
 
 CDEF = r"""
 typedef void VOID;
@@ -487,6 +487,37 @@ typedef struct _FAST_MUTEX
   ULONG OldIrql;
 } FAST_MUTEX;
 typedef struct _FAST_MUTEX *PFAST_MUTEX;
+typedef enum _PROCESSINFOCLASS
+{
+  ProcessBasicInformation,
+  ProcessQuotaLimits,
+  ProcessIoCounters,
+  ProcessVmCounters,
+  ProcessTimes,
+  ProcessBasePriority,
+  ProcessRaisePriority,
+  ProcessDebugPort,
+  ProcessExceptionPort,
+  ProcessAccessToken,
+  ProcessLdtInformation,
+  ProcessLdtSize,
+  ProcessDefaultHardErrorMode,
+  ProcessIoPortHandlers,
+  ProcessPooledUsageAndLimits,
+  ProcessWorkingSetWatch,
+  ProcessUserModeIOPL,
+  ProcessEnableAlignmentFaultFixup,
+  ProcessPriorityClass,
+  ProcessWx86Information,
+  ProcessHandleCount,
+  ProcessAffinityMask,
+  ProcessPriorityBoost,
+  ProcessDeviceMap,
+  ProcessSessionInformation,
+  ProcessForegroundInformation,
+  ProcessWow64Information,
+  ProcessImageFileName
+} PROCESSINFOCLASS;
 NTSTATUS ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes, ULONG TitleIndex, PUNICODE_STRING Class, ULONG CreateOptions, PULONG Disposition);
 NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
 NTSTATUS ZwDeleteKey(HANDLE KeyHandle);
@@ -524,6 +555,7 @@ NTSTATUS ObQueryNameString(PVOID Object, POBJECT_NAME_INFORMATION ObjectNameInfo
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
 VOID ProbeForRead(const volatile VOID *Address, SIZE_T Length, ULONG Alignment);
 VOID ProbeForWrite(volatile VOID *Address, SIZE_T Length, ULONG Alignment);
+NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass, PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
 HANDLE PsGetCurrentThreadId(VOID);
 HANDLE PsGetCurrentProcessId(VOID);
 KPROCESSOR_MODE ExGetPreviousMode(VOID);

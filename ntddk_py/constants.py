@@ -277,6 +277,66 @@ NonPagedPoolCacheAligned = POOL_TYPE.NonPagedPoolCacheAligned
 PagedPoolCacheAligned = POOL_TYPE.PagedPoolCacheAligned
 NonPagedPoolCacheAlignedMustS = POOL_TYPE.NonPagedPoolCacheAlignedMustS
 
+class PROCESSINFOCLASS(IntEnum):
+    ProcessBasicInformation = 0
+    ProcessQuotaLimits = 1
+    ProcessIoCounters = 2
+    ProcessVmCounters = 3
+    ProcessTimes = 4
+    ProcessBasePriority = 5
+    ProcessRaisePriority = 6
+    ProcessDebugPort = 7
+    ProcessExceptionPort = 8
+    ProcessAccessToken = 9
+    ProcessLdtInformation = 10
+    ProcessLdtSize = 11
+    ProcessDefaultHardErrorMode = 12
+    ProcessIoPortHandlers = 13
+    ProcessPooledUsageAndLimits = 14
+    ProcessWorkingSetWatch = 15
+    ProcessUserModeIOPL = 16
+    ProcessEnableAlignmentFaultFixup = 17
+    ProcessPriorityClass = 18
+    ProcessWx86Information = 19
+    ProcessHandleCount = 20
+    ProcessAffinityMask = 21
+    ProcessPriorityBoost = 22
+    ProcessDeviceMap = 23
+    ProcessSessionInformation = 24
+    ProcessForegroundInformation = 25
+    ProcessWow64Information = 26
+    ProcessImageFileName = 27
+
+
+ProcessBasicInformation = PROCESSINFOCLASS.ProcessBasicInformation
+ProcessQuotaLimits = PROCESSINFOCLASS.ProcessQuotaLimits
+ProcessIoCounters = PROCESSINFOCLASS.ProcessIoCounters
+ProcessVmCounters = PROCESSINFOCLASS.ProcessVmCounters
+ProcessTimes = PROCESSINFOCLASS.ProcessTimes
+ProcessBasePriority = PROCESSINFOCLASS.ProcessBasePriority
+ProcessRaisePriority = PROCESSINFOCLASS.ProcessRaisePriority
+ProcessDebugPort = PROCESSINFOCLASS.ProcessDebugPort
+ProcessExceptionPort = PROCESSINFOCLASS.ProcessExceptionPort
+ProcessAccessToken = PROCESSINFOCLASS.ProcessAccessToken
+ProcessLdtInformation = PROCESSINFOCLASS.ProcessLdtInformation
+ProcessLdtSize = PROCESSINFOCLASS.ProcessLdtSize
+ProcessDefaultHardErrorMode = PROCESSINFOCLASS.ProcessDefaultHardErrorMode
+ProcessIoPortHandlers = PROCESSINFOCLASS.ProcessIoPortHandlers
+ProcessPooledUsageAndLimits = PROCESSINFOCLASS.ProcessPooledUsageAndLimits
+ProcessWorkingSetWatch = PROCESSINFOCLASS.ProcessWorkingSetWatch
+ProcessUserModeIOPL = PROCESSINFOCLASS.ProcessUserModeIOPL
+ProcessEnableAlignmentFaultFixup = PROCESSINFOCLASS.ProcessEnableAlignmentFaultFixup
+ProcessPriorityClass = PROCESSINFOCLASS.ProcessPriorityClass
+ProcessWx86Information = PROCESSINFOCLASS.ProcessWx86Information
+ProcessHandleCount = PROCESSINFOCLASS.ProcessHandleCount
+ProcessAffinityMask = PROCESSINFOCLASS.ProcessAffinityMask
+ProcessPriorityBoost = PROCESSINFOCLASS.ProcessPriorityBoost
+ProcessDeviceMap = PROCESSINFOCLASS.ProcessDeviceMap
+ProcessSessionInformation = PROCESSINFOCLASS.ProcessSessionInformation
+ProcessForegroundInformation = PROCESSINFOCLASS.ProcessForegroundInformation
+ProcessWow64Information = PROCESSINFOCLASS.ProcessWow64Information
+ProcessImageFileName = PROCESSINFOCLASS.ProcessImageFileName
+
 __all__ = [
     "TRUE",
     "FALSE",
@@ -467,4 +527,33 @@ __all__ = [
     "NonPagedPoolCacheAligned",
     "PagedPoolCacheAligned",
     "NonPagedPoolCacheAlignedMustS",
+    "PROCESSINFOCLASS",
+    "ProcessBasicInformation",
+    "ProcessQuotaLimits",
+    "ProcessIoCounters",
+    "ProcessVmCounters",
+    "ProcessTimes",
+    "ProcessBasePriority",
+    "ProcessRaisePriority",
+    "ProcessDebugPort",
+    "ProcessExceptionPort",
+    "ProcessAccessToken",
+    "ProcessLdtInformation",
+    "ProcessLdtSize",
+    "ProcessDefaultHardErrorMode",
+    "ProcessIoPortHandlers",
+    "ProcessPooledUsageAndLimits",
+    "ProcessWorkingSetWatch",
+    "ProcessUserModeIOPL",
+    "ProcessEnableAlignmentFaultFixup",
+    "ProcessPriorityClass",
+    "ProcessWx86Information",
+    "ProcessHandleCount",
+    "ProcessAffinityMask",
+    "ProcessPriorityBoost",
+    "ProcessDeviceMap",
+    "ProcessSessionInformation",
+    "ProcessForegroundInformation",
+    "ProcessWow64Information",
+    "ProcessImageFileName",
 ]

@@ -657,6 +657,7 @@ FAST_MUTEX._fields_ = [
     ('OldIrql', ULONG),
 ]
 PFAST_MUTEX = ctypes.POINTER(FAST_MUTEX)
+PROCESSINFOCLASS = ctypes.c_int
 
 
 __all__ = [
@@ -814,4 +815,5 @@ __all__ = [
     "PKEVENT",
     "FAST_MUTEX",
     "PFAST_MUTEX",
+    "PROCESSINFOCLASS",
 ]
