@@ -49,6 +49,7 @@ extern WCHAR CmhookUpcaseTable[65536];
 ULONG_PTR CmhookModuleBase(PVOID Address);
 ULONG_PTR CmhookCallerBase(VOID);
 ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 """
 
 
@@ -58,10 +59,26 @@ def _prototypes() -> dict[str, c_ast.Decl]:
             if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
 
 
-def _parameter_names(decl: c_ast.Decl) -> list[str]:
+def _is_large_integer(param: c_ast.Node) -> bool:
+    return (isinstance(param, c_ast.Decl) and isinstance(param.type, c_ast.TypeDecl)
+            and isinstance(param.type.type, c_ast.IdentifierType) and param.type.type.names == ["LARGE_INTEGER"])
+
+
+def _arguments(decl: c_ast.Decl) -> list[str]:
+    """What a forwarder passes on: each parameter, a LARGE_INTEGER by value as its QuadPart
+    (cffi cannot make a callback that takes a union by value)."""
     params = decl.type.args.params if decl.type.args else []
-    names = [p.name for p in params if isinstance(p, c_ast.Decl) and p.name]
-    return names
+    return [p.name + (".QuadPart" if _is_large_integer(p) else "") for p in params
+            if isinstance(p, c_ast.Decl) and p.name]
+
+
+def _upcall_member(decl: c_ast.Decl) -> c_ast.Decl:
+    member = copy.deepcopy(decl)
+    for param in member.type.args.params if member.type.args else []:
+        if _is_large_integer(param):
+            param.type.type = c_ast.IdentifierType(["LONGLONG"])
+    member.type = c_ast.PtrDecl([], member.type)
+    return member
 
 
 @cache
@@ -72,11 +89,9 @@ def upcall_declarations() -> tuple[str, str]:
     members, forwarders = [], []
     for name in UPCALL_ROUTINES:
         decl = prototypes[name]
-        pointer = copy.deepcopy(decl)
-        pointer.type = c_ast.PtrDecl([], pointer.type)
-        members.append(f"    {generator.visit(pointer)};")
+        members.append(f"    {generator.visit(_upcall_member(decl))};")
         returns = generator.visit(decl.type.type).strip() not in ("VOID", "void")
-        call = f"CmhookUpcalls.{name}({', '.join(_parameter_names(decl))})"
+        call = f"CmhookUpcalls.{name}({', '.join(_arguments(decl))})"
         forwarders.append(f"{generator.visit(decl)}\n{{\n    CMHOOK_NOTE_CALLER();\n"
                           f"    {'return ' if returns else ''}{call};\n}}\n")
     typedef = "typedef struct _CMHOOK_UPCALLS {\n" + "\n".join(members) + EXTRA_UPCALLS + "} CMHOOK_UPCALLS;\n"

@@ -1,0 +1,341 @@
+"""The emulated kernel: the shim loaded, its upcalls bound, drivers loaded and unloaded, and
+the verifier's findings about what they did.
+
+``Kernel.load_driver(path)`` refuses a module with imports the shim does not export, makes
+its DRIVER_OBJECT and RegistryPath, and calls DriverEntry as the System process;
+``unload_driver`` calls DriverUnload and reports callbacks left registered and pool not
+freed. Registry semantics live in ``registry_core``; the kernel routines in ``routines``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ntddk_py import (
+    MODE,
+    REG_DWORD,
+    REG_EXPAND_SZ,
+    REG_SZ,
+    ffi,
+    nt_success,
+    status_name,
+)
+from registry_core import caller
+from registry_core.callbacks import Trace
+from registry_core.names import upcase
+from registry_core.profiles import profile_named
+from registry_core.registry import Registry, encode_data
+
+from . import routines, shim
+
+SERVICES = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services"
+SYSTEM = caller.Caller(mode=MODE.KernelMode, process_id=4, image="System")
+# C runtime routines ntoskrnl exports too, with the same meaning as the C library's.
+RUNTIME_EXPORTS = frozenset("""
+memcpy memmove memset memcmp memchr strlen strnlen strcmp strncmp strcpy strncpy strcat strncat strchr strrchr
+strstr strspn strcspn strtol strtoul atoi atol abs labs qsort bsearch toupper tolower isalpha isdigit isspace
+isupper islower isalnum isxdigit sprintf snprintf vsprintf vsnprintf sscanf __isoc99_sscanf __stack_chk_fail
+__memcpy_chk __memset_chk __strcpy_chk __sprintf_chk __snprintf_chk __vsnprintf_chk
+""".split())
+
+_active: Kernel | None = None
+_active_lock = threading.Lock()
+_bound: dict[str, object] = {}
+
+
+class DriverError(Exception):
+    """A driver could not be loaded or unloaded; the message says why and what to do."""
+
+
+class VerifierFailure(AssertionError):
+    """What the verifier found: things that would hang or crash Windows."""
+
+
+@dataclass
+class Finding:
+    kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, probe, upcall-error, ...
+    driver: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.driver or 'kernel'}: {self.message}"
+
+
+@dataclass
+class Allocation:
+    size: int
+    tag: int
+    pool_type: int
+    module: int
+
+    @property
+    def tag_text(self) -> str:
+        return self.tag.to_bytes(4, "little").decode("latin-1")
+
+
+@dataclass
+class Driver:
+    name: str
+    path: Path
+    lib: object
+    base: int
+    driver_object: object
+    registry_path: object
+    keepalive: list = field(default_factory=list)
+    loaded: bool = True
+
+    @property
+    def has_unload(self) -> bool:
+        return self.driver_object.DriverUnload != ffi.NULL
+
+
+def _route(name: str, function: Callable) -> Callable:
+    def upcall(*args):
+        kernel = _active
+        if kernel is None:
+            raise RuntimeError(f"{name} called with no active Kernel")
+        return function(kernel, *args)
+    return upcall
+
+
+def _on_upcall_error(name: str):
+    def report(exception_type, exception, traceback) -> None:
+        kernel = _active
+        if kernel is not None:
+            kernel.finding("upcall-error", f"{name} raised {exception_type.__name__}: {exception}")
+    return report
+
+
+def _bind(lib, ffi_) -> None:
+    """Fill the shim's upcall table once per process with routes to the active kernel."""
+    if _bound:
+        return
+    fields = dict(ffi_.typeof("CMHOOK_UPCALLS").fields)
+    handlers = dict(routines.ROUTINES)
+    handlers.update(PoolAllocated=Kernel.pool_allocated, PoolFreed=Kernel.pool_freed, DbgOutput=Kernel.dbg_output)
+    for name, function in handlers.items():
+        callback = ffi_.callback(fields[name].type, _route(name, function), onerror=_on_upcall_error(name))
+        setattr(lib.CmhookUpcalls, name, callback)
+        _bound[name] = callback
+    missing = set(fields) - set(handlers)
+    if missing:
+        raise RuntimeError(f"kernel shim upcalls with no implementation: {sorted(missing)}")
+    table = ffi_.cast("WCHAR *", ffi_.addressof(lib, "CmhookUpcaseTable"))
+    for code in range(0x10000):
+        table[code] = ord(upcase(chr(code))) if not 0xD800 <= code <= 0xDFFF else code
+
+
+class Kernel:
+    """One emulated machine: registry, callbacks, loaded drivers and the verifier. One active at a time."""
+
+    def __init__(self, registry: Registry | None = None, *, profile: str = "2003", trace: bool = True,
+                 echo: Callable[[str, str], None] | None = None, cc: str = "gcc") -> None:
+        global _active
+        self.registry = registry or Registry()
+        self.native = self.registry.native
+        self.native.profile = profile_named(profile)
+        if trace:
+            self.native.dispatcher.trace = Trace()
+        self.ffi = shim.shim_ffi()
+        self.shim_path = shim.build_shim(cc)
+        self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)
+        self.exports = shim.exported_symbols(self.shim_path) | RUNTIME_EXPORTS
+        self.drivers: dict[str, Driver] = {}
+        self.pool: dict[int, Allocation] = {}
+        self.findings: list[Finding] = []
+        self.debug_output: list[tuple[str, str]] = []
+        self.cookie_owner: dict[int, Driver | None] = {}
+        self.echo = echo
+        self._lock = threading.Lock()
+        self._workdir = Path(tempfile.mkdtemp(prefix="cmhook-drivers-"))
+        with _active_lock:
+            if _active is not None:
+                raise RuntimeError("another Kernel is active in this process: close() it first")
+            _bind(self.lib, self.ffi)
+            _active = self
+
+    # --- who called ---------------------------------------------------------------------
+    def module_of(self, address_: int) -> Driver | None:
+        base = self.lib.CmhookModuleBase(self.ffi.cast("PVOID", address_))
+        return next((d for d in self.drivers.values() if d.base == base), None)
+
+    def calling_driver(self) -> Driver | None:
+        base = self.lib.CmhookCallerBase()
+        return next((d for d in self.drivers.values() if d.base == base), None)
+
+    def calling_driver_name(self) -> str:
+        driver = self.calling_driver()
+        return driver.name if driver else "an unknown module"
+
+    def describe_address(self, address_: int) -> str:
+        driver = self.module_of(address_)
+        return f"{driver.name}+0x{address_ - driver.base:x}" if driver else f"0x{address_:x}"
+
+    def finding(self, kind: str, message: str, driver: str | None = None) -> None:
+        with self._lock:
+            self.findings.append(Finding(kind, driver, message))
+
+    # --- pool and debug output (called from the shim) ----------------------------------
+    def pool_allocated(self, block, size: int, tag: int, pool_type: int, module: int) -> None:
+        with self._lock:
+            self.pool[int(self.ffi.cast("ULONG_PTR", block))] = Allocation(size, tag, pool_type, module)
+
+    def pool_freed(self, block, tag: int, check_tag: int, module: int) -> int:
+        where = int(self.ffi.cast("ULONG_PTR", block))
+        owner = next((d.name for d in self.drivers.values() if d.base == module), None)
+        with self._lock:
+            allocation = self.pool.pop(where, None)
+        if allocation is None:
+            self.finding("bad-free", f"freed 0x{where:x}, which is not a live pool allocation (BAD_POOL_CALLER)",
+                         owner)
+            return 0
+        if check_tag and tag != allocation.tag:
+            self.finding("bad-free", f"ExFreePoolWithTag(0x{where:x}) with tag "
+                                     f"'{tag.to_bytes(4, 'little').decode('latin-1')}', allocated with "
+                                     f"'{allocation.tag_text}' (BAD_POOL_CALLER)", owner)
+        return 1
+
+    def dbg_output(self, module: int, component: int, level: int, text) -> None:
+        driver = next((d.name for d in self.drivers.values() if d.base == module), "kernel")
+        line = self.ffi.string(text).decode("utf-8", "replace")
+        with self._lock:
+            self.debug_output.append((driver, line))
+        if self.echo is not None:
+            self.echo(driver, line)
+
+    # --- loading ------------------------------------------------------------------------
+    def missing_imports(self, path: Path) -> list[str]:
+        """The module's undefined symbols the shim does not export (weak references excepted)."""
+        done = subprocess.run(["nm", "-D", "--undefined-only", "--format=posix", str(path)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise DriverError(f"{path} is not a shared object nm can read: {done.stderr.strip()}")
+        missing = []
+        for line in done.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[1] == "U" and parts[0].split("@")[0] not in self.exports:
+                missing.append(parts[0].split("@")[0])
+        return sorted(set(missing))
+
+    def load_driver(self, path: str | Path, name: str | None = None) -> Driver:
+        """Load a filter module and run its DriverEntry; a failure status unloads it and raises."""
+        path = Path(path)
+        name = name or path.stem
+        if not path.is_file():
+            raise DriverError(f"{path}: no such driver module (build one with: cmhook build FILTER.c)")
+        if name in self.drivers:
+            raise DriverError(f"a driver named {name!r} is already loaded; give this one another name")
+        missing = self.missing_imports(path)
+        if missing:
+            raise DriverError(f"{path.name} imports routines the kernel shim does not export: "
+                              f"{', '.join(missing)}")
+        private = self._workdir / f"{name}-{len(self.drivers)}-{path.name}"
+        shutil.copyfile(path, private)  # a module of its own: its own globals, even for the same file
+        try:
+            lib = self.ffi.dlopen(str(private), self.ffi.RTLD_NOW | self.ffi.RTLD_LOCAL)
+            entry = self.ffi.cast("PDRIVER_INITIALIZE",
+                                  self.ffi.cast("ULONG_PTR", self.ffi.addressof(lib, "DriverEntry")))
+        except (OSError, AttributeError) as error:
+            raise DriverError(f"{path.name} cannot be loaded: {error}") from None
+        driver = Driver(name, path, lib, self.lib.CmhookModuleBase(entry), *self._driver_objects(name, path, entry))
+        self.drivers[name] = driver
+        with caller.calling_as(SYSTEM):
+            status = entry(driver.driver_object, driver.registry_path)
+        if not nt_success(status):
+            self._check_leftovers(driver, "DriverEntry failed and")
+            driver.loaded = False
+            del self.drivers[name]
+            raise DriverError(f"DriverEntry of {name} returned {status_name(status)}; the module was unloaded")
+        return driver
+
+    def _driver_objects(self, name: str, path: Path, entry) -> tuple[object, object, list]:
+        """DRIVER_OBJECT and RegistryPath as the I/O manager makes them, and the Services key."""
+        keep = []
+        service = f"{SERVICES}\\{name}"
+        self.registry.put(service, "Type", REG_DWORD, 1)
+        self.registry.put(service, "Start", REG_DWORD, 3)
+        self.registry.put(service, "ImagePath", REG_EXPAND_SZ, f"\\??\\{path.resolve()}")
+        self.registry.put(service, "DisplayName", REG_SZ, name)
+        driver_object = self.ffi.new("DRIVER_OBJECT *")
+        driver_object.Type = 4
+        driver_object.Size = self.ffi.sizeof("DRIVER_OBJECT")
+        driver_object.DriverInit = entry
+        for target, text in ((driver_object.DriverName, f"\\Driver\\{name}"), (None, service)):
+            data = encode_data(REG_SZ, text)
+            buffer = self.ffi.new("WCHAR[]", len(data) // 2)
+            self.ffi.memmove(buffer, data, len(data))
+            keep.append(buffer)
+            string = target if target is not None else self.ffi.new("UNICODE_STRING *")
+            string.Buffer, string.Length, string.MaximumLength = buffer, len(data) - 2, len(data)
+            if target is None:
+                registry_path = string
+        return driver_object, registry_path, keep
+
+    # --- unloading and checks -----------------------------------------------------------
+    def unload_driver(self, driver: Driver | str) -> list[Finding]:
+        """DriverUnload, then what the module left behind. Refused when it has no DriverUnload."""
+        driver = self.drivers[driver] if isinstance(driver, str) else driver
+        if not driver.loaded:
+            raise DriverError(f"{driver.name} is not loaded")
+        if not driver.has_unload:
+            raise DriverError(f"{driver.name} set no DriverUnload in DriverEntry: Windows refuses to unload such a "
+                              "driver (set DriverObject->DriverUnload)")
+        with caller.calling_as(SYSTEM):
+            driver.driver_object.DriverUnload(driver.driver_object)
+        found = self._check_leftovers(driver, "after DriverUnload")
+        driver.loaded = False
+        del self.drivers[driver.name]
+        return found
+
+    def _check_leftovers(self, driver: Driver, when: str) -> list[Finding]:
+        found = []
+        for registration in self.native.callbacks.registrations():
+            owner = self.cookie_owner.get(registration.cookie)
+            if owner is driver or self.module_of(int(self.ffi.cast("ULONG_PTR", registration.function))) is driver:
+                found.append(Finding("leaked-callback", driver.name,
+                                     f"{when} the callback {registration.name} is still registered: on Windows "
+                                     "the next registry call would run unloaded code and crash the machine "
+                                     "(call CmUnRegisterCallback in DriverUnload)"))
+        with self._lock:
+            leaks = [(where, a) for where, a in self.pool.items() if a.module == driver.base]
+        for where, allocation in leaks:
+            found.append(Finding("leaked-pool", driver.name,
+                                 f"{when} {allocation.size} bytes of pool tagged '{allocation.tag_text}' at "
+                                 f"0x{where:x} are not freed"))
+        with self._lock:
+            self.findings.extend(found)
+        return found
+
+    def close(self) -> list[Finding]:
+        """Unload every driver (last loaded first) and stop being the active kernel."""
+        global _active
+        try:
+            for driver in reversed(list(self.drivers.values())):
+                if driver.has_unload:
+                    self.unload_driver(driver)
+                else:
+                    self.finding("not-unloadable", f"{driver.name} has no DriverUnload and stays loaded",
+                                 driver.name)
+        finally:
+            with _active_lock:
+                if _active is self:
+                    _active = None
+        return self.findings
+
+    def verify(self) -> None:
+        """Raise VerifierFailure listing every finding, if there is any."""
+        if self.findings:
+            raise VerifierFailure("the verifier found:\n" + "\n".join(f"  {f}" for f in self.findings))
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+

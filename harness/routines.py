@@ -1,0 +1,223 @@
+"""The kernel routines the harness implements in Python, one function per routine.
+
+Each is the Python end of a forwarder in the shim (see ``shim.UPCALL_ROUTINES``) and has
+the prototype include/ntddk.h gives it; ``ROUTINES`` maps the routine's name to it. Each
+receives the active ``Kernel`` first. They translate between the C calling side (a driver)
+and ``registry_core``; they know nothing about loading modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ntddk_py import (
+    MODE,
+    PROCESSINFOCLASS,
+    STATUS_ACCESS_DENIED,
+    STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INVALID_HANDLE,
+    STATUS_INVALID_INFO_CLASS,
+    STATUS_INVALID_PARAMETER,
+    STATUS_KEY_DELETED,
+    STATUS_SUCCESS,
+    STATUS_UNSUCCESSFUL,
+    ffi,
+    nt_success,
+)
+from registry_core import caller
+from registry_core.callbacks import VerifierError
+from registry_core.native import address
+
+ROUTINES: dict[str, Callable] = {}
+CURRENT_PROCESS = (1 << 64) - 1  # NtCurrentProcess(): (HANDLE)-1
+
+
+def routine(name: str) -> Callable[[Callable], Callable]:
+    def register(function: Callable) -> Callable:
+        ROUTINES[name] = function
+        return function
+    return register
+
+
+# --- Cm ------------------------------------------------------------------------------
+
+@routine("CmRegisterCallback")
+def cm_register_callback(kernel, Function, Context, Cookie) -> int:
+    """NTSTATUS CmRegisterCallback(PEX_CALLBACK_FUNCTION Function, PVOID Context, PLARGE_INTEGER Cookie)."""
+    if Function == ffi.NULL or Cookie == ffi.NULL:
+        return STATUS_INVALID_PARAMETER
+    driver = kernel.calling_driver()
+    name = kernel.describe_address(address(Function))
+    status, cookie = kernel.native.callbacks.register(Function, Context, name=name)
+    if nt_success(status):
+        Cookie.QuadPart = cookie
+        kernel.cookie_owner[cookie] = driver
+    return status
+
+
+@routine("CmUnRegisterCallback")
+def cm_unregister_callback(kernel, Cookie: int) -> int:
+    """NTSTATUS CmUnRegisterCallback(LARGE_INTEGER Cookie): the shim passes Cookie.QuadPart.
+
+    Unregistering from inside the same callback would deadlock Windows: the harness records a
+    verifier finding naming the callback and the notification, and fails the call."""
+    try:
+        status = kernel.native.callbacks.unregister(Cookie)
+    except VerifierError as error:
+        kernel.finding("deadlock", str(error), kernel.calling_driver_name())
+        return STATUS_UNSUCCESSFUL
+    if nt_success(status):
+        kernel.cookie_owner.pop(Cookie, None)
+    return status
+
+
+# --- Zw: kernel-mode callers of the native API -----------------------------------------
+
+def _zw(name: str) -> Callable:
+    def call(kernel, *args) -> int:
+        with caller.kernel_mode():
+            return getattr(kernel.native, "Nt" + name[2:])(*args)
+    call.__name__ = name
+    call.__doc__ = f"{name}: {('Nt' + name[2:])} with previous mode KernelMode (trusted, unprobed)."
+    return call
+
+
+for _name in ("ZwCreateKey", "ZwOpenKey", "ZwDeleteKey", "ZwSetValueKey", "ZwDeleteValueKey", "ZwQueryKey",
+              "ZwQueryValueKey", "ZwEnumerateKey", "ZwEnumerateValueKey", "ZwSetInformationKey", "ZwRenameKey",
+              "ZwQueryMultipleValueKey", "ZwFlushKey", "ZwClose"):
+    ROUTINES[_name] = _zw(_name)
+
+
+# --- Ob ------------------------------------------------------------------------------
+
+def _key_object(kernel, Object, routine_name: str):
+    obj = kernel.native.objects.from_address(address(Object))
+    if obj is None:
+        kernel.finding("bugcheck", f"{routine_name} on 0x{address(Object):x}, which is no live key object")
+    return obj
+
+
+@routine("ObReferenceObject")
+def ob_reference_object(kernel, Object) -> None:
+    """VOID ObReferenceObject(PVOID Object)."""
+    obj = _key_object(kernel, Object, "ObReferenceObject")
+    if obj is not None:
+        obj.reference()
+
+
+@routine("ObDereferenceObject")
+def ob_dereference_object(kernel, Object) -> None:
+    """VOID ObDereferenceObject(PVOID Object)."""
+    obj = _key_object(kernel, Object, "ObDereferenceObject")
+    if obj is not None:
+        obj.dereference()
+
+
+@routine("ObReferenceObjectByHandle")
+def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, AccessMode, Object,
+                                  HandleInformation) -> int:
+    """NTSTATUS ObReferenceObjectByHandle(HANDLE, ACCESS_MASK, POBJECT_TYPE, KPROCESSOR_MODE, PVOID *,
+    POBJECT_HANDLE_INFORMATION): a KernelMode reference skips the access check, as on Windows."""
+    entry = kernel.native.handles.lookup(address(Handle))
+    if entry is None:
+        return STATUS_INVALID_HANDLE
+    mode = AccessMode[0] if isinstance(AccessMode, bytes) else AccessMode
+    if mode == MODE.UserMode and DesiredAccess & ~entry.granted_access:
+        return STATUS_ACCESS_DENIED
+    Object[0] = entry.obj.reference().pointer
+    if HandleInformation != ffi.NULL:
+        HandleInformation.GrantedAccess = entry.granted_access
+        HandleInformation.HandleAttributes = entry.attributes
+    return STATUS_SUCCESS
+
+
+@routine("ObQueryNameString")
+def ob_query_name_string(kernel, Object, ObjectNameInfo, Length, ReturnLength) -> int:
+    """NTSTATUS ObQueryNameString(PVOID, POBJECT_NAME_INFORMATION, ULONG, PULONG): the full
+    \\REGISTRY\\... name, NUL-terminated; a buffer too small gets STATUS_INFO_LENGTH_MISMATCH and,
+    in ReturnLength, the size needed (the two-call protocol)."""
+    obj = _key_object(kernel, Object, "ObQueryNameString")
+    if obj is None:
+        return STATUS_INVALID_PARAMETER
+    if obj.key.deleted:
+        return STATUS_KEY_DELETED
+    name = obj.key.path().encode("utf-16-le", "surrogatepass")
+    header = ffi.sizeof("OBJECT_NAME_INFORMATION")
+    needed = header + len(name) + ffi.sizeof("WCHAR")
+    if ReturnLength != ffi.NULL:
+        ReturnLength[0] = needed
+    if Length < needed or ObjectNameInfo == ffi.NULL:
+        return STATUS_INFO_LENGTH_MISMATCH
+    buffer = ffi.cast("PWSTR", address(ObjectNameInfo) + header)
+    ffi.memmove(buffer, name + b"\0\0", len(name) + 2)
+    ObjectNameInfo.Name.Buffer = buffer
+    ObjectNameInfo.Name.Length = len(name)
+    ObjectNameInfo.Name.MaximumLength = len(name) + 2
+    return STATUS_SUCCESS
+
+
+# --- probing -------------------------------------------------------------------------
+
+def _probe(kernel, routine_name: str, Address, Length, Alignment) -> None:
+    if not caller.current().user_mode:
+        return
+    status = kernel.native.memory.probe(address(Address), Length, max(Alignment, 1))
+    if not nt_success(status):
+        # Windows raises the status into the caller's __except; C on Linux cannot be unwound
+        # from here, so the harness reports it instead.
+        kernel.finding("probe", f"{routine_name}(0x{address(Address):x}, {Length}) raised {status:#x} in "
+                                f"{kernel.calling_driver_name()}")
+
+
+@routine("ProbeForRead")
+def probe_for_read(kernel, Address, Length, Alignment) -> None:
+    _probe(kernel, "ProbeForRead", Address, Length, Alignment)
+
+
+@routine("ProbeForWrite")
+def probe_for_write(kernel, Address, Length, Alignment) -> None:
+    _probe(kernel, "ProbeForWrite", Address, Length, Alignment)
+
+
+# --- Ps, Ex, Ke: who is calling, and when ----------------------------------------------
+
+@routine("ZwQueryInformationProcess")
+def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass, ProcessInformation,
+                                 ProcessInformationLength, ReturnLength) -> int:
+    """ProcessImageFileName of NtCurrentProcess(): a UNICODE_STRING and the image's NT path after it."""
+    if address(ProcessHandle) != CURRENT_PROCESS:
+        return STATUS_INVALID_HANDLE
+    if ProcessInformationClass != PROCESSINFOCLASS.ProcessImageFileName:
+        return STATUS_INVALID_INFO_CLASS
+    image = caller.current().image.encode("utf-16-le", "surrogatepass")
+    header = ffi.sizeof("UNICODE_STRING")
+    needed = header + len(image) + 2
+    if ReturnLength != ffi.NULL:
+        ReturnLength[0] = needed
+    if ProcessInformationLength < needed:
+        return STATUS_INFO_LENGTH_MISMATCH
+    string = ffi.cast("PUNICODE_STRING", ProcessInformation)
+    buffer = ffi.cast("PWSTR", address(ProcessInformation) + header)
+    ffi.memmove(buffer, image + b"\0\0", len(image) + 2)
+    string.Buffer, string.Length, string.MaximumLength = buffer, len(image), len(image) + 2
+    return STATUS_SUCCESS
+
+
+@routine("PsGetCurrentThreadId")
+def ps_get_current_thread_id(kernel):
+    return ffi.cast("HANDLE", caller.thread_id())
+
+
+@routine("PsGetCurrentProcessId")
+def ps_get_current_process_id(kernel):
+    return ffi.cast("HANDLE", caller.current().process_id)
+
+
+@routine("ExGetPreviousMode")
+def ex_get_previous_mode(kernel) -> bytes:
+    return bytes([int(caller.current().mode)])  # KPROCESSOR_MODE is a CCHAR
+
+
+@routine("KeQuerySystemTime")
+def ke_query_system_time(kernel, CurrentTime) -> None:
+    CurrentTime.QuadPart = kernel.native.store.clock.now()
