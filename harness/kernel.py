@@ -152,6 +152,7 @@ class Kernel:
         self.debug_output: list[tuple[str, str]] = []
         self.cookie_owner: dict[int, Driver | None] = {}
         self.echo = echo
+        self.closed = False
         self._lock = threading.Lock()
         self._workdir = Path(tempfile.mkdtemp(prefix="cmhook-drivers-"))
         with _active_lock:
@@ -258,10 +259,11 @@ class Kernel:
         """DRIVER_OBJECT and RegistryPath as the I/O manager makes them, and the Services key."""
         keep = []
         service = f"{SERVICES}\\{name}"
-        self.registry.put(service, "Type", REG_DWORD, 1)
-        self.registry.put(service, "Start", REG_DWORD, 3)
-        self.registry.put(service, "ImagePath", REG_EXPAND_SZ, f"\\??\\{path.resolve()}")
-        self.registry.put(service, "DisplayName", REG_SZ, name)
+        with caller.calling_as(SYSTEM):  # the I/O manager writes the service key, not a user
+            self.registry.put(service, "Type", REG_DWORD, 1)
+            self.registry.put(service, "Start", REG_DWORD, 3)
+            self.registry.put(service, "ImagePath", REG_EXPAND_SZ, f"\\??\\{path.resolve()}")
+            self.registry.put(service, "DisplayName", REG_SZ, name)
         driver_object = self.ffi.new("DRIVER_OBJECT *")
         driver_object.Type = 4
         driver_object.Size = self.ffi.sizeof("DRIVER_OBJECT")
@@ -315,6 +317,9 @@ class Kernel:
     def close(self) -> list[Finding]:
         """Unload every driver (last loaded first) and stop being the active kernel."""
         global _active
+        if self.closed:
+            return self.findings
+        self.closed = True
         try:
             for driver in reversed(list(self.drivers.values())):
                 if driver.has_unload:
