@@ -88,6 +88,7 @@ class Driver:
     driver_object: object
     registry_path: object
     keepalive: list = field(default_factory=list)
+    module_path: Path | None = None  # the private copy actually loaded
     loaded: bool = True
 
     @property
@@ -145,6 +146,8 @@ class Kernel:
         self.ffi = shim.shim_ffi()
         self.shim_path = shim.build_shim(cc)
         self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)
+        # The kernel routines themselves, callable from Python as ntddk.h declares them.
+        self.routines = ffi.dlopen(str(self.shim_path), ffi.RTLD_NOW | ffi.RTLD_GLOBAL)
         self.exports = shim.exported_symbols(self.shim_path) | RUNTIME_EXPORTS
         self.drivers: dict[str, Driver] = {}
         self.pool: dict[int, Allocation] = {}
@@ -244,7 +247,8 @@ class Kernel:
                                   self.ffi.cast("ULONG_PTR", self.ffi.addressof(lib, "DriverEntry")))
         except (OSError, AttributeError) as error:
             raise DriverError(f"{path.name} cannot be loaded: {error}") from None
-        driver = Driver(name, path, lib, self.lib.CmhookModuleBase(entry), *self._driver_objects(name, path, entry))
+        driver = Driver(name, path, lib, self.lib.CmhookModuleBase(entry), *self._driver_objects(name, path, entry),
+                        module_path=private)
         self.drivers[name] = driver
         with caller.calling_as(SYSTEM):
             status = entry(driver.driver_object, driver.registry_path)
