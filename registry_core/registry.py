@@ -254,7 +254,7 @@ class Registry:
     def put(self, path: str, name: str | None = None, type_: int = REG_SZ,
             data: bytes | str | int | Iterable[str] = b"") -> None:
         """Create a key and any missing parents, then (if name is given) set one value."""
-        handle = self._create_path(path)
+        handle = self.create_path(path)
         try:
             if name is not None:
                 status = self.set_value(handle, name, type_, encode_data(type_, data))
@@ -263,7 +263,7 @@ class Registry:
         finally:
             self.close(handle)
 
-    def _create_path(self, path: str) -> int:
+    def create_path(self, path: str) -> int:
         """A handle to the key at path, creating each missing level in turn (NtCreateKey makes one)."""
         parts = [part for part in path.split("\\") if part]
         if not parts:
@@ -277,6 +277,18 @@ class Registry:
             if not nt_success(status):
                 raise RegistryError(f"creating {current}", status)
         return handle
+
+    def subkey_names(self, handle: int) -> list[str]:
+        """The names of a key's subkeys, in enumeration order, through NtEnumerateKey."""
+        names, index = [], 0
+        while True:
+            result = self.enumerate_key(handle, index, KEY_INFORMATION_CLASS.KeyBasicInformation, 1024)
+            if not nt_success(result.status):
+                return names
+            info = ctypes_types.KEY_BASIC_INFORMATION.from_buffer_copy(result.buffer[:24].ljust(24, b"\0"))
+            offset = ctypes_types.KEY_BASIC_INFORMATION.Name.offset
+            names.append(result.buffer[offset:offset + info.NameLength].decode("utf-16-le", "surrogatepass"))
+            index += 1
 
     def load(self, contents: dict) -> None:
         """Build keys and values from {path: {name: (type, data)}} (an empty dict: just the key)."""
