@@ -263,7 +263,8 @@ class Kernel:
         """DRIVER_OBJECT and RegistryPath as the I/O manager makes them, and the Services key."""
         keep = []
         service = f"{SERVICES}\\{name}"
-        with caller.calling_as(SYSTEM):  # the I/O manager writes the service key, not a user
+        # The I/O manager writes the service key, not a user; it is bookkeeping, not traced.
+        with caller.calling_as(SYSTEM), self.native.dispatcher.untraced():
             self.registry.put(service, "Type", REG_DWORD, 1)
             self.registry.put(service, "Start", REG_DWORD, 3)
             self.registry.put(service, "ImagePath", REG_EXPAND_SZ, f"\\??\\{path.resolve()}")

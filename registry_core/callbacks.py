@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ntddk_py import (
@@ -297,6 +298,15 @@ class Dispatcher:
             return None
         who = caller.current()
         return OperationRecord(api, caller.thread_id(), who.process_id, key_path())
+
+    @contextmanager
+    def untraced(self) -> Iterator[None]:
+        """Calls in this block leave no trace (the harness's own bookkeeping writes)."""
+        trace, self.trace = self.trace, None
+        try:
+            yield
+        finally:
+            self.trace = trace
 
     def end(self, record: OperationRecord | None, status: int) -> int:
         if record is not None:

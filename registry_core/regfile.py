@@ -185,6 +185,35 @@ def _value_data(data: str, version: str, where: str) -> tuple[int, bytes] | None
     raise RegFileError(f"{where}: cannot read value data {data[:40]!r} (expected \"text\", dword:, hex: or hex(N):)")
 
 
+def parse_value(line: str, version: str = HEADER_5, where: str = "<value>") -> RegValue:
+    """One value line as regedit writes it: "name"=data, @=data or "name"=- (a deletion)."""
+    if line.startswith("@"):
+        name, rest = "", line[1:]
+    elif line.startswith('"'):
+        name, rest = _quoted(line, where)
+    else:
+        raise RegFileError(f"{where}: expected \"name\"=data or @=data")
+    rest = rest.lstrip()
+    if not rest.startswith("="):
+        raise RegFileError(f"{where}: expected = after the value name")
+    data = _value_data(rest[1:], version, where)
+    if data is None:
+        return RegValue(name, delete=True)
+    return RegValue(name, data[0], data[1])
+
+
+def parse_value_name(text: str, where: str = "<value>") -> str:
+    """A value name alone: "name" or @ (the default value)."""
+    text = text.strip()
+    if text == "@":
+        return ""
+    if text.startswith('"'):
+        name, rest = _quoted(text, where)
+        if not rest.strip():
+            return name
+    raise RegFileError(f"{where}: expected a value name: \"name\" or @")
+
+
 def parse(raw: bytes | str, filename: str = "<reg>") -> RegFile:
     """The keys and values of a .reg file; RegFileError (file:line: reason) if malformed."""
     text = decode(raw) if isinstance(raw, bytes) else raw
@@ -212,18 +241,10 @@ def parse(raw: bytes | str, filename: str = "<reg>") -> RegFile:
             raise RegFileError(f"{where}: a value before any [key]")
         if keys[-1].delete:
             raise RegFileError(f"{where}: a value under a key being deleted")
-        if line.startswith("@"):
-            name, rest = "", line[1:]
-        elif line.startswith('"'):
-            name, rest = _quoted(line, where)
-        else:
+        if not line.startswith(("@", '"')):
             raise RegFileError(f"{where}: expected [key], \"name\"=data or @=data")
-        rest = rest.lstrip()
-        if not rest.startswith("="):
-            raise RegFileError(f"{where}: expected = after the value name")
-        data = _value_data(rest[1:], version, where)
-        value = RegValue(name, line=number) if data is None else RegValue(name, data[0], data[1], line=number)
-        value.delete = data is None
+        value = parse_value(line, version, where)
+        value.line = number
         keys[-1].values.append(value)
     return RegFile(version, keys)
 
