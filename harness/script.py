@@ -39,6 +39,7 @@ from ntddk_py import (
     OBJ_OPENLINK,
     REG_OPTION_CREATE_LINK,
     REG_OPTION_VOLATILE,
+    STATUS_INVALID_HANDLE,
     STATUS_SUCCESS,
     ctypes_types,
     nt_success,

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh
-exec .venv/bin/cmhook abi "$@"
+exec .venv/bin/cmhook demo "$@"
