@@ -158,3 +158,46 @@ close t
     assert outcome.failed == []
     assert outcome.output[:4] == ['"s"="text"', "@=dword:00000005", '"s"="text"', "@=dword:00000005"]
     assert outcome.output[4:] == ["[FromReg]", "[Vol]"]
+
+
+def _long_script(tmp_path, count: int) -> Path:
+    path = tmp_path / "long.script"
+    path.write_text("create HKLM\\SOFTWARE\\Long as k\n" + "".join(
+        f'set k "v{i % 10}"=dword:{i:08x}\n' for i in range(count)) + "close k\n")
+    return path
+
+
+def test_a_long_run_is_quiet_in_a_pipe(tmp_path):
+    done = cmhook("run", DRIVERS / "no_unload.c", "--script", _long_script(tmp_path, 2100), "--trace",
+                  tmp_path / "t.jsonl")
+    # no_unload cannot be unloaded: the run fails, but nothing about progress reaches a pipe.
+    assert "operations" not in done.stderr
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 2102
+
+
+def test_a_long_run_shows_progress_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "harness", "run", str(BLOCKER), "--script",
+                               str(_long_script(tmp_path, 2100)), "--trace", str(tmp_path / "t.jsonl")],
+                              stdout=subprocess.PIPE, stderr=follower, timeout=300)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 0
+    assert b"2,000/2,102 operations" in shown
