@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ntddk_py import (  # noqa: E402
+    KEY_ALL_ACCESS,
     KEY_INFORMATION_CLASS,
     KEY_VALUE_INFORMATION_CLASS,
     REG_DWORD,
@@ -67,7 +68,8 @@ def workloads(count: int, batch_size: int = 2000) -> dict[str, object]:
     scratch = reg.create_key(ROOT + "\\Scratch").handle
     width = min(FANOUT, count)
     readable = [reg.open_key(f"K{rng.randrange(width)}", root=rng.choice(groups)).handle for _ in range(64)]
-    writable = [reg.open_key(f"K{rng.randrange(width)}", 0xF003F, root=rng.choice(groups)).handle for _ in range(64)]
+    writable = [reg.open_key(f"K{rng.randrange(width)}", KEY_ALL_ACCESS, root=rng.choice(groups)).handle
+                for _ in range(64)]
 
     def creates() -> int:
         for _ in range(batch_size):

@@ -41,13 +41,12 @@ from ntddk_py import (
     REG_OPTION_VOLATILE,
     STATUS_INVALID_HANDLE,
     STATUS_SUCCESS,
-    ctypes_types,
     nt_success,
     status_name,
 )
 from ntddk_py import KEY_INFORMATION_CLASS as KIC
 from ntddk_py import KEY_VALUE_INFORMATION_CLASS as KVIC
-from registry_core import caller, regfile
+from registry_core import caller, infoclass, regfile
 from registry_core.regfile import RegFileError
 
 COMMANDS = ("as", "create", "open", "set", "query", "enumkeys", "enumvalues", "deletevalue", "deletekey", "rename",
@@ -331,9 +330,8 @@ class Runner:
             return sizing.status
         result = self.registry.query_value(handle, name, KVIC.KeyValuePartialInformation, sizing.result_length)
         if nt_success(result.status):
-            info = ctypes_types.KEY_VALUE_PARTIAL_INFORMATION.from_buffer_copy(result.buffer[:16].ljust(16, b"\0"))
-            data = result.buffer[12:12 + info.DataLength]
-            self.say(regfile.format_value(name, info.Type, data).replace("\r\n", "\n"))
+            info, data = infoclass.decode("KEY_VALUE_PARTIAL_INFORMATION", result.buffer)
+            self.say(regfile.format_value(name, info.Type, data[:info.DataLength]).replace("\r\n", "\n"))
         return result.status
 
     def _enumerate(self, handle: int, keys: bool) -> int:
@@ -343,14 +341,14 @@ class Runner:
                 result = self.registry.enumerate_key(handle, index, KIC.KeyBasicInformation, 1024)
                 if not nt_success(result.status):
                     break
-                info = ctypes_types.KEY_BASIC_INFORMATION.from_buffer_copy(result.buffer[:24])
-                self.say(f"[{result.buffer[16:16 + info.NameLength].decode('utf-16-le', 'replace')}]")
+                info, name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
+                self.say(f"[{name[:info.NameLength].decode('utf-16-le', 'replace')}]")
             else:
                 result = self.registry.enumerate_value(handle, index, KVIC.KeyValueFullInformation, 65536)
                 if not nt_success(result.status):
                     break
-                info = ctypes_types.KEY_VALUE_FULL_INFORMATION.from_buffer_copy(result.buffer[:24])
-                name = result.buffer[20:20 + info.NameLength].decode("utf-16-le", "replace")
+                info, tail = infoclass.decode("KEY_VALUE_FULL_INFORMATION", result.buffer)
+                name = tail[:info.NameLength].decode("utf-16-le", "replace")
                 data = result.buffer[info.DataOffset:info.DataOffset + info.DataLength] if info.DataLength else b""
                 self.say(regfile.format_value(name, info.Type, data).replace("\r\n", "\n"))
             index += 1

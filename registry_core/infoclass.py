@@ -197,6 +197,20 @@ VALUE_RECORDS: dict[int, Callable[[Value], tuple[Layout, bytes]]] = {
 }
 
 
+# The variable member of each record a caller decodes.
+TAILS = {"KEY_BASIC_INFORMATION": "Name", "KEY_NODE_INFORMATION": "Name", "KEY_FULL_INFORMATION": "Class",
+         "KEY_NAME_INFORMATION": "Name", "KEY_VALUE_BASIC_INFORMATION": "Name", "KEY_VALUE_FULL_INFORMATION": "Name",
+         "KEY_VALUE_PARTIAL_INFORMATION": "Data", "KEY_VALUE_PARTIAL_INFORMATION_ALIGN64": "Data"}
+
+
+def decode(type_name: str, buffer: bytes) -> tuple[ctypes.Structure, bytes]:
+    """A record read back from a caller's buffer: its fixed fields, and the bytes from its variable member on."""
+    layout = Layout(type_name, TAILS.get(type_name))
+    size = ctypes.sizeof(layout.cls)
+    record = layout.cls.from_buffer_copy(buffer[:size].ljust(size, b"\0"))
+    return record, buffer[layout.fixed:]
+
+
 def query_key(key: Key, information_class: int, length: int) -> Answer | None:
     """The answer for a key record, or None when the class is not one the header defines."""
     build = KEY_RECORDS.get(information_class)

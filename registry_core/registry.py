@@ -25,12 +25,12 @@ from ntddk_py import (
     REG_SZ,
     STATUS_BUFFER_TOO_SMALL,
     STATUS_OBJECT_PATH_SYNTAX_BAD,
-    ctypes_types,
     ffi,
     nt_success,
     status_name,
 )
 
+from . import infoclass
 from .memory import UserMemory
 from .native import NativeApi
 from .store import Store
@@ -246,8 +246,8 @@ class Registry:
             full = self.query_value(handle, name, length=sizing.result_length)
             if not nt_success(full.status):
                 return None
-            info = ctypes_types.KEY_VALUE_PARTIAL_INFORMATION.from_buffer_copy(full.buffer.ljust(16, b"\0"))
-            return info.Type, full.buffer[12:12 + info.DataLength]
+            info, data = infoclass.decode("KEY_VALUE_PARTIAL_INFORMATION", full.buffer)
+            return info.Type, data[:info.DataLength]
         finally:
             self.close(handle)
 
@@ -285,9 +285,8 @@ class Registry:
             result = self.enumerate_key(handle, index, KEY_INFORMATION_CLASS.KeyBasicInformation, 1024)
             if not nt_success(result.status):
                 return names
-            info = ctypes_types.KEY_BASIC_INFORMATION.from_buffer_copy(result.buffer[:24].ljust(24, b"\0"))
-            offset = ctypes_types.KEY_BASIC_INFORMATION.Name.offset
-            names.append(result.buffer[offset:offset + info.NameLength].decode("utf-16-le", "surrogatepass"))
+            info, name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
+            names.append(name[:info.NameLength].decode("utf-16-le", "surrogatepass"))
             index += 1
 
     def load(self, contents: dict) -> None:
