@@ -366,9 +366,23 @@ static void PutString(OUT_BUFFER *Out, const char *Spec, const char *Utf8)
     Put(Out, Formatted, strlen(Formatted));
 }
 
-static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Args)
+/* A width or a precision: digits, or '*' taken from the arguments. */
+static void CopyCount(const char **P, char *Spec, SIZE_T *S, SIZE_T Limit, va_list *Args)
+{
+    if (**P == '*') {
+        *S += snprintf(Spec + *S, 32 - *S, "%d", va_arg(*Args, int));
+        (*P)++;
+        return;
+    }
+    while (**P >= '0' && **P <= '9' && *S < Limit)
+        Spec[(*S)++] = *(*P)++;
+}
+
+static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
 {
     const char *P = Format;
+    va_list Args;
+    va_copy(Args, Incoming);
     while (*P) {
         char Spec[32], Converted[4096];
         SIZE_T S = 0;
@@ -387,22 +401,10 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Args)
         Spec[S++] = '%';
         while (*P && strchr("-+ #0", *P) && S < 8)
             Spec[S++] = *P++;
-        if (*P == '*') {
-            S += snprintf(Spec + S, sizeof(Spec) - S, "%d", va_arg(Args, int));
-            P++;
-        } else {
-            while (*P >= '0' && *P <= '9' && S < 16)
-                Spec[S++] = *P++;
-        }
+        CopyCount(&P, Spec, &S, 16, &Args);
         if (*P == '.') {
             Spec[S++] = *P++;
-            if (*P == '*') {
-                S += snprintf(Spec + S, sizeof(Spec) - S, "%d", va_arg(Args, int));
-                P++;
-            } else {
-                while (*P >= '0' && *P <= '9' && S < 24)
-                    Spec[S++] = *P++;
-            }
+            CopyCount(&P, Spec, &S, 24, &Args);
         }
         if (P[0] == 'I' && P[1] == '6' && P[2] == '4') { Size = 64; P += 3; }
         else if (P[0] == 'I' && P[1] == '3' && P[2] == '2') { Size = 32; P += 3; }
@@ -496,32 +498,38 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Args)
             break;
         }
     }
+    va_end(Args);
+    return STATUS_SUCCESS;
+}
+
+static ULONG Emit(ULONG_PTR Module, ULONG ComponentId, ULONG Level, PCSTR Format_, va_list Args)
+{
+    OUT_BUFFER Out = {.Used = 0};
+    Out.Text[0] = 0;
+    Format(&Out, Format_, Args);
+    CmhookUpcalls.DbgOutput(Module, ComponentId, Level, Out.Text);
     return STATUS_SUCCESS;
 }
 
 ULONG DbgPrint(PCSTR Format_, ...)
 {
-    OUT_BUFFER Out = {.Used = 0};
+    ULONG Status;
     va_list Args;
-    Out.Text[0] = 0;
     va_start(Args, Format_);
-    Format(&Out, Format_, Args);
+    Status = Emit(CmhookModuleBase(__builtin_return_address(0)), DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL, Format_,
+                  Args);
     va_end(Args);
-    CmhookUpcalls.DbgOutput(CmhookModuleBase(__builtin_return_address(0)), DPFLTR_IHVDRIVER_ID,
-                            DPFLTR_INFO_LEVEL, Out.Text);
-    return STATUS_SUCCESS;
+    return Status;
 }
 
 ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format_, ...)
 {
-    OUT_BUFFER Out = {.Used = 0};
+    ULONG Status;
     va_list Args;
-    Out.Text[0] = 0;
     va_start(Args, Format_);
-    Format(&Out, Format_, Args);
+    Status = Emit(CmhookModuleBase(__builtin_return_address(0)), ComponentId, Level, Format_, Args);
     va_end(Args);
-    CmhookUpcalls.DbgOutput(CmhookModuleBase(__builtin_return_address(0)), ComponentId, Level, Out.Text);
-    return STATUS_SUCCESS;
+    return Status;
 }
 
 /* A test hook: format as DbgPrint would, into a caller's buffer. */
