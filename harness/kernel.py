@@ -117,6 +117,7 @@ def _bind(lib, ffi_) -> None:
     """Fill the shim's upcall table once per process with routes to the active kernel."""
     if _bound:
         return
+    lib.CmhookInstallFaultReporter()
     fields = dict(ffi_.typeof("CMHOOK_UPCALLS").fields)
     handlers = dict(routines.ROUTINES)
     handlers.update(PoolAllocated=Kernel.pool_allocated, PoolFreed=Kernel.pool_freed, DbgOutput=Kernel.dbg_output)
@@ -336,6 +337,8 @@ class Kernel:
             with _active_lock:
                 if _active is self:
                     _active = None
+            # The private copies can go: a module still mapped keeps working without its file.
+            shutil.rmtree(self._workdir, ignore_errors=True)
         return self.findings
 
     def verify(self) -> None:

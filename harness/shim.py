@@ -50,6 +50,7 @@ ULONG_PTR CmhookModuleBase(PVOID Address);
 ULONG_PTR CmhookCallerBase(VOID);
 ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
+VOID CmhookInstallFaultReporter(VOID);
 """
 
 

@@ -15,11 +15,13 @@
 #include <ntddk.h>
 #include <dlfcn.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* The caller of the routine now running on this thread: a return address in its module. */
@@ -49,6 +51,57 @@ ULONG_PTR CmhookModuleBase(PVOID Address)
 ULONG_PTR CmhookCallerBase(VOID)
 {
     return CmhookModuleBase(CmhookReturnAddress);
+}
+
+/* ---------------------------------------------------------------------------
+ * A fault in a driver: on Windows a bugcheck; here, a line naming the module and offset
+ * before the process dies the way it would have anyway (the previous handler runs next).
+ * ------------------------------------------------------------------------- */
+static struct sigaction PreviousSegv, PreviousBus;
+
+static void WriteText(const char *Text)
+{
+    ssize_t Ignored = write(2, Text, strlen(Text));
+    (void)Ignored;
+}
+
+static void WriteHex(ULONG_PTR Value)
+{
+    char Digits[19] = "0x";
+    int Index;
+    for (Index = 0; Index < 16; Index++)
+        Digits[2 + Index] = "0123456789abcdef"[(Value >> (60 - 4 * Index)) & 0xF];
+    Digits[18] = 0;
+    WriteText(Digits);
+}
+
+static void OnFault(int Signal, siginfo_t *Info, void *Context)
+{
+    ucontext_t *Machine = Context;
+    PVOID Ip = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    Dl_info Where;
+    WriteText("\ncmhook: access violation (a bugcheck on Windows) reading or writing ");
+    WriteHex((ULONG_PTR)Info->si_addr);
+    if (dladdr(Ip, &Where) && Where.dli_fname != NULL) {
+        WriteText(" in ");
+        WriteText(Where.dli_fname);
+        WriteText(" at offset ");
+        WriteHex((ULONG_PTR)Ip - (ULONG_PTR)Where.dli_fbase);
+    }
+    WriteText("\n");
+    sigaction(Signal, Signal == SIGSEGV ? &PreviousSegv : &PreviousBus, NULL);
+}
+
+/* Installed by the harness after Python's own handlers, so that both run. */
+VOID CmhookInstallFaultReporter(VOID)
+{
+    struct sigaction Action;
+    memset(&Action, 0, sizeof(Action));
+    Action.sa_sigaction = OnFault;
+    Action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&Action.sa_mask);
+    sigaction(SIGSEGV, &Action, &PreviousSegv);
+    sigaction(SIGBUS, &Action, &PreviousBus);
 }
 
 /* ---------------------------------------------------------------------------

@@ -201,3 +201,15 @@ def test_a_long_run_shows_progress_on_a_terminal(tmp_path):
             os.close(follower)
     assert done.returncode == 0
     assert b"2,000/2,102 operations" in shown
+
+
+def test_a_crashing_filter_is_named_before_the_process_dies(tmp_path):
+    """On Windows a NULL dereference in a callback is a bugcheck; here the run dies with a line
+    naming the module and the offset, and the failure is visible in the exit status."""
+    scenario = tmp_path / "crash.script"
+    scenario.write_text('create HKLM\\SOFTWARE\\Crash as c\nset c "v"=dword:1\n')
+    done = cmhook("run", DRIVERS / "crashes.c", "--script", scenario)
+    assert done.returncode != 0
+    assert "cmhook: access violation (a bugcheck on Windows) reading or writing 0x0000000000000000 in " \
+           in done.stderr
+    assert "crashes" in done.stderr.split("access violation")[1]
