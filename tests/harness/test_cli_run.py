@@ -213,3 +213,17 @@ def test_a_crashing_filter_is_named_before_the_process_dies(tmp_path):
     assert "cmhook: access violation (a bugcheck on Windows) reading or writing 0x0000000000000000 in " \
            in done.stderr
     assert "crashes" in done.stderr.split("access violation")[1]
+
+
+def test_the_xp_profile_sends_only_pre_notifications_but_for_create_and_open(tmp_path):
+    scenario = tmp_path / "xp.script"
+    scenario.write_text('create HKLM\\SOFTWARE\\Xp as k\nset k "v"=dword:1\nclose k\n')
+    trace = tmp_path / "t.jsonl"
+    done = cmhook("run", EXAMPLES_MONITOR, "--profile", "xp", "--script", scenario, "--trace", trace)
+    assert done.returncode == 0, done.stderr
+    classes = [[n["class"] for n in json.loads(line)["notifications"]] for line in trace.read_text().splitlines()]
+    assert classes == [["RegNtPreCreateKey", "RegNtPostCreateKey"], ["RegNtPreSetValueKey"],
+                       ["RegNtPreKeyHandleClose"]]
+
+
+EXAMPLES_MONITOR = ROOT / "examples" / "filters" / "pairing_monitor.c"
