@@ -71,7 +71,7 @@ class Job:
             modules = [self._module(path) for path in self.driver_paths]
         except (script.ScriptError, regfile.RegFileError, BuildError, DriverError) as error:
             self.problem(str(error))
-            return self._finish(None)
+            return self._finish()
         kernel = Kernel(profile=self.profile, echo=self.echo)
         try:
             for loaded in initial:
@@ -97,7 +97,7 @@ class Job:
         for finding in kernel.findings:
             self.problem(f"verifier: {finding}")
         self._summary(kernel)
-        return self._finish(kernel)
+        return self._finish()
 
     def _module(self, path: str) -> tuple[Path, str]:
         source = Path(path)
@@ -148,7 +148,7 @@ class Job:
             self.out.write(f"  {name:<32} {count}\n")
         self.out.write(f"  verifier findings:   {len(kernel.findings)}\n")
 
-    def _finish(self, kernel: Kernel | None) -> JobResult:
+    def _finish(self) -> JobResult:
         if self.trace_file is not None:
             self.trace_file.close()
         for problem in self.result.problems:

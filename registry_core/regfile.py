@@ -217,8 +217,8 @@ def parse_value_name(text: str, where: str = "<value>") -> str:
 def parse(raw: bytes | str, filename: str = "<reg>") -> RegFile:
     """The keys and values of a .reg file; RegFileError (file:line: reason) if malformed."""
     text = decode(raw) if isinstance(raw, bytes) else raw
-    lines = [(n, line) for n, line in _logical_lines(text)]
-    content = [(n, line.strip()) for n, line in lines if line.strip() and not line.strip().startswith(";")]
+    content = [(n, line.strip()) for n, line in _logical_lines(text)
+               if line.strip() and not line.strip().startswith(";")]
     if not content or content[0][1] not in (HEADER_5, HEADER_4):
         line = content[0][0] if content else 1
         raise RegFileError(f"{filename}:{line}: not a .reg file: the first line must be "

@@ -206,4 +206,4 @@ def classes(events: list[Event]) -> list[int]:
     return [event["class"] for event in events]
 
 
-__all__ = ["PythonFilter", "CFilter", "build", "classes", "make_key", "register", "SOFTWARE", "ntddk_py"]
+__all__ = ["PythonFilter", "CFilter", "build", "classes", "make_key", "register", "SOFTWARE"]

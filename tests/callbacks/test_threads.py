@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ntddk_py import KEY_ALL_ACCESS, REG_SZ, STATUS_SUCCESS
+from ntddk_py import KEY_ALL_ACCESS, REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCESS
 from ntddk_py import REG_NOTIFY_CLASS as N
 from registry_core.callbacks import FilterCrash
 
@@ -90,7 +90,7 @@ def test_a_python_callback_that_raises_is_reported_as_a_filter_crash(reg):
 
 def test_trace_records_each_notification_with_statuses(reg, make_filter):
     flt = make_filter()
-    flt.block(N.RegNtPreDeleteValueKey, 0xC0000022)
+    flt.block(N.RegNtPreDeleteValueKey, 0xC0000022)  # spelled unsigned, as filters often do
     reg.native.callbacks.register(flt.callback, 0)
     status, handle, _ = reg.create_key(f"{SOFTWARE}\\Traced", KEY_ALL_ACCESS)
     reg.delete_value(handle, "V")
@@ -98,8 +98,8 @@ def test_trace_records_each_notification_with_statuses(reg, make_filter):
     create, delete = trace.operations
     assert (create.api, create.key_path, create.status) == ("NtCreateKey", f"{SOFTWARE}\\Traced", STATUS_SUCCESS)
     assert [n.class_name for n in create.notifications] == ["RegNtPreCreateKeyEx", "RegNtPostCreateKeyEx"]
-    assert delete.status == 0xC0000022 - (1 << 32)
+    assert delete.status == STATUS_ACCESS_DENIED
     (note,) = delete.notifications
     assert note.class_name == "RegNtPreDeleteValueKey" and note.blocked_by is not None
-    assert [status for _, status in note.results] == [0xC0000022 - (1 << 32)]
+    assert [status for _, status in note.results] == [STATUS_ACCESS_DENIED]
     assert classes(flt.events()) == [N.RegNtPreCreateKeyEx, N.RegNtPostCreateKeyEx, N.RegNtPreDeleteValueKey]

@@ -11,9 +11,13 @@ import pytest
 
 from harness import shim
 from ntddk_py import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
     KEY_ALL_ACCESS,
     KEY_READ,
     MODE,
+    PASSIVE_LEVEL,
+    PROCESSINFOCLASS,
     STATUS_ACCESS_DENIED,
     STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INVALID_HANDLE,
@@ -22,6 +26,7 @@ from ntddk_py import (
 )
 from registry_core import caller
 
+IMAGE_FILE_NAME = PROCESSINFOCLASS.ProcessImageFileName
 DRIVERS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "drivers"
 
 
@@ -66,8 +71,8 @@ def test_locks_really_lock(checks, use_mutex):
     for thread in threads:
         thread.join()
     assert checks.ReadCounter() - before == 80000
-    assert checks.ReadIrqlWhileHeld() == (1 if use_mutex else 2)  # APC_LEVEL / DISPATCH_LEVEL
-    assert checks.ReadIrqlNow() == 0  # PASSIVE_LEVEL again
+    assert checks.ReadIrqlWhileHeld() == (APC_LEVEL if use_mutex else DISPATCH_LEVEL)
+    assert checks.ReadIrqlNow() == PASSIVE_LEVEL
 
 
 def _format(kernel, fmt: bytes, *args) -> str:
@@ -156,8 +161,9 @@ def test_who_is_calling(kernel):
         buffer = kernel.ffi.new("UCHAR[]", 256)
         needed = kernel.ffi.new("ULONG *")
         current = kernel.ffi.cast("HANDLE", -1)
-        assert kernel.routines.ZwQueryInformationProcess(current, 27, buffer, 8, needed) == STATUS_INFO_LENGTH_MISMATCH
-        assert kernel.routines.ZwQueryInformationProcess(current, 27, buffer, 256, needed) == STATUS_SUCCESS
+        query = kernel.routines.ZwQueryInformationProcess
+        assert query(current, IMAGE_FILE_NAME, buffer, 8, needed) == STATUS_INFO_LENGTH_MISMATCH
+        assert query(current, IMAGE_FILE_NAME, buffer, 256, needed) == STATUS_SUCCESS
         image = kernel.ffi.cast("PUNICODE_STRING", buffer)
         assert ffi.buffer(image.Buffer, image.Length)[:].decode("utf-16-le") == (
             "\\Device\\HarddiskVolume1\\Tools\\x.exe")
