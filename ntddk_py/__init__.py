@@ -18,7 +18,7 @@ from __future__ import annotations
 import cffi
 
 from . import constants, ctypes_types
-from ._cdef import CDEF, HEADER_SHA256
+from ._cdef import CDEF, HEADER_SHA256, PROTOTYPES, RECORDS
 from .constants import *  # noqa: F403 - the header's names, as the header spells them
 
 ffi = cffi.FFI()
@@ -46,5 +46,5 @@ def status_name(status: int) -> str:
     return _STATUS_BY_VALUE.get(ntstatus(status), f"0x{status & 0xFFFFFFFF:08X}")
 
 
-__all__ = ["ffi", "ctypes_types", "ntstatus", "nt_success", "status_name", "HEADER_SHA256",
+__all__ = ["ffi", "ctypes_types", "ntstatus", "nt_success", "status_name", "HEADER_SHA256", "PROTOTYPES", "RECORDS",
            *constants.__all__]

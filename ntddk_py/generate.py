@@ -48,10 +48,14 @@ def render_cdef(model: HeaderModel) -> str:
         f"    {name!r}: {[(f.name, f.ctype) for f in record.fields]!r},\n"
         for name, record in model.records.items()
     )
-    return (f'{_BANNER}"""cffi declarations of include/ntddk.h, and its records\' members as spelled there."""\n\n'
+    prototypes = "".join(f"    {name!r}: {params!r},\n" for name, params in model.prototypes.items())
+    return (f'{_BANNER}"""cffi declarations of include/ntddk.h, its records\' members and its routines\' '
+            f'parameters as spelled there."""\n\n'
             f'HEADER_SHA256 = "{model.header_sha256}"\n\nCDEF = r"""\n{decls}"""\n\n'
             f"# typedef name -> [(member, type as the header spells it)], anonymous members flattened\n"
-            f"RECORDS = {{\n{records}}}\n")
+            f"RECORDS = {{\n{records}}}\n\n"
+            f"# routine -> [(parameter, type as the header spells it)], in order\n"
+            f"PROTOTYPES = {{\n{prototypes}}}\n")
 
 
 def render_constants(model: HeaderModel) -> str:

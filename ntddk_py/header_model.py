@@ -73,6 +73,8 @@ class HeaderModel:
     records: dict[str, Record] = field(default_factory=dict)
     enums: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     functions: list[str] = field(default_factory=list)
+    # routine -> [(parameter, type as the header spells it)], in order; "..." for a variadic tail
+    prototypes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     constants: dict[str, Constant] = field(default_factory=dict)
 
 
@@ -123,6 +125,14 @@ def _collect(model: HeaderModel) -> None:
                 model.enums.setdefault(node.name, [(e.name, 0) for e in target.values.enumerators])
         elif isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl):
             model.functions.append(node.name)
+            model.prototypes[node.name] = _parameters(node.type)
+
+
+def _parameters(function: c_ast.FuncDecl) -> list[tuple[str, str]]:
+    params = function.args.params if function.args else []
+    named = [p for p in params if isinstance(p, c_ast.Decl) and p.name]
+    spelled = [(p.name, _spelling(p.type)) for p in named]
+    return spelled + [("...", "...")] if any(isinstance(p, c_ast.EllipsisParam) for p in params) else spelled
 
 
 def integer_typedefs(model: HeaderModel) -> set[str]:

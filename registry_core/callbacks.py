@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,12 +29,9 @@ from ntddk_py import (
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
     ffi,
-    nt_success,
     ntstatus,
     status_name,
 )
-
-from . import caller
 
 MAX_CALLBACKS = 100
 # Cookies are opaque 64-bit values; these only ever grow, so none is handed out twice.
@@ -56,9 +55,9 @@ class FilterCrash(VerifierError):
     """A Python callback raised: on Windows the filter would have brought the machine down."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Registration:
-    """One occupied slot: the routine, its context and the invocations now running it."""
+    """One occupied slot: the routine, its context, and whether it is being unregistered."""
 
     slot: int
     cookie: int
@@ -66,7 +65,6 @@ class Registration:
     context: object  # cdata PVOID
     name: str
     keepalive: object = None  # the cffi callback wrapping a Python callable
-    running: int = 0
     removed: bool = False
 
 
@@ -105,49 +103,146 @@ class OperationRecord:
         return "\n".join(lines)
 
 
-class Trace:
-    """An optional record of every registry call and notification, for tests and the command line."""
+# What the hot path appends for one call: (api, thread id, process id, key path, status, notes),
+# notes being ((notify class, ((callback name, status), ...), blocker name or None), ...).
+RawRecord = tuple
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.operations: list[OperationRecord] = []
+
+def operation_record(raw: RawRecord) -> OperationRecord:
+    """The object form of a raw trace tuple, made only when somebody reads the trace."""
+    api, thread_id, process_id, key_path, status, notes = raw
+    record = OperationRecord(api, thread_id, process_id, key_path, status=status)
+    record.notifications = [NotificationRecord(REG_NOTIFY_CLASS(notify_class), thread_id, process_id, key_path,
+                                               list(results), blocked_by)
+                            for notify_class, results, blocked_by in notes]
+    return record
+
+
+class Trace:
+    """An optional record of every registry call and notification, for tests and the command line.
+
+    The hot path appends one tuple per call; records become objects only when read. With a
+    limit, only the newest ``limit`` calls are kept (``dropped`` counts the others), so a
+    long run does not hold every call it ever made.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        # deque.append and popleft are atomic under the GIL: no lock on the hot path.
+        self._raw: deque[RawRecord] = deque(maxlen=limit)
+        self.limit = limit
+        self._appended = 0
+
+    def add_raw(self, raw: RawRecord) -> None:
+        self._raw.append(raw)
+        self._appended += 1
 
     def add(self, record: OperationRecord) -> None:
-        with self._lock:
-            self.operations.append(record)
+        notes = tuple((note.notify_class, tuple(note.results), note.blocked_by) for note in record.notifications)
+        self.add_raw((record.api, record.thread_id, record.process_id, record.key_path, record.status, notes))
+
+    @property
+    def dropped(self) -> int:
+        """Calls recorded but no longer kept because of the limit."""
+        return self._appended - len(self._raw)
+
+    def raw(self) -> list[RawRecord]:
+        return list(self._raw)
+
+    def drain(self) -> list[RawRecord]:
+        """Take every kept record out, oldest first (the command line prints and forgets them)."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._raw.popleft())
+            except IndexError:
+                return taken
+
+    @property
+    def operations(self) -> list[OperationRecord]:
+        return [operation_record(raw) for raw in list(self._raw)]
 
     def notifications(self) -> list[NotificationRecord]:
-        with self._lock:
-            return [note for op in self.operations for note in op.notifications]
+        return [note for op in self.operations for note in op.notifications]
 
     def classes(self) -> list[str]:
-        return [note.class_name for note in self.notifications()]
+        return [notify_class_name(notify_class) for raw in list(self._raw) for notify_class, _, _ in raw[5]]
 
     def clear(self) -> None:
-        with self._lock:
-            self.operations.clear()
+        self._raw.clear()
+        self._appended = 0
 
 
 _local = threading.local()
 # Argument1 for each class: the class value passed as a pointer-sized integer.
-_ARGUMENT1 = {member: ffi.cast("PVOID", int(member)) for member in REG_NOTIFY_CLASS}
+_ARGUMENT1 = {int(member): ffi.cast("PVOID", int(member)) for member in REG_NOTIFY_CLASS}
+
+
+class _ActiveStack:
+    """The callbacks one thread is inside, innermost last, as (registration, notify class)."""
+
+    __slots__ = ("entries", "__weakref__")
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Registration, int]] = []
+
+
+# Every thread's stack, so that unregistration can see which callbacks are running anywhere.
+_stacks: weakref.WeakSet[_ActiveStack] = weakref.WeakSet()
+_stacks_lock = threading.Lock()
+
+
+def _active_stack() -> list[tuple[Registration, int]]:
+    """This thread's entries (the list itself: the walk pushes and pops on it)."""
+    try:
+        return _local.stack
+    except AttributeError:
+        holder = _ActiveStack()
+        with _stacks_lock:
+            _stacks.add(holder)
+        _local.holder = holder  # the WeakSet entry lives as long as the thread's locals
+        stack = _local.stack = holder.entries
+        return stack
 
 
 def active_callback() -> tuple[Registration, REG_NOTIFY_CLASS] | None:
     """The callback this thread is running, if any, and the notification it is handling."""
-    return getattr(_local, "active", None)
+    stack = _active_stack()
+    return stack[-1] if stack else None
+
+
+def inside_callback() -> bool:
+    """Is this thread running a callback? Its registry calls then reach none (decision 6)."""
+    try:
+        return bool(_local.stack)
+    except AttributeError:
+        return False
+
+
+def _running_anywhere(registration: Registration) -> bool:
+    with _stacks_lock:
+        stacks = [holder.entries for holder in _stacks]
+    # tuple(list) is one atomic copy under the GIL; an entry below a stack's top never moves.
+    return any(entry[0] is registration for stack in stacks for entry in tuple(stack))
 
 
 class CallbackTable:
-    """CmRegisterCallback's table: 100 slots, taken first-free, walked in slot order."""
+    """CmRegisterCallback's table: 100 slots, taken first-free, walked in slot order.
+
+    ``snapshot`` is the tuple of live registrations in slot order, rebuilt on every register
+    and unregister; a walk reads it once, without a lock (replacing an attribute is atomic
+    under the GIL, and the tuple itself never changes).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._slots: list[Registration | None] = [None] * MAX_CALLBACKS
-        self._occupied = 0
         self._cookies = itertools.count(1)
+        self.snapshot: tuple[Registration, ...] = ()
         self.crashes: list[str] = []
+
+    def _publish(self) -> None:
+        self.snapshot = tuple(r for r in self._slots if r is not None and not r.removed)
 
     def register(self, function: object, context: object = None, name: str | None = None) -> tuple[int, int]:
         """(status, cookie) for a C function pointer or a Python callable (Context, Argument1, Argument2)."""
@@ -167,7 +262,7 @@ class CallbackTable:
                 if occupant is None:
                     cookie = _COOKIE_BASE + next(self._cookies) * _COOKIE_STEP
                     self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name, keepalive)
-                    self._occupied += 1
+                    self._publish()
                     return STATUS_SUCCESS, cookie
         return STATUS_INSUFFICIENT_RESOURCES, 0
 
@@ -192,50 +287,44 @@ class CallbackTable:
                                 None)
             if registration is None:
                 return STATUS_INVALID_PARAMETER
-            active = active_callback()
-            if active is not None and active[0] is registration:
+            inner = next((entry for entry in _active_stack() if entry[0] is registration), None)
+            if inner is not None:
                 raise VerifierError(
                     f"CmUnRegisterCallback called from inside callback {registration.name} while it handles "
-                    f"{notify_class_name(active[1])}: on Windows this deadlocks "
+                    f"{notify_class_name(inner[1])}: on Windows this deadlocks "
                     "(the call waits for the callback itself)")
             registration.removed = True
-            while registration.running:
-                self._idle.wait()
+            self._publish()
+            # A walker pushes the registration on its stack before it checks ``removed``, so
+            # once ``removed`` is set every invocation still to come skips it, and every one
+            # that got past the check is on some stack until it returns.
+            while _running_anywhere(registration):
+                self._idle.wait(0.01)
             self._slots[registration.slot] = None
-            self._occupied -= 1
             return STATUS_SUCCESS
 
+    def _wake(self) -> None:
+        with self._lock:
+            self._idle.notify_all()
+
     def has_registrations(self) -> bool:
-        return self._occupied > 0
+        return bool(self.snapshot)
 
     def registrations(self) -> list[Registration]:
-        with self._lock:
-            return [r for r in self._slots if r is not None and not r.removed]
+        return list(self.snapshot)
 
-    def _enter(self, registration: Registration) -> bool:
-        with self._lock:
-            if registration.removed:
-                return False
-            registration.running += 1
-            return True
-
-    def _leave(self, registration: Registration) -> None:
-        with self._lock:
-            registration.running -= 1
-            if registration.running == 0:
-                self._idle.notify_all()
-
-    def invoke(self, registration: Registration, notify_class: REG_NOTIFY_CLASS, argument2) -> int | None:
-        """Call one callback (None if it was unregistered meanwhile); no table lock is held during the call."""
-        if not self._enter(registration):
-            return None
-        previous = getattr(_local, "active", None)
-        _local.active = (registration, notify_class)
+    def invoke(self, registration: Registration, notify_class: int, argument2) -> int | None:
+        """Call one callback (None if it is being unregistered); no table lock is held during the call."""
+        stack = _active_stack()
+        stack.append((registration, notify_class))  # before the check: see unregister
         try:
+            if registration.removed:
+                return None
             status = registration.function(registration.context, _ARGUMENT1[notify_class], argument2)
         finally:
-            _local.active = previous
-            self._leave(registration)
+            stack.pop()
+            if registration.removed:
+                self._wake()
         if registration.keepalive is not None:  # a Python callable: did it raise?
             crash = getattr(_local, "crash", None)
             if crash is not None:
@@ -244,11 +333,11 @@ class CallbackTable:
         return status
 
     def __len__(self) -> int:
-        return len(self.registrations())
+        return len(self.snapshot)
 
 
 class Dispatcher:
-    """Walks the table for one notification at a time and records what happened."""
+    """Walks a snapshot of the table for one notification at a time; says what each callback returned."""
 
     def __init__(self, table: CallbackTable, trace: Trace | None = None) -> None:
         self.table = table
@@ -256,48 +345,29 @@ class Dispatcher:
 
     def idle(self) -> bool:
         """No callback registered and nothing traced: a call needs no notification at all."""
-        return self.trace is None and not self.table.has_registrations()
+        return self.trace is None and not self.table.snapshot
 
-    def silenced(self) -> bool:
+    @staticmethod
+    def silenced() -> bool:
         """A thread inside a callback reaches no callback with its own registry calls (decision 6)."""
-        return active_callback() is not None
+        return inside_callback()
 
-    def pre(self, record: OperationRecord | None, notify_class: REG_NOTIFY_CLASS, argument2) -> int:
-        """The first failing status stops the walk and is the caller's status (decision 4)."""
-        note = self._note(record, notify_class)
-        for registration in self.table.registrations():
-            status = self.table.invoke(registration, notify_class, argument2)
+    def walk(self, snapshot: tuple[Registration, ...], notify_class: int, argument2, stop_on_failure: bool,
+             results: list | None) -> tuple[int, str | None]:
+        """(status, blocker): the first failing pre stops the walk (decision 4); posts go to all (decision 5).
+
+        ``results`` (when traced) gets each callback's (name, status).
+        """
+        invoke = self.table.invoke
+        for registration in snapshot:
+            status = invoke(registration, notify_class, argument2)
             if status is None:
                 continue
-            if note is not None:
-                note.results.append((registration.name, status))
-            if not nt_success(status):
-                if note is not None:
-                    note.blocked_by = registration.name
-                return status
-        return STATUS_SUCCESS
-
-    def post(self, record: OperationRecord | None, notify_class: REG_NOTIFY_CLASS, argument2) -> None:
-        """Every callback gets it; what they return is ignored (decision 5)."""
-        note = self._note(record, notify_class)
-        for registration in self.table.registrations():
-            status = self.table.invoke(registration, notify_class, argument2)
-            if status is not None and note is not None:
-                note.results.append((registration.name, status))
-
-    def _note(self, record: OperationRecord | None, notify_class: REG_NOTIFY_CLASS) -> NotificationRecord | None:
-        if record is None:
-            return None
-        note = NotificationRecord(notify_class, record.thread_id, record.process_id, record.key_path)
-        record.notifications.append(note)
-        return note
-
-    def begin(self, api: str, key_path: Callable[[], str | None]) -> OperationRecord | None:
-        """A trace record for one call, or None when nothing is traced (key_path is asked only then)."""
-        if self.trace is None:
-            return None
-        who = caller.current()
-        return OperationRecord(api, caller.thread_id(), who.process_id, key_path())
+            if results is not None:
+                results.append((registration.name, status))
+            if status < 0 and stop_on_failure:  # NT_SUCCESS is false: C hands NTSTATUS back signed
+                return status, registration.name
+        return STATUS_SUCCESS, None
 
     @contextmanager
     def untraced(self) -> Iterator[None]:
@@ -307,9 +377,3 @@ class Dispatcher:
             yield
         finally:
             self.trace = trace
-
-    def end(self, record: OperationRecord | None, status: int) -> int:
-        if record is not None:
-            record.status = status
-            self.trace.add(record)
-        return status

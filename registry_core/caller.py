@@ -13,7 +13,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ntddk_py import MODE
 
@@ -29,10 +29,23 @@ class Caller:
     mode: MODE = MODE.UserMode
     process_id: int = 0x1F0
     image: str = "\\Device\\HarddiskVolume1\\Windows\\explorer.exe"
+    # Computed once: the hot path asks it on every probe and access check.
+    user_mode: bool = field(init=False, repr=False, compare=False)
+    # The same process arriving in kernel mode: what a Zw call made on its behalf switches to.
+    _kernel: Caller | None = field(init=False, repr=False, compare=False, default=None)
 
-    @property
-    def user_mode(self) -> bool:
-        return self.mode == MODE.UserMode
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_mode", self.mode == MODE.UserMode)
+
+    def in_kernel_mode(self) -> Caller:
+        """This process with previous mode KernelMode, made once per Caller."""
+        if not self.user_mode:
+            return self
+        kernel = self._kernel
+        if kernel is None:
+            kernel = replace(self, mode=MODE.KernelMode)
+            object.__setattr__(self, "_kernel", kernel)
+        return kernel
 
 
 DEFAULT_CALLER = Caller()
@@ -42,12 +55,30 @@ def current() -> Caller:
     return getattr(_local, "caller", DEFAULT_CALLER)
 
 
+def switch(caller: Caller) -> Caller:
+    """Make caller this thread's caller and return the one it replaces; restore it with switch(previous).
+
+    The cheap form of calling_as for the kernel's hot path (a driver's every Zw call): one
+    thread-local read and one write each way, no context manager.
+    """
+    previous = getattr(_local, "caller", DEFAULT_CALLER)
+    _local.caller = caller
+    return previous
+
+
 def thread_id() -> int:
     """This OS thread's emulated thread id (PsGetCurrentThreadId)."""
     tid = getattr(_local, "thread_id", None)
     if tid is None:
         tid = _local.thread_id = next(_thread_ids)
     return tid
+
+
+def enter_kernel_mode() -> Caller:
+    """switch() to this thread's process in kernel mode, as a driver's Zw call does; returns the previous caller."""
+    previous = getattr(_local, "caller", DEFAULT_CALLER)
+    _local.caller = previous if not previous.user_mode else previous.in_kernel_mode()
+    return previous
 
 
 @contextmanager
@@ -71,5 +102,5 @@ def as_process(process_id: int, image: str, mode: MODE = MODE.UserMode) -> Itera
 @contextmanager
 def kernel_mode() -> Iterator[Caller]:
     """Calls on this thread arrive as a driver's Zw calls do: trusted, unprobed."""
-    with calling_as(replace(current(), mode=MODE.KernelMode)) as caller:
+    with calling_as(current().in_kernel_mode()) as caller:
         yield caller

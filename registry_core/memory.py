@@ -11,9 +11,21 @@ whole range lies inside one live block. Nothing here knows about the registry.
 from __future__ import annotations
 
 import bisect
+import struct
 import threading
 
 from ntddk_py import STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT, STATUS_SUCCESS, ffi
+
+# This process's memory as one byte view, indexed by address: reading a caller's buffer is a
+# slice, reading a struct one ``unpack_from``, with no cffi cast per access. It protects
+# nothing: callers probe first (user mode) or are trusted (kernel mode), as on Windows.
+ADDRESS_SPACE = memoryview(ffi.buffer(ffi.cast("char *", 0), 1 << 47))
+_UNICODE_STRING = struct.Struct("<HH4xQ")  # Length, MaximumLength, Buffer, as Windows x64 lays them out
+assert _UNICODE_STRING.size == ffi.sizeof("UNICODE_STRING")
+read_unicode_string_header = _UNICODE_STRING.unpack_from  # (ADDRESS_SPACE, address) -> (Length, Max, Buffer)
+_ULONG = struct.Struct("<I")
+assert _ULONG.size == ffi.sizeof("ULONG")
+write_ulong = _ULONG.pack_into  # (ADDRESS_SPACE, address, value)
 
 
 class UserMemory:

@@ -1,4 +1,8 @@
-"""Version profiles: which notifications a Windows version sends, and with which structs.
+"""Version profiles: which notifications a Windows version sends for each call, and with which structs.
+
+A profile is data: for every native call, the (notify class, REG_* struct) of its pre and of
+its post, or None where that version sends nothing. The operation pipeline (``native``)
+reads it and never branches on a version.
 
 "2003" (Windows Server 2003, the specification's own, the default): a pre and a post for
 every operation; create and open send the Ex classes (26-29) with REG_CREATE_KEY_INFORMATION
@@ -15,47 +19,75 @@ from ntddk_py import REG_NOTIFY_CLASS as N
 
 
 @dataclass(frozen=True)
+class Notification:
+    """One notification a call sends: its class and the struct Argument2 points to."""
+
+    notify_class: N
+    struct: str
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
-    pre_create: N
-    post_create: N
-    pre_open: N
-    post_open: N
-    posts: dict[N, N]  # pre class -> post class, for the operations that get a post
-    xp_structs: bool  # create/open use REG_PRE/POST_CREATE_KEY_INFORMATION, post Object is PVOID *
+    sends: dict[str, tuple[Notification | None, Notification | None]]  # native call -> (pre, post)
+    # The post of a create/open carries the address of the object pointer, not the pointer (XP).
+    post_object_indirect: bool = False
+
+    def pre(self, api: str) -> Notification | None:
+        return self.sends.get(api, (None, None))[0]
+
+    def post(self, api: str) -> Notification | None:
+        return self.sends.get(api, (None, None))[1]
 
     def post_of(self, pre_class: N) -> N | None:
-        return self.posts.get(pre_class)
+        """The class of the post that follows a pre of this class, if this version sends one."""
+        for pre, post in self.sends.values():
+            if pre is not None and pre.notify_class == pre_class:
+                return post.notify_class if post is not None else None
+        return None
 
+
+_POST = "REG_POST_OPERATION_INFORMATION"
+# Calls that name their key by handle: (pre class, post class, the pre's struct), as 2003 sends them.
+_HANDLE_CALLS = {
+    "NtDeleteKey": (N.RegNtPreDeleteKey, N.RegNtPostDeleteKey, "REG_DELETE_KEY_INFORMATION"),
+    "NtSetValueKey": (N.RegNtPreSetValueKey, N.RegNtPostSetValueKey, "REG_SET_VALUE_KEY_INFORMATION"),
+    "NtDeleteValueKey": (N.RegNtPreDeleteValueKey, N.RegNtPostDeleteValueKey, "REG_DELETE_VALUE_KEY_INFORMATION"),
+    "NtSetInformationKey": (N.RegNtPreSetInformationKey, N.RegNtPostSetInformationKey,
+                            "REG_SET_INFORMATION_KEY_INFORMATION"),
+    "NtRenameKey": (N.RegNtPreRenameKey, N.RegNtPostRenameKey, "REG_RENAME_KEY_INFORMATION"),
+    "NtEnumerateKey": (N.RegNtPreEnumerateKey, N.RegNtPostEnumerateKey, "REG_ENUMERATE_KEY_INFORMATION"),
+    "NtEnumerateValueKey": (N.RegNtPreEnumerateValueKey, N.RegNtPostEnumerateValueKey,
+                            "REG_ENUMERATE_VALUE_KEY_INFORMATION"),
+    "NtQueryKey": (N.RegNtPreQueryKey, N.RegNtPostQueryKey, "REG_QUERY_KEY_INFORMATION"),
+    "NtQueryValueKey": (N.RegNtPreQueryValueKey, N.RegNtPostQueryValueKey, "REG_QUERY_VALUE_KEY_INFORMATION"),
+    "NtQueryMultipleValueKey": (N.RegNtPreQueryMultipleValueKey, N.RegNtPostQueryMultipleValueKey,
+                                "REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION"),
+    "NtClose": (N.RegNtPreKeyHandleClose, N.RegNtPostKeyHandleClose, "REG_KEY_HANDLE_CLOSE_INFORMATION"),
+}
 
 PROFILE_2003 = Profile(
     name="2003",
-    pre_create=N.RegNtPreCreateKeyEx, post_create=N.RegNtPostCreateKeyEx,
-    pre_open=N.RegNtPreOpenKeyEx, post_open=N.RegNtPostOpenKeyEx,
-    posts={
-        N.RegNtPreDeleteKey: N.RegNtPostDeleteKey,
-        N.RegNtPreSetValueKey: N.RegNtPostSetValueKey,
-        N.RegNtPreDeleteValueKey: N.RegNtPostDeleteValueKey,
-        N.RegNtPreSetInformationKey: N.RegNtPostSetInformationKey,
-        N.RegNtPreRenameKey: N.RegNtPostRenameKey,
-        N.RegNtPreEnumerateKey: N.RegNtPostEnumerateKey,
-        N.RegNtPreEnumerateValueKey: N.RegNtPostEnumerateValueKey,
-        N.RegNtPreQueryKey: N.RegNtPostQueryKey,
-        N.RegNtPreQueryValueKey: N.RegNtPostQueryValueKey,
-        N.RegNtPreQueryMultipleValueKey: N.RegNtPostQueryMultipleValueKey,
-        N.RegNtPreKeyHandleClose: N.RegNtPostKeyHandleClose,
-        N.RegNtPreCreateKeyEx: N.RegNtPostCreateKeyEx,
-        N.RegNtPreOpenKeyEx: N.RegNtPostOpenKeyEx,
+    sends={
+        **{api: (Notification(pre, struct), Notification(post, _POST)) for api, (pre, post, struct)
+           in _HANDLE_CALLS.items()},
+        "NtCreateKey": (Notification(N.RegNtPreCreateKeyEx, "REG_CREATE_KEY_INFORMATION"),
+                        Notification(N.RegNtPostCreateKeyEx, _POST)),
+        "NtOpenKey": (Notification(N.RegNtPreOpenKeyEx, "REG_OPEN_KEY_INFORMATION"),
+                      Notification(N.RegNtPostOpenKeyEx, _POST)),
     },
-    xp_structs=False,
 )
 
 PROFILE_XP = Profile(
     name="xp",
-    pre_create=N.RegNtPreCreateKey, post_create=N.RegNtPostCreateKey,
-    pre_open=N.RegNtPreOpenKey, post_open=N.RegNtPostOpenKey,
-    posts={N.RegNtPreCreateKey: N.RegNtPostCreateKey, N.RegNtPreOpenKey: N.RegNtPostOpenKey},
-    xp_structs=True,
+    sends={
+        **{api: (Notification(pre, struct), None) for api, (pre, _, struct) in _HANDLE_CALLS.items()},
+        "NtCreateKey": (Notification(N.RegNtPreCreateKey, "REG_PRE_CREATE_KEY_INFORMATION"),
+                        Notification(N.RegNtPostCreateKey, "REG_POST_CREATE_KEY_INFORMATION")),
+        "NtOpenKey": (Notification(N.RegNtPreOpenKey, "REG_PRE_OPEN_KEY_INFORMATION"),
+                      Notification(N.RegNtPostOpenKey, "REG_POST_OPEN_KEY_INFORMATION")),
+    },
+    post_object_indirect=True,
 )
 
 PROFILES = {profile.name: profile for profile in (PROFILE_2003, PROFILE_XP)}

@@ -1,0 +1,65 @@
+"""REG_*_INFORMATION structs built in native memory from a list of values.
+
+A notification's struct is filled by name: every member takes the call value of the same
+name (a handle-based call's parameters after the handle are exactly its struct's members
+after ``Object``, in order, as the header's prototypes and structs spell them). The layout
+comes from the header through cffi; the values are packed in one ``struct.pack`` and copied
+in one move, instead of a cffi attribute write per member.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import cache
+
+from ntddk_py import ffi
+
+_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class StructBuilder:
+    """Builds one REG_* struct from a tuple of call values named by ``sources``."""
+
+    __slots__ = ("struct_name", "members", "order", "_pack", "_masks", "_pointer_type", "size")
+
+    def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
+        ctype = ffi.typeof(struct_name)
+        self.struct_name = struct_name
+        self._pointer_type = ffi.typeof(struct_name + " *")
+        self.size = ffi.sizeof(ctype)
+        layout, position, masks, order, members = "<", 0, [], [], []
+        for name, member in sorted(ctype.fields, key=lambda item: item[1].offset):
+            size = ffi.sizeof(member.type)
+            if member.offset > position:
+                layout += f"{member.offset - position}x"
+            layout += _FORMATS[size]
+            position = member.offset + size
+            masks.append((1 << (8 * size)) - 1)
+            if name not in sources:
+                raise LookupError(f"{struct_name}.{name} has no call value of that name among {sources}")
+            order.append(sources.index(name))
+            members.append(name)
+        if self.size > position:
+            layout += f"{self.size - position}x"
+        self.members = tuple(members)
+        self.order = tuple(order)
+        self._pack = struct.Struct(layout).pack
+        self._masks = tuple(masks)
+
+    def pack(self, values: tuple) -> bytes:
+        chosen = [values[index] for index in self.order]
+        try:
+            return self._pack(*chosen)
+        except struct.error:  # a negative NTSTATUS or an out-of-range ULONG: stored as C stores it
+            return self._pack(*(value & mask for value, mask in zip(chosen, self._masks, strict=True)))
+
+    def build(self, values: tuple):
+        """The struct in fresh native memory, as the PREG_*_INFORMATION callbacks receive."""
+        info = ffi.new(self._pointer_type)
+        ffi.memmove(info, self.pack(values), self.size)
+        return info
+
+
+@cache
+def builder(struct_name: str, sources: tuple[str, ...]) -> StructBuilder:
+    return StructBuilder(struct_name, sources)
