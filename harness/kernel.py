@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ntddk_py import (
     MODE,
@@ -34,6 +35,9 @@ from registry_core.registry import Registry, encode_data
 
 from . import routines, shim
 
+if TYPE_CHECKING:
+    import cffi
+
 SERVICES = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services"
 SYSTEM = caller.Caller(mode=MODE.KernelMode, process_id=4, image="System")
 # C runtime routines ntoskrnl exports too, with the same meaning as the C library's.
@@ -43,6 +47,9 @@ strstr strspn strcspn strtol strtoul atoi atol abs labs qsort bsearch toupper to
 isupper islower isalnum isxdigit sprintf snprintf vsprintf vsnprintf sscanf __isoc99_sscanf __stack_chk_fail
 __memcpy_chk __memset_chk __strcpy_chk __sprintf_chk __snprintf_chk __vsnprintf_chk
 """.split())
+
+# How many calls a kernel's trace keeps (the newest); `cmhook run` drains it as it prints.
+TRACE_LIMIT = 100_000
 
 _active: Kernel | None = None
 _active_lock = threading.Lock()
@@ -96,8 +103,9 @@ class Driver:
         return self.driver_object.DriverUnload != ffi.NULL
 
 
-def _route(name: str, function: Callable) -> Callable:
-    def upcall(*args):
+def _route(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """The upcall's Python end: the routine called with the active kernel first."""
+    def upcall(*args: Any) -> Any:
         kernel = _active
         if kernel is None:
             raise RuntimeError(f"{name} called with no active Kernel")
@@ -105,32 +113,47 @@ def _route(name: str, function: Callable) -> Callable:
     return upcall
 
 
-def _on_upcall_error(name: str):
-    def report(exception_type, exception, traceback) -> None:
+def _on_upcall_error(name: str) -> Callable[..., None]:
+    def report(exception_type: type[BaseException], exception: BaseException, traceback: object) -> None:
         kernel = _active
         if kernel is not None:
             kernel.finding("upcall-error", f"{name} raised {exception_type.__name__}: {exception}")
     return report
 
 
-def _bind(lib, ffi_) -> None:
-    """Fill the shim's upcall table once per process with routes to the active kernel."""
+def _upcall_types(ctype: Any, handlers: dict[str, Callable[..., Any]], skip: str | None = None) -> dict[str, Any]:
+    """The function-pointer type of each member of an upcall table; each member needs a handler."""
+    types = {name: f.type for name, f in ctype.fields if name != skip}
+    missing, unknown = sorted(set(types) - set(handlers)), sorted(set(handlers) - set(types))
+    if missing:
+        raise RuntimeError(f"kernel shim upcalls with no implementation: {missing}")
+    if unknown:
+        raise RuntimeError(f"routines with no upcall in harness/shim/{shim.UPCALLS_HEADER.name}: {unknown} "
+                           "(run: python -m harness.shim)")
+    return types
+
+
+def _bind(lib: Any, ffi_: cffi.FFI) -> None:
+    """Fill the shim's upcall table once per process with routes to the active kernel.
+
+    ``CmhookUpcalls.Routines`` gets exactly ``routines.ROUTINES``; the table's other members are
+    the shim's own upcalls (cmhook_shim.h), implemented by ``Kernel``."""
     if _bound:
         return
+    table = ffi_.addressof(lib, "CmhookUpcalls")
+    own = {"PoolAllocated": Kernel.pool_allocated, "PoolFreed": Kernel.pool_freed, "DbgOutput": Kernel.dbg_output}
+    members = [(table.Routines, routines.ROUTINES, _upcall_types(ffi_.typeof("CMHOOK_ROUTINE_UPCALLS"),
+                                                                 routines.ROUTINES)),
+               (table, own, _upcall_types(ffi_.typeof("CMHOOK_UPCALLS"), own, skip="Routines"))]
     lib.CmhookInstallFaultReporter()
-    fields = dict(ffi_.typeof("CMHOOK_UPCALLS").fields)
-    handlers = dict(routines.ROUTINES)
-    handlers.update(PoolAllocated=Kernel.pool_allocated, PoolFreed=Kernel.pool_freed, DbgOutput=Kernel.dbg_output)
-    for name, function in handlers.items():
-        callback = ffi_.callback(fields[name].type, _route(name, function), onerror=_on_upcall_error(name))
-        setattr(lib.CmhookUpcalls, name, callback)
-        _bound[name] = callback
-    missing = set(fields) - set(handlers)
-    if missing:
-        raise RuntimeError(f"kernel shim upcalls with no implementation: {sorted(missing)}")
-    table = ffi_.cast("WCHAR *", ffi_.addressof(lib, "CmhookUpcaseTable"))
+    for target, handlers, types in members:
+        for name, function in handlers.items():
+            callback = ffi_.callback(types[name], _route(name, function), onerror=_on_upcall_error(name))
+            setattr(target, name, callback)
+            _bound[name] = callback
+    upcase_table = ffi_.cast(ffi_.typeof("WCHAR *"), ffi_.addressof(lib, "CmhookUpcaseTable"))
     for code in range(0x10000):
-        table[code] = ord(upcase(chr(code))) if not 0xD800 <= code <= 0xDFFF else code
+        upcase_table[code] = ord(upcase(chr(code))) if not 0xD800 <= code <= 0xDFFF else code
 
 
 class Kernel:
@@ -143,7 +166,8 @@ class Kernel:
         self.native = self.registry.native
         self.native.profile = profile_named(profile)
         if trace:
-            self.native.dispatcher.trace = Trace()
+            # Bounded: a test making a million calls keeps the newest TRACE_LIMIT, not 700 MB.
+            self.native.dispatcher.trace = Trace(limit=TRACE_LIMIT)
         self.ffi = shim.shim_ffi()
         self.shim_path = shim.build_shim(cc)
         self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)

@@ -1,9 +1,14 @@
 """The kernel routines the harness implements in Python, one function per routine.
 
-Each is the Python end of a forwarder in the shim (see ``shim.UPCALL_ROUTINES``) and has
-the prototype include/ntddk.h gives it; ``ROUTINES`` maps the routine's name to it. Each
-receives the active ``Kernel`` first. They translate between the C calling side (a driver)
-and ``registry_core``; they know nothing about loading modules.
+This module owns ``ROUTINES``, the registry of those routines (``@routine(name)``): it maps a
+routine's name to its Python end, and it is the list the shim's upcall table is generated
+from (harness/shim/cmhook_upcalls.h, ``python -m harness.shim``), one member per entry.
+Each routine has the prototype include/ntddk.h gives it and receives the active ``Kernel``
+first, with two differences made for speed: a HANDLE arrives as an int, and the Zw registry
+routines (``NATIVE_ROUTINES``, whose Python end is the native API, which takes addresses)
+get every pointer as an int too; other routines get pointers as cdata. A LARGE_INTEGER
+passed by value arrives as its QuadPart. The routines translate between the C calling side
+(a driver) and ``registry_core``; they know nothing about loading modules.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable
 from ntddk_py import (
     MODE,
     PROCESSINFOCLASS,
+    PROTOTYPES,
     STATUS_ACCESS_DENIED,
     STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INVALID_HANDLE,
@@ -27,13 +33,31 @@ from ntddk_py import (
 from registry_core import caller
 from registry_core.callbacks import VerifierError
 from registry_core.native import address
+from registry_core.operations import OPERATIONS
 
-ROUTINES: dict[str, Callable] = {}
+ROUTINES: dict[str, Callable[..., object]] = {}
+# The Zw registry routines, in the header's order: Zw*Key and ZwClose, each NtXxx of the native
+# API called as a kernel-mode caller.
+NATIVE_ROUTINES: tuple[str, ...] = tuple(name for name in PROTOTYPES
+                                         if name == "ZwClose" or name.startswith("Zw") and name.endswith("Key"))
 CURRENT_PROCESS = (1 << 64) - 1  # NtCurrentProcess(): (HANDLE)-1
+# The cffi types and sizes the routines use, resolved once rather than parsed from a string per call.
+HANDLE_TYPE = ffi.typeof("HANDLE")
+PWSTR_TYPE = ffi.typeof("PWSTR")
+PUNICODE_STRING_TYPE = ffi.typeof("PUNICODE_STRING")
+OBJECT_NAME_INFORMATION_SIZE = ffi.sizeof("OBJECT_NAME_INFORMATION")
+UNICODE_STRING_SIZE = ffi.sizeof("UNICODE_STRING")
+WCHAR_SIZE = ffi.sizeof("WCHAR")
 
 
-def routine(name: str) -> Callable[[Callable], Callable]:
-    def register(function: Callable) -> Callable:
+def routine(name: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """Register a function as the Python end of the kernel routine ``name`` of include/ntddk.h."""
+    if name not in PROTOTYPES:
+        raise ValueError(f"{name} is no routine include/ntddk.h declares")
+
+    def register(function: Callable[..., object]) -> Callable[..., object]:
+        if name in ROUTINES:
+            raise ValueError(f"{name} is registered twice")
         ROUTINES[name] = function
         return function
     return register
@@ -74,18 +98,21 @@ def cm_unregister_callback(kernel, Cookie: int) -> int:
 # --- Zw: kernel-mode callers of the native API -----------------------------------------
 
 def _zw(name: str) -> Callable:
+    operation = OPERATIONS["Nt" + name[2:]]
+
     def call(kernel, *args) -> int:
-        with caller.kernel_mode():
-            return getattr(kernel.native, "Nt" + name[2:])(*args)
+        previous = caller.enter_kernel_mode()  # a thread-local save and restore: this is the hot path
+        try:
+            return kernel.native.call(operation, args)
+        finally:
+            caller.switch(previous)
     call.__name__ = name
     call.__doc__ = f"{name}: {('Nt' + name[2:])} with previous mode KernelMode (trusted, unprobed)."
     return call
 
 
-for _name in ("ZwCreateKey", "ZwOpenKey", "ZwDeleteKey", "ZwSetValueKey", "ZwDeleteValueKey", "ZwQueryKey",
-              "ZwQueryValueKey", "ZwEnumerateKey", "ZwEnumerateValueKey", "ZwSetInformationKey", "ZwRenameKey",
-              "ZwQueryMultipleValueKey", "ZwFlushKey", "ZwClose"):
-    ROUTINES[_name] = _zw(_name)
+for _name in NATIVE_ROUTINES:
+    routine(_name)(_zw(_name))
 
 
 # --- Ob ------------------------------------------------------------------------------
@@ -142,13 +169,13 @@ def ob_query_name_string(kernel, Object, ObjectNameInfo, Length, ReturnLength) -
     if obj.key.deleted:
         return STATUS_KEY_DELETED
     name = obj.key.path().encode("utf-16-le", "surrogatepass")
-    header = ffi.sizeof("OBJECT_NAME_INFORMATION")
-    needed = header + len(name) + ffi.sizeof("WCHAR")
+    header = OBJECT_NAME_INFORMATION_SIZE
+    needed = header + len(name) + WCHAR_SIZE
     if ReturnLength != ffi.NULL:
         ReturnLength[0] = needed
     if Length < needed or ObjectNameInfo == ffi.NULL:
         return STATUS_INFO_LENGTH_MISMATCH
-    buffer = ffi.cast("PWSTR", address(ObjectNameInfo) + header)
+    buffer = ffi.cast(PWSTR_TYPE, address(ObjectNameInfo) + header)
     ffi.memmove(buffer, name + b"\0\0", len(name) + 2)
     ObjectNameInfo.Name.Buffer = buffer
     ObjectNameInfo.Name.Length = len(name)
@@ -190,14 +217,14 @@ def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass,
     if ProcessInformationClass != PROCESSINFOCLASS.ProcessImageFileName:
         return STATUS_INVALID_INFO_CLASS
     image = caller.current().image.encode("utf-16-le", "surrogatepass")
-    header = ffi.sizeof("UNICODE_STRING")
+    header = UNICODE_STRING_SIZE
     needed = header + len(image) + 2
     if ReturnLength != ffi.NULL:
         ReturnLength[0] = needed
     if ProcessInformationLength < needed:
         return STATUS_INFO_LENGTH_MISMATCH
-    string = ffi.cast("PUNICODE_STRING", ProcessInformation)
-    buffer = ffi.cast("PWSTR", address(ProcessInformation) + header)
+    string = ffi.cast(PUNICODE_STRING_TYPE, ProcessInformation)
+    buffer = ffi.cast(PWSTR_TYPE, address(ProcessInformation) + header)
     ffi.memmove(buffer, image + b"\0\0", len(image) + 2)
     string.Buffer, string.Length, string.MaximumLength = buffer, len(image), len(image) + 2
     return STATUS_SUCCESS
@@ -205,12 +232,12 @@ def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass,
 
 @routine("PsGetCurrentThreadId")
 def ps_get_current_thread_id(kernel):
-    return ffi.cast("HANDLE", caller.thread_id())
+    return ffi.cast(HANDLE_TYPE, caller.thread_id())
 
 
 @routine("PsGetCurrentProcessId")
 def ps_get_current_process_id(kernel):
-    return ffi.cast("HANDLE", caller.current().process_id)
+    return ffi.cast(HANDLE_TYPE, caller.current().process_id)
 
 
 @routine("ExGetPreviousMode")

@@ -7,12 +7,15 @@
  * (each allocation reported to the harness, which tracks it by tag, size and module),
  * spin locks and fast mutexes that really lock, IRQL bookkeeping, DbgPrint with the
  * Windows meaning of its format. Routines that need the registry (Cm, Zw, Ob, Ps,
- * KeQuerySystemTime, Probe) forward to the harness through CmhookUpcalls, whose
- * members and forwarders are generated from include/ntddk.h's prototypes
- * (cmhook_upcalls.h, written by harness/shim.py).
+ * KeQuerySystemTime, Probe) are implemented in Python (harness/routines.py): their
+ * exports are forwarders that call up through CmhookUpcalls.Routines. The table is
+ * declared in cmhook_shim.h; its routine members (cmhook_upcalls.h) and the forwarders
+ * (cmhook_forwarders.inc) are generated from include/ntddk.h's prototypes and committed:
+ * regenerate them with `python -m harness.shim`.
  */
 #define _GNU_SOURCE
 #include <ntddk.h>
+#include "cmhook_shim.h"
 #include <dlfcn.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,9 +33,9 @@ static __thread KIRQL CmhookIrql = PASSIVE_LEVEL;
 
 #define CMHOOK_NOTE_CALLER() (CmhookReturnAddress = __builtin_return_address(0))
 
-#include "cmhook_upcalls.h"
-
 CMHOOK_UPCALLS CmhookUpcalls;
+
+#include "cmhook_forwarders.inc"
 
 /* NT's upcase table (RtlUpcaseUnicodeChar), filled in by the harness at start. */
 WCHAR CmhookUpcaseTable[65536];
