@@ -13,7 +13,7 @@ from typing import TextIO
 
 from ntddk_py import status_name
 from registry_core import regfile
-from registry_core.callbacks import OperationRecord
+from registry_core.callbacks import RawRecord, notify_class_name
 
 from . import script
 from .build import BuildError, build_filter
@@ -28,14 +28,39 @@ class JobResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _record_json(record: OperationRecord, line: int | None) -> str:
-    return json.dumps({
-        "line": line, "api": record.api, "thread": record.thread_id, "process": record.process_id,
-        "key": record.key_path, "status": status_name(record.status or 0),
-        "notifications": [{"class": note.class_name, "blocked_by": note.blocked_by,
-                           "results": [{"callback": name, "status": status_name(status)}
-                                       for name, status in note.results]} for note in record.notifications],
-    })
+class TraceFormatter:
+    """Turns raw trace records into lines of text or JSON. A run repeats the same notification
+    with the same results over and over, so each distinct one is formatted once and cached."""
+
+    def __init__(self) -> None:
+        self._text: dict[tuple, str] = {}
+        self._json: dict[tuple, list] = {}
+
+    def text(self, raw: RawRecord, where: str) -> str:
+        api, _, _, key_path, status, notes = raw
+        lines = [f"{where}{api} {key_path or ''} -> {status_name(status or 0)}\n"]
+        for note in notes:
+            line = self._text.get(note)
+            if line is None:
+                notify_class, results, _ = note
+                shown = ", ".join(f"{name}={status_name(result)}" for name, result in results)
+                line = self._text[note] = f"  {notify_class_name(notify_class)} [{shown}]\n"
+            lines.append(line)
+        return "".join(lines)
+
+    def json(self, raw: RawRecord, line: int | None) -> str:
+        api, thread_id, process_id, key_path, status, notes = raw
+        notifications = []
+        for note in notes:
+            shown = self._json.get(note)
+            if shown is None:
+                notify_class, results, blocked_by = note
+                shown = self._json[note] = {
+                    "class": notify_class_name(notify_class), "blocked_by": blocked_by,
+                    "results": [{"callback": name, "status": status_name(result)} for name, result in results]}
+            notifications.append(shown)
+        return json.dumps({"line": line, "api": api, "thread": thread_id, "process": process_id, "key": key_path,
+                           "status": status_name(status or 0), "notifications": notifications}) + "\n"
 
 
 class Job:
@@ -52,9 +77,13 @@ class Job:
         self.out, self.err = out, err
         self.cc = cc
         self.result = JobResult()
-        self.shown = 0
         self.trace_file: TextIO | None = None
+        self.formatter = TraceFormatter()
+        self.steps_done = 0
+        # The summary, kept as records are drained: the trace itself is not kept.
         self.operations = 0
+        self.blocked = 0
+        self.classes: Counter[str] = Counter()
 
     def problem(self, message: str) -> None:
         self.result.problems.append(message)
@@ -72,6 +101,12 @@ class Job:
         except (script.ScriptError, regfile.RegFileError, BuildError, DriverError) as error:
             self.problem(str(error))
             return self._finish()
+        if self.trace_path:
+            try:
+                self.trace_file = open(self.trace_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in _finish
+            except OSError as error:
+                self.problem(f"--trace {self.trace_path}: {error.strerror}")
+                return self._finish()
         kernel = Kernel(profile=self.profile, echo=self.echo)
         try:
             for loaded in initial:
@@ -83,7 +118,7 @@ class Job:
                     kernel.load_driver(path, name)
                 except DriverError as error:
                     self.problem(str(error))
-            self._show_trace(kernel, None)  # what DriverEntry did
+                self._show_trace(kernel, None)  # what DriverEntry did
             if not self.result.problems:
                 self._run_script(kernel, steps)
             self._show_trace(kernel, None)
@@ -92,6 +127,7 @@ class Job:
                     kernel.unload_driver(driver)
                 except DriverError as error:
                     self.problem(str(error))
+                self._show_trace(kernel, None)  # what DriverUnload did
         finally:
             kernel.close()
         for finding in kernel.findings:
@@ -108,15 +144,13 @@ class Job:
         return source, source.stem
 
     def _run_script(self, kernel: Kernel, steps: list[script.Step]) -> None:
-        if self.trace_path:
-            self.trace_file = open(self.trace_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in _finish
         progress = self.err.isatty() and len(steps) >= PROGRESS_EVERY
 
         def after(step: script.Step, status: int) -> None:
-            self.operations += 1
+            self.steps_done += 1
             self._show_trace(kernel, step.line)
-            if progress and self.operations % PROGRESS_EVERY == 0:
-                self.err.write(f"\r{self.operations:,}/{len(steps):,} operations")
+            if progress and self.steps_done % PROGRESS_EVERY == 0:
+                self.err.write(f"\r{self.steps_done:,}/{len(steps):,} operations")
                 self.err.flush()
 
         runner = script.Runner(kernel.registry, self.script_path or "<script>", on_step=after,
@@ -128,23 +162,29 @@ class Job:
             self.problem(f"expectation failed: {failure}")
 
     def _show_trace(self, kernel: Kernel, line: int | None) -> None:
-        operations = kernel.native.dispatcher.trace.operations
-        for record in operations[self.shown:]:
-            if self.trace_file is not None:
-                self.trace_file.write(_record_json(record, line) + "\n")
-            elif self.trace_path is None:
-                where = f"{Path(self.script_path).name}:{line}: " if line and self.script_path else ""
-                self.out.write(f"{where}{record.describe()}\n")
-        self.shown = len(operations)
+        """Print (or write as JSON lines) the records made since the last call, and forget them."""
+        raws = kernel.native.dispatcher.trace.drain()
+        if not raws:
+            return
+        self.operations += len(raws)
+        classes = self.classes
+        for raw in raws:
+            notes = raw[5]
+            if notes and notes[0][2] is not None:
+                self.blocked += 1
+            for note in notes:
+                classes[note[0]] += 1
+        if self.trace_file is not None:
+            self.trace_file.write("".join(self.formatter.json(raw, line) for raw in raws))
+        else:
+            where = f"{Path(self.script_path).name}:{line}: " if line and self.script_path else ""
+            self.out.write("".join(self.formatter.text(raw, where) for raw in raws))
 
     def _summary(self, kernel: Kernel) -> None:
-        operations = kernel.native.dispatcher.trace.operations
-        blocked = [op for op in operations if op.notifications and op.notifications[0].blocked_by]
-        classes = Counter(note.class_name for op in operations for note in op.notifications)
         self.out.write("\nsummary\n")
-        self.out.write(f"  operations:          {len(operations)}\n")
-        self.out.write(f"  blocked operations:  {len(blocked)}\n")
-        for name, count in sorted(classes.items()):
+        self.out.write(f"  operations:          {self.operations}\n")
+        self.out.write(f"  blocked operations:  {self.blocked}\n")
+        for name, count in sorted((notify_class_name(c), n) for c, n in self.classes.items()):
             self.out.write(f"  {name:<32} {count}\n")
         self.out.write(f"  verifier findings:   {len(kernel.findings)}\n")
 

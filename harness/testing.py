@@ -23,7 +23,10 @@ class TraceView:
         return found[-1]
 
     def describe(self) -> str:
-        return "\n".join(op.describe() for op in self.trace.operations)
+        dropped = self.trace.dropped
+        head = [f"({dropped:,} earlier calls not kept: the trace keeps the newest {self.trace.limit:,})"]
+        head = head if dropped else []
+        return "\n".join(head + [op.describe() for op in self.trace.operations])
 
     def assert_blocked(self, api: str, status: int, by: str | None = None) -> None:
         """The last call of api failed in its pre-notification with status (optionally: by that callback)."""

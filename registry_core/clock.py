@@ -21,9 +21,11 @@ class Clock:
         self._lock = threading.Lock()
 
     def now(self) -> int:
-        with self._lock:
-            if self._pinned is not None:
-                return self._pinned
+        # Lock-free: reading one attribute is atomic under the GIL, and set/advance replace
+        # it whole, so a reader sees the old or the new pinned time, never a torn one.
+        pinned = self._pinned
+        if pinned is not None:
+            return pinned
         return EPOCH_1601_TO_1970 + time.time_ns() // 100
 
     def set(self, filetime: int) -> None:

@@ -48,8 +48,10 @@ class HandleTable:
             return handle
 
     def lookup(self, handle: int) -> HandleEntry | None:
-        with self._lock:
-            return self._entries.get(handle & ~HANDLE_TAG_BITS)
+        # Lock-free: dict.get is atomic under the GIL and entries are immutable; a handle
+        # closed concurrently is either still found (its reference is then taken under the
+        # object's lock, which fails loudly if it was already freed) or not found.
+        return self._entries.get(handle & ~HANDLE_TAG_BITS)
 
     def remove(self, handle: int) -> HandleEntry | None:
         """Take the entry out; its reference passes to the caller, who must drop it."""
