@@ -1,16 +1,27 @@
-"""NtSetValueKey throughput driven from C: a module's ZwSetValueKey loop, with 0 and 1 C filters loaded.
+"""Registry calls driven from C: a driver's Zw* loops through the shim into the engine.
 
-    python bench/c_driven_setvalue.py
+    python bench/c_driven_setvalue.py [--quick]
 
-The loop runs in a driver (kernel-mode caller, through the shim into the engine); the filter
-is examples/filters/pairing_monitor.c's cheaper cousin, a no-op callback. Medians of several
-batches, all in this one run.
+Measured in this one process, batches interleaved so that noise weighs on every case alike;
+medians of the batches, CPU time (time.process_time) beside wall time:
+
+- ZwSetValueKey with 0, 1, 2 and 10 no-op C filters, untraced and traced (a Trace kept);
+- ZwQueryValueKey, ZwOpenKey+ZwClose and ZwEnumerateKey with no filter, untraced;
+- ``cmhook run`` (traced, printing every operation to a pipe): a driver doing N sets in its
+  DriverEntry against one doing none, in child processes; cost per set = (N - 0) / N.
+
+Targets (issue 10): untraced set >= 250,000/s; cmhook run >= 150,000/s; one no-op C filter
+<= x1.5; each further filter <= +5% untraced, <= +10% traced; the other calls >= 100,000/s.
 """
 
 from __future__ import annotations
 
+import argparse
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,27 +31,69 @@ import cffi  # noqa: E402
 
 from harness.build import build_filter  # noqa: E402
 from harness.kernel import Kernel  # noqa: E402
+from registry_core.callbacks import Trace  # noqa: E402
 
 LOOPER = r"""
 #include <ntddk.h>
 static HANDLE Key;
+static UNICODE_STRING Name = RTL_CONSTANT_STRING(L"Counter");
+static UNICODE_STRING Path = RTL_CONSTANT_STRING(L"\\Registry\\Machine\\Software");
 static VOID DriverUnload(PDRIVER_OBJECT DriverObject) { UNREFERENCED_PARAMETER(DriverObject); ZwClose(Key); }
+ULONG SetValues(ULONG Count);
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
     OBJECT_ATTRIBUTES Attributes;
     ULONG Disposition;
+    NTSTATUS Status;
     DriverObject->DriverUnload = DriverUnload;
     InitializeObjectAttributes(&Attributes, RegistryPath, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
-    return ZwCreateKey(&Key, KEY_ALL_ACCESS, &Attributes, 0, NULL, 0, &Disposition);
+    Status = ZwCreateKey(&Key, KEY_ALL_ACCESS, &Attributes, 0, NULL, 0, &Disposition);
+    if (NT_SUCCESS(Status) && SetValues(ENTRY_SETS + 1) != ENTRY_SETS + 1)  /* one at least, for the queries */
+        Status = STATUS_UNSUCCESSFUL;
+    return Status;
 }
-/* Sets one REG_DWORD Count times; returns how many calls succeeded. */
+/* Each loop returns how many calls succeeded. */
 ULONG SetValues(ULONG Count)
 {
-    UNICODE_STRING Name = RTL_CONSTANT_STRING(L"Counter");
     ULONG Index, Done = 0;
     for (Index = 0; Index < Count; Index++)
         if (NT_SUCCESS(ZwSetValueKey(Key, &Name, 0, REG_DWORD, &Index, sizeof(Index))))
             Done++;
+    return Done;
+}
+ULONG QueryValues(ULONG Count)
+{
+    UCHAR Buffer[64];
+    ULONG Index, Length, Done = 0;
+    for (Index = 0; Index < Count; Index++)
+        if (NT_SUCCESS(ZwQueryValueKey(Key, &Name, KeyValuePartialInformation, Buffer, sizeof(Buffer), &Length)))
+            Done++;
+    return Done;
+}
+ULONG OpenCloses(ULONG Count)
+{
+    OBJECT_ATTRIBUTES Attributes;
+    HANDLE Opened;
+    ULONG Index, Done = 0;
+    InitializeObjectAttributes(&Attributes, &Path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    for (Index = 0; Index < Count; Index++)
+        if (NT_SUCCESS(ZwOpenKey(&Opened, KEY_READ, &Attributes)) && NT_SUCCESS(ZwClose(Opened)))
+            Done++;
+    return Done;
+}
+ULONG EnumerateKeys(ULONG Count)
+{
+    OBJECT_ATTRIBUTES Attributes;
+    HANDLE Software;
+    UCHAR Buffer[256];
+    ULONG Index, Length, Done = 0;
+    InitializeObjectAttributes(&Attributes, &Path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    if (!NT_SUCCESS(ZwOpenKey(&Software, KEY_READ, &Attributes)))
+        return 0;
+    for (Index = 0; Index < Count; Index++)
+        if (NT_SUCCESS(ZwEnumerateKey(Software, 0, KeyBasicInformation, Buffer, sizeof(Buffer), &Length)))
+            Done++;
+    ZwClose(Software);
     return Done;
 }
 """
@@ -58,34 +111,88 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
   return CmRegisterCallback(Callback, NULL, &Cookie); }
 """
 
+LOOPS = {"ZwSetValueKey": "SetValues", "ZwQueryValueKey": "QueryValues", "ZwOpenKey+ZwClose": "OpenCloses",
+         "ZwEnumerateKey": "EnumerateKeys"}
 
-def measure(filters: int, batch: int = 5000, repeats: int = 7) -> float:
+
+def looper(sets_in_entry: int = 0) -> Path:
+    return build_filter(LOOPER, extra=[f"-DENTRY_SETS={sets_in_entry}"], name="looper")
+
+
+def in_process(routine: str, filters: int, traced: bool, batch: int) -> tuple[float, float]:
+    """(wall, cpu) seconds per call, the median of a few batches in one kernel."""
     with Kernel(trace=False) as kernel:
         for n in range(filters):
             kernel.load_driver(build_filter(NOOP, name="noop"), f"noop{n}")
-        looper = kernel.load_driver(build_filter(LOOPER, name="looper"), "looper")
+        driver = kernel.load_driver(looper(), "looper")
+        if traced:
+            kernel.native.dispatcher.trace = Trace(limit=batch)
         local = cffi.FFI()
         local.include(kernel.ffi)
-        local.cdef("ULONG SetValues(ULONG Count);")
-        lib = local.dlopen(str(looper.module_path))
-        samples = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            assert lib.SetValues(batch) == batch
-            samples.append((time.perf_counter() - started) / batch)
-        return statistics.median(samples)
+        local.cdef(f"ULONG {LOOPS[routine]}(ULONG Count);")
+        loop = getattr(local.dlopen(str(driver.module_path)), LOOPS[routine])
+        loop(batch // 10)  # warm up
+        walls, cpus = [], []
+        for _ in range(3):
+            wall, cpu = time.perf_counter(), time.process_time()
+            assert loop(batch) == batch
+            walls.append((time.perf_counter() - wall) / batch)
+            cpus.append((time.process_time() - cpu) / batch)
+        kernel.native.dispatcher.trace = None
+        return statistics.median(walls), statistics.median(cpus)
+
+
+def through_cmhook_run(sets: int) -> tuple[float, float]:
+    """(wall, cpu) seconds of one `cmhook run` child whose driver makes `sets` sets in DriverEntry."""
+    module = looper(sets)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    with tempfile.TemporaryDirectory() as home:
+        subprocess.run([sys.executable, "-m", "harness", "run", str(module)], check=True,
+                       capture_output=True, cwd=home)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu
 
 
 def main() -> int:
-    runs: dict[int, list[float]] = {0: [], 1: []}
-    for _ in range(3):  # alternate, so that warm-up and noise weigh on both alike
-        for n in runs:
-            runs[n].append(measure(n))
-    costs = {n: statistics.median(values) for n, values in runs.items()}
-    print(f"{'C filters':>9} {'us/op':>8} {'ops/s':>9}")
-    for n, cost in costs.items():
-        print(f"{n:>9} {cost * 1e6:>8.2f} {1 / cost:>9,.0f}")
-    print(f"\none no-op C filter adds {100 * (costs[1] / costs[0] - 1):.1f}%")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller batches and fewer rounds")
+    args = parser.parse_args()
+    batch, rounds, sets = (4_000, 2, 20_000) if args.quick else (20_000, 5, 100_000)
+    cases = [("ZwSetValueKey", n, traced) for traced in (False, True) for n in (0, 1, 2, 10)]
+    cases += [(routine, 0, False) for routine in LOOPS if routine != "ZwSetValueKey"]
+    samples: dict[tuple, list[tuple[float, float]]] = {case: [] for case in cases}
+    run_samples: dict[int, list[tuple[float, float]]] = {0: [], sets: []}
+    for _ in range(rounds):  # interleaved: warm-up and noise weigh on every case alike
+        for case in cases:
+            samples[case].append(in_process(*case, batch))
+        for count in run_samples:
+            run_samples[count].append(through_cmhook_run(count))
+
+    def median(values: list[tuple[float, float]], index: int) -> float:
+        return statistics.median(value[index] for value in values)
+
+    print(f"{'call':<20} {'filters':>7} {'traced':>6} {'wall us':>8} {'cpu us':>7} {'calls/s':>9}")
+    cost = {}
+    for case in cases:
+        wall, cpu = median(samples[case], 0), median(samples[case], 1)
+        cost[case] = cpu
+        routine, filters, traced = case
+        print(f"{routine:<20} {filters:>7} {'yes' if traced else 'no':>6} {wall * 1e6:>8.2f} {cpu * 1e6:>7.2f} "
+              f"{1 / cpu:>9,.0f}")
+    run_wall = (median(run_samples[sets], 0) - median(run_samples[0], 0)) / sets
+    run_cpu = (median(run_samples[sets], 1) - median(run_samples[0], 1)) / sets
+    print(f"{'cmhook run (traced)':<20} {0:>7} {'yes':>6} {run_wall * 1e6:>8.2f} {run_cpu * 1e6:>7.2f} "
+          f"{1 / run_cpu:>9,.0f}")
+    print()
+    for traced in (False, True):
+        label = "traced" if traced else "untraced"
+        base = cost[("ZwSetValueKey", 0, traced)]
+        one, two, ten = (cost[("ZwSetValueKey", n, traced)] for n in (1, 2, 10))
+        print(f"{label:>8}: one no-op C filter x{one / base:.2f}; each further filter "
+              f"+{100 * (two / one - 1):.1f}% (1->2), +{100 * ((ten / one) ** (1 / 9) - 1):.1f}% (1->10, per filter)")
     return 0
 
 
