@@ -188,6 +188,8 @@ class Kernel:
                 raise RuntimeError("another Kernel is active in this process: close() it first")
             _bind(self.lib, self.ffi)
             _active = self
+        # With only C callbacks registered, the shim walks them in one call per notification.
+        self.native.callbacks.native_walker = (self.lib.CmhookWalkCallbacks, self.lib.CmhookActiveCallback)
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:

@@ -66,6 +66,20 @@ class Registration:
     name: str
     keepalive: object = None  # the cffi callback wrapping a Python callable
     removed: bool = False
+    # The same flag in native memory, for the walk in C (and its address names the callback there).
+    removed_cell: object = None
+    alone: tuple = ()  # (self,): what the Python walk puts on the thread's active stack
+
+    def __post_init__(self) -> None:
+        self.removed_cell = ffi.new("LONG *")
+        self.alone = (self,)
+
+
+class Snapshot(tuple):
+    """The live registrations in slot order; ``native`` holds the arrays the C walk takes when
+    every one of them is a C function (count, functions, contexts, removed cells), else None."""
+
+    native: tuple | None = None
 
 
 @dataclass
@@ -183,7 +197,9 @@ class _ActiveStack:
     __slots__ = ("entries", "__weakref__")
 
     def __init__(self) -> None:
-        self.entries: list[tuple[Registration, int]] = []
+        # (registrations, notify class, walked in C): the Python walk puts one registration
+        # there per call; the C walk puts the whole snapshot it walks.
+        self.entries: list[tuple[tuple[Registration, ...], int, bool]] = []
 
 
 # Every thread's stack, so that unregistration can see which callbacks are running anywhere.
@@ -191,7 +207,7 @@ _stacks: weakref.WeakSet[_ActiveStack] = weakref.WeakSet()
 _stacks_lock = threading.Lock()
 
 
-def _active_stack() -> list[tuple[Registration, int]]:
+def _active_stack() -> list[tuple[tuple[Registration, ...], int, bool]]:
     """This thread's entries (the list itself: the walk pushes and pops on it)."""
     try:
         return _local.stack
@@ -207,7 +223,10 @@ def _active_stack() -> list[tuple[Registration, int]]:
 def active_callback() -> tuple[Registration, REG_NOTIFY_CLASS] | None:
     """The callback this thread is running, if any, and the notification it is handling."""
     stack = _active_stack()
-    return stack[-1] if stack else None
+    if not stack or stack[-1][2]:
+        return None
+    registrations, notify_class, _ = stack[-1]
+    return registrations[0], notify_class
 
 
 def inside_callback() -> bool:
@@ -218,11 +237,16 @@ def inside_callback() -> bool:
         return False
 
 
-def _running_anywhere(registration: Registration) -> bool:
+def _running_elsewhere(registration: Registration) -> bool:
+    """Is a walk on another thread inside (or about to call) this registration?
+
+    This thread's own stack is left out: the only callback it runs is the one it is inside,
+    and unregistering that one is refused before any wait."""
+    own = _active_stack()
     with _stacks_lock:
-        stacks = [holder.entries for holder in _stacks]
+        stacks = [holder.entries for holder in _stacks if holder.entries is not own]
     # tuple(list) is one atomic copy under the GIL; an entry below a stack's top never moves.
-    return any(entry[0] is registration for stack in stacks for entry in tuple(stack))
+    return any(registration in entry[0] for stack in stacks for entry in tuple(stack))
 
 
 class CallbackTable:
@@ -238,11 +262,19 @@ class CallbackTable:
         self._idle = threading.Condition(self._lock)
         self._slots: list[Registration | None] = [None] * MAX_CALLBACKS
         self._cookies = itertools.count(1)
-        self.snapshot: tuple[Registration, ...] = ()
+        self.snapshot: Snapshot = Snapshot()
         self.crashes: list[str] = []
+        # (walk, active) from the kernel shim: CmhookWalkCallbacks and CmhookActiveCallback.
+        self.native_walker: tuple | None = None
+        self.unregistering = 0
 
     def _publish(self) -> None:
-        self.snapshot = tuple(r for r in self._slots if r is not None and not r.removed)
+        snapshot = Snapshot(r for r in self._slots if r is not None and not r.removed)
+        if snapshot and all(r.keepalive is None for r in snapshot):
+            snapshot.native = (len(snapshot), ffi.new("PEX_CALLBACK_FUNCTION[]", [r.function for r in snapshot]),
+                               ffi.new("PVOID[]", [r.context for r in snapshot]),
+                               ffi.new("PLONG[]", [r.removed_cell for r in snapshot]))
+        self.snapshot = snapshot
 
     def register(self, function: object, context: object = None, name: str | None = None) -> tuple[int, int]:
         """(status, cookie) for a C function pointer or a Python callable (Context, Argument1, Argument2)."""
@@ -287,21 +319,41 @@ class CallbackTable:
                                 None)
             if registration is None:
                 return STATUS_INVALID_PARAMETER
-            inner = next((entry for entry in _active_stack() if entry[0] is registration), None)
+            inner = self._running_here(registration)
             if inner is not None:
                 raise VerifierError(
                     f"CmUnRegisterCallback called from inside callback {registration.name} while it handles "
-                    f"{notify_class_name(inner[1])}: on Windows this deadlocks "
+                    f"{notify_class_name(inner)}: on Windows this deadlocks "
                     "(the call waits for the callback itself)")
             registration.removed = True
+            registration.removed_cell[0] = 1
             self._publish()
-            # A walker pushes the registration on its stack before it checks ``removed``, so
-            # once ``removed`` is set every invocation still to come skips it, and every one
-            # that got past the check is on some stack until it returns.
-            while _running_anywhere(registration):
-                self._idle.wait(0.01)
+            # A walker pushes the registration (or the snapshot it walks in C) on its stack
+            # before it checks ``removed``, so once ``removed`` is set every invocation still to
+            # come skips it, and every one that got past the check is on some stack until it
+            # returns. (The GIL orders the push against this thread's store and scan; the C
+            # walk runs after its thread gave up the GIL, which orders its load after both.)
+            self.unregistering += 1
+            try:
+                while _running_elsewhere(registration):
+                    self._idle.wait(0.01)
+            finally:
+                self.unregistering -= 1
             self._slots[registration.slot] = None
             return STATUS_SUCCESS
+
+    def _running_here(self, registration: Registration) -> int | None:
+        """The notify class this thread is handling inside registration's callback, if it is."""
+        for registrations, notify_class, in_c in _active_stack():
+            if registration not in registrations:
+                continue
+            if not in_c:
+                return notify_class
+            active = self.native_walker[1]() if self.native_walker else ffi.NULL
+            if active != ffi.NULL and int(ffi.cast("ULONG_PTR", active)) == int(
+                    ffi.cast("ULONG_PTR", registration.removed_cell)):
+                return notify_class
+        return None
 
     def _wake(self) -> None:
         with self._lock:
@@ -316,7 +368,7 @@ class CallbackTable:
     def invoke(self, registration: Registration, notify_class: int, argument2) -> int | None:
         """Call one callback (None if it is being unregistered); no table lock is held during the call."""
         stack = _active_stack()
-        stack.append((registration, notify_class))  # before the check: see unregister
+        stack.append((registration.alone, notify_class, False))  # before the check: see unregister
         try:
             if registration.removed:
                 return None
@@ -352,12 +404,14 @@ class Dispatcher:
         """A thread inside a callback reaches no callback with its own registry calls (decision 6)."""
         return inside_callback()
 
-    def walk(self, snapshot: tuple[Registration, ...], notify_class: int, argument2, stop_on_failure: bool,
+    def walk(self, snapshot: Snapshot, notify_class: int, argument2, stop_on_failure: bool,
              results: list | None) -> tuple[int, str | None]:
         """(status, blocker): the first failing pre stops the walk (decision 4); posts go to all (decision 5).
 
         ``results`` (when traced) gets each callback's (name, status).
         """
+        if snapshot.native is not None and self.table.native_walker is not None:
+            return self._walk_in_c(snapshot, notify_class, argument2, stop_on_failure, results)
         invoke = self.table.invoke
         for registration in snapshot:
             status = invoke(registration, notify_class, argument2)
@@ -367,6 +421,32 @@ class Dispatcher:
                 results.append((registration.name, status))
             if status < 0 and stop_on_failure:  # NT_SUCCESS is false: C hands NTSTATUS back signed
                 return status, registration.name
+        return STATUS_SUCCESS, None
+
+    def _walk_in_c(self, snapshot: Snapshot, notify_class: int, argument2, stop_on_failure: bool,
+                   results: list | None) -> tuple[int, str | None]:
+        """The same walk, done by the kernel shim in one call: only C functions are registered."""
+        try:
+            statuses, called = _local.scratch
+        except AttributeError:
+            statuses = ffi.new("NTSTATUS[]", MAX_CALLBACKS)
+            called = ffi.new("UCHAR[]", MAX_CALLBACKS)
+            _local.scratch = (statuses, called)
+        count, functions, contexts, removed = snapshot.native
+        stack = _active_stack()
+        stack.append((snapshot, notify_class, True))  # before any Removed cell is read: see unregister
+        try:
+            blocker = self.table.native_walker[0](count, functions, contexts, removed, notify_class, argument2,
+                                                  stop_on_failure, statuses, called)
+        finally:
+            stack.pop()
+            if self.table.unregistering:
+                self.table._wake()
+        if results is not None:
+            results.extend((registration.name, statuses[index]) for index, registration in enumerate(snapshot)
+                           if called[index])
+        if blocker >= 0:
+            return statuses[blocker], snapshot[blocker].name
         return STATUS_SUCCESS, None
 
     @contextmanager

@@ -147,19 +147,27 @@ class NativeApi:
         return state.root.reference() if state.root else self.objects.create(self.store.root)
 
     # --- the pipeline --------------------------------------------------------------
+    @staticmethod
+    def arguments(op: Operation, args: tuple) -> tuple:
+        """A Python caller's arguments as the pipeline takes them: every pointer an address, and
+        the trailing optional ones given as 0. (The shim's upcalls already pass addresses.)"""
+        if len(args) != len(op.parameters):
+            missing = len(op.parameters) - len(args)
+            if not 0 < missing <= op.defaults:
+                raise TypeError(f"{op.api} takes {len(op.parameters)} arguments, not {len(args)}")
+            args = args + (0,) * missing
+        if op.pointers:
+            args = list(args)
+            for index in op.pointers:
+                args[index] = address(args[index])
+            args = tuple(args)
+        return args
+
     def call(self, op: Operation, args: tuple) -> int:
-        """Run one native call: the system-call boundary, where Failure becomes its status."""
+        """Run one native call: the system-call boundary, where Failure becomes its status.
+
+        ``args`` are the prototype's parameters in order, pointers as addresses (``arguments``)."""
         try:
-            if len(args) != len(op.parameters):
-                missing = len(op.parameters) - len(args)
-                if not 0 < missing <= op.defaults:
-                    raise TypeError(f"{op.api} takes {len(op.parameters)} arguments, not {len(args)}")
-                args = args + (0,) * missing
-            if op.pointers:
-                args = list(args)
-                for index in op.pointers:
-                    args[index] = address(args[index])
-                args = tuple(args)
             state = op.prepare(self, args)
             obj = self._target(op, args, state)
             try:
@@ -247,6 +255,10 @@ class NativeApi:
 
 def _system_call(op: Operation):
     def system_call(self: NativeApi, *args) -> int:
+        try:
+            args = self.arguments(op, args)
+        except (TypeError, OverflowError, ValueError):
+            return STATUS_INVALID_PARAMETER
         return self.call(op, args)
 
     system_call.__name__ = system_call.__qualname__ = op.api

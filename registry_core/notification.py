@@ -20,12 +20,13 @@ _FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 class StructBuilder:
     """Builds one REG_* struct from a tuple of call values named by ``sources``."""
 
-    __slots__ = ("struct_name", "members", "order", "_pack", "_masks", "_pointer_type", "size")
+    __slots__ = ("struct_name", "members", "order", "_pack", "_masks", "_pointer_type", "size", "_bytes_type")
 
     def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
         ctype = ffi.typeof(struct_name)
         self.struct_name = struct_name
         self._pointer_type = ffi.typeof(struct_name + " *")
+        self._bytes_type = ffi.typeof("UCHAR[]")
         self.size = ffi.sizeof(ctype)
         layout, position, masks, order, members = "<", 0, [], [], []
         for name, member in sorted(ctype.fields, key=lambda item: item[1].offset):
@@ -54,10 +55,12 @@ class StructBuilder:
             return self._pack(*(value & mask for value, mask in zip(chosen, self._masks, strict=True)))
 
     def build(self, values: tuple):
-        """The struct in fresh native memory, as the PREG_*_INFORMATION callbacks receive."""
-        info = ffi.new(self._pointer_type)
-        ffi.memmove(info, self.pack(values), self.size)
-        return info
+        """The struct in fresh native memory (a UCHAR array holding its bytes, one allocation and
+        copy), as the PVOID Argument2 callbacks receive; ``typed`` gives the struct's own view."""
+        return ffi.new(self._bytes_type, self.pack(values))
+
+    def typed(self, info):
+        return ffi.cast(self._pointer_type, info)
 
 
 @cache

@@ -45,6 +45,19 @@ ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
 /* Report a driver's fault (module and offset) before the process dies; installed after Python's handlers. */
 VOID CmhookInstallFaultReporter(VOID);
 
+/*
+ * The callback walk for one notification, when every registered callback is a C function:
+ * callback Index is skipped when *Removed[Index] is set (it is being unregistered), else
+ * called with (Contexts[Index], NotifyClass, Argument2), its status stored in
+ * Statuses[Index] and Called[Index] set. With StopOnFailure (a pre) the first status for
+ * which NT_SUCCESS is false ends the walk; the return value is that callback's index, or -1.
+ */
+LONG CmhookWalkCallbacks(ULONG Count, PEX_CALLBACK_FUNCTION *Functions, PVOID *Contexts, PLONG *Removed,
+                         ULONG_PTR NotifyClass, PVOID Argument2, BOOLEAN StopOnFailure,
+                         NTSTATUS *Statuses, UCHAR *Called);
+/* The Removed cell of the callback this thread is running inside CmhookWalkCallbacks (NULL if none). */
+PLONG CmhookActiveCallback(VOID);
+
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 

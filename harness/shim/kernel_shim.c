@@ -31,6 +31,8 @@
 static __thread PVOID CmhookReturnAddress;
 static __thread KIRQL CmhookIrql = PASSIVE_LEVEL;
 
+static __thread PLONG CmhookActiveCell;
+
 #define CMHOOK_NOTE_CALLER() (CmhookReturnAddress = __builtin_return_address(0))
 
 CMHOOK_UPCALLS CmhookUpcalls;
@@ -51,6 +53,34 @@ ULONG_PTR CmhookModuleBase(PVOID Address)
 }
 
 /* The module base of the caller of the routine now running on this thread. */
+LONG CmhookWalkCallbacks(ULONG Count, PEX_CALLBACK_FUNCTION *Functions, PVOID *Contexts, PLONG *Removed,
+                         ULONG_PTR NotifyClass, PVOID Argument2, BOOLEAN StopOnFailure,
+                         NTSTATUS *Statuses, UCHAR *Called)
+{
+    /* The walking thread has put the whole walk on its active stack before calling here (the
+     * harness's registry_core.callbacks), so an unregistration waits for the walk to end;
+     * once it has set a Removed cell, every later load here sees it. */
+    PLONG Outer = CmhookActiveCell;
+    ULONG Index;
+    for (Index = 0; Index < Count; Index++) {
+        Called[Index] = 0;
+        if (__atomic_load_n(Removed[Index], __ATOMIC_SEQ_CST))
+            continue;
+        CmhookActiveCell = Removed[Index];
+        Statuses[Index] = Functions[Index](Contexts[Index], (PVOID)NotifyClass, Argument2);
+        CmhookActiveCell = Outer;
+        Called[Index] = 1;
+        if (StopOnFailure && !NT_SUCCESS(Statuses[Index]))
+            return (LONG)Index;
+    }
+    return -1;
+}
+
+PLONG CmhookActiveCallback(VOID)
+{
+    return CmhookActiveCell;
+}
+
 ULONG_PTR CmhookCallerBase(VOID)
 {
     return CmhookModuleBase(CmhookReturnAddress);

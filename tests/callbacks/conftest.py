@@ -1,4 +1,6 @@
-"""Fixtures for the callback tests: every test runs once with a Python filter and once with a C one."""
+"""Fixtures for the callback tests: every test runs with a Python filter, with a C one walked
+by the dispatcher in Python, and with a C one walked by the kernel shim's CmhookWalkCallbacks
+(the walk a Kernel uses when only C callbacks are registered)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,20 @@ def filter_library(tmp_path_factory):
     return build(SOURCE, directory), directory
 
 
-@pytest.fixture(params=["python", "c"])
-def make_filter(request, filter_library):
+@pytest.fixture(scope="session")
+def native_walker():
+    from harness import shim
+
+    lib = shim.shim_ffi().dlopen(str(shim.build_shim()))
+    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback
+
+
+@pytest.fixture(params=["python", "c", "c-walked-in-c"])
+def make_filter(request, filter_library, reg, native_walker):
     """make_filter() -> a new recording filter of this test's kind (call it twice for two)."""
     made = []
+    if request.param == "c-walked-in-c":
+        reg.native.callbacks.native_walker = native_walker
 
     def make():
         flt = PythonFilter() if request.param == "python" else CFilter(*filter_library)
