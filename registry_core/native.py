@@ -95,7 +95,11 @@ class NativeApi:
 
     def read_unicode_string(self, pointer: int, odd_length_status: int) -> str:
         """The text of a caller's UNICODE_STRING, read from its own buffer now, in one decode."""
-        self.probe(pointer, UNICODE_STRING_SIZE, ULONG_SIZE)
+        user = caller.current().user_mode  # asked once: kernel-mode pointers are not probed
+        if user:
+            self.probe(pointer, UNICODE_STRING_SIZE, ULONG_SIZE)
+        elif not pointer:
+            raise Failure(STATUS_ACCESS_VIOLATION)
         length, maximum, buffer = read_unicode_string_header(ADDRESS_SPACE, pointer)
         if length % 2:
             raise Failure(odd_length_status)
@@ -103,7 +107,10 @@ class NativeApi:
             raise Failure(STATUS_INVALID_PARAMETER)
         if not length:
             return ""
-        self.probe(buffer, length, WCHAR_SIZE)  # fact 37: Server 2003 checks the alignment
+        if user:
+            self.probe(buffer, length, WCHAR_SIZE)  # fact 37: Server 2003 checks the alignment
+        elif not buffer:
+            raise Failure(STATUS_ACCESS_VIOLATION)
         return str(ADDRESS_SPACE[buffer:buffer + length], "utf-16-le", "surrogatepass")
 
     def value_name(self, pointer: int) -> str:
