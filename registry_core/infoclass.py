@@ -116,14 +116,11 @@ def _key_node(key: Key) -> tuple[Layout, bytes]:
 
 
 def _subkey_and_value_maxima(key: Key) -> dict[str, int]:
-    subkeys, values = list(key.subkeys()), list(key.values())
-    return {
-        "SubKeys": len(subkeys),
-        "MaxNameLen": max((len(utf16(k.name)) for k in subkeys), default=0),
-        "Values": len(values),
-        "MaxValueNameLen": max((len(utf16(v.name)) for v in values), default=0),
-        "MaxValueDataLen": max((len(v.data) for v in values), default=0),
-    }
+    # The key keeps its maxima as subkeys and values come and go: no scan of a million subkeys here.
+    max_name, _ = key.subkey_maxima()
+    max_value_name, max_value_data = key.value_maxima()
+    return {"SubKeys": key.subkey_count(), "MaxNameLen": max_name, "Values": key.value_count(),
+            "MaxValueNameLen": max_value_name, "MaxValueDataLen": max_value_data}
 
 
 def _key_full(key: Key) -> tuple[Layout, bytes]:
@@ -131,8 +128,7 @@ def _key_full(key: Key) -> tuple[Layout, bytes]:
     class_name = utf16(key.class_name)
     fields = {"LastWriteTime": key.last_write, "TitleIndex": TITLE_INDEX,
               "ClassOffset": layout.fixed if class_name else NO_OFFSET, "ClassLength": len(class_name),
-              "MaxClassLen": max((len(utf16(k.class_name)) for k in key.subkeys()), default=0),
-              **_subkey_and_value_maxima(key)}
+              "MaxClassLen": key.subkey_maxima()[1], **_subkey_and_value_maxima(key)}
     return layout, layout.encode(fields, class_name)
 
 

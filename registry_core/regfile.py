@@ -102,24 +102,49 @@ def decode(raw: bytes) -> str:
         return raw.decode(ANSI, "replace")
 
 
+def _continues(line: str) -> bool:
+    """A first line that goes on: a value line (not a [key]) whose last non-blank character is a backslash."""
+    stripped = line.rstrip()
+    return stripped.endswith("\\") and not stripped.lstrip().startswith("[") and "=" in stripped
+
+
 def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """(first line number, text) with continuation lines (ending in a backslash) joined."""
+    """(first line number, text) with continuation lines (ending in a backslash) joined.
+
+    A continued line's pieces are collected and joined once, so a 1 MiB hex value over tens of
+    thousands of lines costs linear time, not the quadratic of growing one string. Once a line
+    continues, it is a value line for good (its first piece holds the '=' and decides the '['), so
+    each further line only needs its own end looked at. Continuation lines lose their leading blanks.
+    """
     out: list[tuple[int, str]] = []
-    pending, start = None, 0
+    pieces: list[str] = []  # the logical line so far, while a continuation is pending
+    start = 0
     for number, line in enumerate(text.splitlines(), 1):
-        if pending is not None:
-            line = line.lstrip()
-            joined = pending + line
-        else:
-            joined, start = line, number
-        stripped = joined.rstrip()
-        if stripped.endswith("\\") and not stripped.lstrip().startswith("[") and "=" in stripped:
-            pending = stripped[:-1]
+        if not pieces:
+            if _continues(line):
+                start, pieces = number, [line.rstrip()[:-1]]
+            else:
+                out.append((number, line))
             continue
-        pending = None
-        out.append((start, joined))
-    if pending is not None:
-        out.append((start, pending))
+        piece = line.lstrip()
+        if not piece:
+            # A blank line: the text so far, without its trailing blanks, decides whether it goes on.
+            while not pieces[-1].rstrip():
+                pieces.pop()  # never the first piece: it holds the '='
+            pieces[-1] = pieces[-1].rstrip()
+            if pieces[-1].endswith("\\"):
+                pieces[-1] = pieces[-1][:-1]
+                continue
+        else:
+            tail = piece.rstrip()
+            if tail.endswith("\\"):
+                pieces.append(tail[:-1])
+                continue
+            pieces.append(piece)
+        out.append((start, "".join(pieces)))
+        pieces = []
+    if pieces:
+        out.append((start, "".join(pieces)))
     return out
 
 

@@ -97,6 +97,33 @@ def test_deletions_of_keys_and_values_are_applied():
     assert reg.get_value("\\REGISTRY\\MACHINE\\SOFTWARE\\Kept", "b") == (REG_DWORD, (2).to_bytes(4, "little"))
 
 
+
+def test_a_value_over_thousands_of_continuation_lines_parses_to_its_exact_bytes():
+    """Issue: continuation lines were joined by growing one string (quadratic; 16 s for 1 MiB of hex).
+    4,000 lines of 16 bytes each, indented and with trailing blanks as editors leave them, in UTF-16
+    with CRLF as regedit writes: every byte back, in order, and the value's line number kept."""
+    data = bytes((index * 7 + index // 251) % 256 for index in range(4000 * 16))
+    rows = [",".join(f"{byte:02x}" for byte in data[start:start + 16]) for start in range(0, len(data), 16)]
+    lines = ['"Huge"=hex:' + rows[0] + ",\\"]
+    lines += [(" " * (index % 5)) + row + ("," if index < len(rows) - 1 else "") + ("\\ \t" if index % 3 == 0
+              else "\\") for index, row in enumerate(rows[1:], 1)]
+    lines[-1] = lines[-1].rstrip(" \t\\")  # the last line ends the value
+    text = "\r\n".join([V5, "", "[HKLM\\SOFTWARE\\Big]", '"Before"=dword:1', *lines, '"After"=dword:2', ""])
+    parsed = regfile.parse(b"\xff\xfe" + text.encode("utf-16-le"), "big.reg")
+    values = {v.name: v for v in parsed.keys[0].values}
+    assert values["Huge"].type == REG_BINARY and values["Huge"].data == data
+    assert (values["Before"].line, values["Huge"].line, values["After"].line) == (4, 5, 5 + len(rows))
+    assert values["After"].data == (2).to_bytes(4, "little")
+
+
+def test_a_blank_line_ends_a_continued_value():
+    """As before the linear join: a blank line after "de,\\" adds nothing and does not end with a backslash,
+    so the value ends there and the next line is a value of its own."""
+    text = f"{V5}\n[HKLM\\SOFTWARE\\X]\n\"a\"=hex:de,\\\n   \n\"b\"=hex:ad,\\\n  be,\\\n  ef\n"
+    values = {v.name: (v.data, v.line) for v in regfile.parse(text).keys[0].values}
+    assert values == {"a": (b"\xde", 3), "b": (bytes.fromhex("adbeef"), 5)}
+
+
 MALFORMED = [
     ("no header", "[HKLM\\SOFTWARE\\X]\n", 1, "not a .reg file"),
     ("wrong header", "Windows Registry Editor Version 4.00\n", 1, "not a .reg file"),
