@@ -35,7 +35,7 @@ from .failure import Failure
 from .handles import HandleTable
 from .memory import ADDRESS_SPACE, UserMemory, read_unicode_string_header, write_ulong
 from .namespace import LINK_VALUE_NAME, Namespace
-from .notification import builder
+from .notification import SCRATCH_BYTES, builder
 from .objects import KeyObject, ObjectTable
 from .operations import OPERATIONS, POST_SOURCES, Operation, map_access, open_finish, open_shown
 from .profiles import PROFILE_2003, Profile
@@ -48,6 +48,7 @@ WCHAR_SIZE = ffi.sizeof("WCHAR")
 UNICODE_STRING_SIZE = ffi.sizeof("UNICODE_STRING")
 _ULONG_PTR = ffi.typeof("ULONG_PTR")
 _PVOID_P = ffi.typeof("PVOID *")
+_scratch = threading.local()
 
 
 def address(pointer) -> int:
@@ -113,13 +114,17 @@ class NativeApi:
             raise Failure(STATUS_ACCESS_VIOLATION)
         return str(ADDRESS_SPACE[buffer:buffer + length], "utf-16-le", "surrogatepass")
 
-    def value_name(self, pointer: int) -> str:
-        return self.read_unicode_string(pointer, STATUS_INVALID_PARAMETER)  # fact 38
+    def value_name(self, pointer: int, odd_length_status: int = STATUS_INVALID_PARAMETER) -> str:
+        """A value name: an odd length is STATUS_INVALID_PARAMETER (fact 38)."""
+        return self.read_unicode_string(pointer, odd_length_status)
 
     def read_bytes(self, pointer: int, length: int) -> bytes:
         if not length:
             return b""
-        self.probe(pointer, length)
+        if caller.current().user_mode:
+            self.probe(pointer, length)
+        elif not pointer:
+            raise Failure(STATUS_ACCESS_VIOLATION)
         return ADDRESS_SPACE[pointer:pointer + length].tobytes()
 
     def write_ulong(self, pointer: int, value: int) -> None:
@@ -219,7 +224,8 @@ class NativeApi:
         results = [] if trace is not None else None
         complete_name = (state.name_pointer or address(state.empty_name)) if op.kind == "open" else 0
         values = (complete_name, obj.address) if op.kind == "open" else (obj.address, *args[1:])
-        info = builder(pre.struct, op.pre_sources).build(values)
+        pre_block, post_block = self._scratch()
+        info = builder(pre.struct, op.pre_sources).fill(*pre_block, values)
         status, blocker = self.dispatcher.walk(snapshot, pre.notify_class, info, op.vetoable, results)
         notes = [(pre.notify_class, tuple(results), blocker)] if trace is not None else None
         if blocker is not None and op.vetoable:
@@ -227,13 +233,13 @@ class NativeApi:
             return status  # decision 4: the caller gets the pre's status; no work, no post
         status = self._work(op, obj, args, state, True)
         if post is not None:
-            self._post(op, obj, state, post, status, complete_name, notes)
+            self._post(op, obj, state, post, status, complete_name, notes, post_block)
         status = self._finish(op, args, state, status)
         self._record(op, obj, state, status, notes)
         return status
 
     def _post(self, op: Operation, obj: KeyObject, state: object, post, status: int, complete_name: int,
-              notes: list | None) -> None:
+              notes: list | None, block: tuple) -> None:
         """Every callback gets the post with the work's status; what they return is ignored (decision 5).
 
         A create/open's post names the key it reached, or NULL when it failed (decision 8); XP
@@ -246,11 +252,28 @@ class NativeApi:
                 target = address(holder)
         else:
             target = obj.address
-        info = builder(post.struct, POST_SOURCES).build((target, status, complete_name))
+        info = builder(post.struct, POST_SOURCES).fill(*block, (target, status, complete_name))
         results = [] if notes is not None else None
         self.dispatcher.walk(self.callbacks.snapshot, post.notify_class, info, False, results)
         if notes is not None:
             notes.append((post.notify_class, tuple(results), None))
+
+    @staticmethod
+    def _scratch() -> tuple[tuple, tuple]:
+        """This thread's two blocks for a call's pre and post structs: (cdata, address) each.
+
+        Reused call after call, as Windows builds these structs on the kernel stack: a callback
+        must not keep Argument2 past its return. Calls made inside a callback send nothing, so
+        a block is never overwritten while a callback of this thread can still read it."""
+        try:
+            return _scratch.blocks
+        except AttributeError:
+            blocks = []
+            for _ in range(2):
+                block = ffi.new("UCHAR[]", SCRATCH_BYTES)
+                blocks.append((block, int(ffi.cast(_ULONG_PTR, block))))
+            _scratch.blocks = (blocks[0], blocks[1])
+            return _scratch.blocks
 
     def _record(self, op: Operation, obj: KeyObject, state: object, status: int, notes) -> None:
         trace = self.dispatcher.trace

@@ -14,13 +14,18 @@ from functools import cache
 
 from ntddk_py import ffi
 
+from .memory import ADDRESS_SPACE
+
 _FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+# Room for the largest REG_* struct (REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION: 48 bytes on x64).
+SCRATCH_BYTES = 64
 
 
 class StructBuilder:
     """Builds one REG_* struct from a tuple of call values named by ``sources``."""
 
-    __slots__ = ("struct_name", "members", "order", "_pack", "_masks", "_pointer_type", "size", "_bytes_type")
+    __slots__ = ("struct_name", "members", "order", "_pack", "_pack_into", "_masks", "_pointer_type", "size",
+                 "_bytes_type")
 
     def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
         ctype = ffi.typeof(struct_name)
@@ -42,9 +47,12 @@ class StructBuilder:
             members.append(name)
         if self.size > position:
             layout += f"{self.size - position}x"
+        if self.size > SCRATCH_BYTES:
+            raise ValueError(f"{struct_name} is {self.size} bytes, more than the {SCRATCH_BYTES} of a scratch block")
         self.members = tuple(members)
         self.order = tuple(order)
         self._pack = struct.Struct(layout).pack
+        self._pack_into = struct.Struct(layout).pack_into
         self._masks = tuple(masks)
 
     def pack(self, values: tuple) -> bytes:
@@ -53,6 +61,16 @@ class StructBuilder:
             return self._pack(*chosen)
         except struct.error:  # a negative NTSTATUS or an out-of-range ULONG: stored as C stores it
             return self._pack(*(value & mask for value, mask in zip(chosen, self._masks, strict=True)))
+
+    def fill(self, block, address: int, values: tuple):
+        """Write the struct into ``block`` (native memory at ``address``, at least SCRATCH_BYTES) and
+        return block: the per-thread scratch the pipeline reuses, as Windows keeps these on the stack."""
+        chosen = [values[index] for index in self.order]
+        try:
+            self._pack_into(ADDRESS_SPACE, address, *chosen)
+        except struct.error:
+            self._pack_into(ADDRESS_SPACE, address, *(v & m for v, m in zip(chosen, self._masks, strict=True)))
+        return block
 
     def build(self, values: tuple):
         """The struct in fresh native memory (a UCHAR array holding its bytes, one allocation and

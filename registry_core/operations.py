@@ -310,7 +310,7 @@ def _prepare_set_value(api: NativeApi, args: tuple) -> str:
     _, name_pointer, _, type_, data_pointer, size = args
     if not 0 <= type_ <= 0xFFFFFFFF or not 0 <= size <= 0xFFFFFFFF:
         raise Failure(STATUS_INVALID_PARAMETER)
-    name = api.value_name(name_pointer)
+    name = api.read_unicode_string(name_pointer, STATUS_INVALID_PARAMETER)  # odd length: fact 38
     if len(name) > MAX_VALUE_NAME_CHARS:
         raise Failure(STATUS_INVALID_PARAMETER)  # fact 82
     api.probe(data_pointer, size)
@@ -321,7 +321,7 @@ def _set_value(api: NativeApi, obj: KeyObject, args: tuple, name: str, reread: b
     _, name_pointer, _, type_, data_pointer, size = args
     # Probed, not captured: what a callback saw is read again now (decision 11).
     if reread:
-        name = api.value_name(name_pointer)
+        name = api.read_unicode_string(name_pointer, STATUS_INVALID_PARAMETER)
     name = name.rstrip("\0")  # set and query ignore trailing NULs (fact 85; docs Q19)
     data = api.read_bytes(data_pointer, size)
     key = obj.key
