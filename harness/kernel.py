@@ -189,7 +189,8 @@ class Kernel:
             _bind(self.lib, self.ffi)
             _active = self
         # With only C callbacks registered, the shim walks them in one call per notification.
-        self.native.callbacks.native_walker = (self.lib.CmhookWalkCallbacks, self.lib.CmhookActiveCallback)
+        self.native.callbacks.native_walker = (self.lib.CmhookWalkCallbacks, self.lib.CmhookActiveCallback,
+                                               self.lib.CmhookWalkStatuses, self.lib.CmhookWalkCalled)
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:

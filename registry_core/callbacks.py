@@ -76,8 +76,9 @@ class Registration:
 
 
 class Snapshot(tuple):
-    """The live registrations in slot order; ``native`` holds the arrays the C walk takes when
-    every one of them is a C function (count, functions, contexts, removed cells), else None."""
+    """The live registrations in slot order; ``native`` holds what the C walk takes when every
+    one of them is a C function, (count, entries: function, context and removed cell of each),
+    else None."""
 
     native: tuple | None = None
 
@@ -264,16 +265,16 @@ class CallbackTable:
         self._cookies = itertools.count(1)
         self.snapshot: Snapshot = Snapshot()
         self.crashes: list[str] = []
-        # (walk, active) from the kernel shim: CmhookWalkCallbacks and CmhookActiveCallback.
+        # From the kernel shim: (CmhookWalkCallbacks, CmhookActiveCallback, CmhookWalkStatuses,
+        # CmhookWalkCalled); None walks every callback in Python.
         self.native_walker: tuple | None = None
         self.unregistering = 0
 
     def _publish(self) -> None:
         snapshot = Snapshot(r for r in self._slots if r is not None and not r.removed)
         if snapshot and all(r.keepalive is None for r in snapshot):
-            snapshot.native = (len(snapshot), ffi.new("PEX_CALLBACK_FUNCTION[]", [r.function for r in snapshot]),
-                               ffi.new("PVOID[]", [r.context for r in snapshot]),
-                               ffi.new("PLONG[]", [r.removed_cell for r in snapshot]))
+            entries = [pointer for r in snapshot for pointer in (r.function, r.context, r.removed_cell)]
+            snapshot.native = (len(snapshot), ffi.new("PVOID[]", entries))
         self.snapshot = snapshot
 
     def register(self, function: object, context: object = None, name: str | None = None) -> tuple[int, int]:
@@ -426,22 +427,22 @@ class Dispatcher:
     def _walk_in_c(self, snapshot: Snapshot, notify_class: int, argument2, stop_on_failure: bool,
                    results: list | None) -> tuple[int, str | None]:
         """The same walk, done by the kernel shim in one call: only C functions are registered."""
-        try:
-            statuses, called = _local.scratch
-        except AttributeError:
-            statuses = ffi.new("NTSTATUS[]", MAX_CALLBACKS)
-            called = ffi.new("UCHAR[]", MAX_CALLBACKS)
-            _local.scratch = (statuses, called)
-        count, functions, contexts, removed = snapshot.native
+        walker = self.table.native_walker
+        count, entries = snapshot.native
         stack = _active_stack()
         stack.append((snapshot, notify_class, True))  # before any Removed cell is read: see unregister
         try:
-            blocker = self.table.native_walker[0](count, functions, contexts, removed, notify_class, argument2,
-                                                  stop_on_failure, statuses, called)
+            blocker = walker[0](count, entries, notify_class, argument2, stop_on_failure)
         finally:
             stack.pop()
             if self.table.unregistering:
                 self.table._wake()
+        if results is None and blocker < 0:
+            return STATUS_SUCCESS, None
+        try:
+            statuses, called = _local.results
+        except AttributeError:
+            statuses, called = _local.results = (walker[2](), walker[3]())  # this thread's arrays in the shim
         if results is not None:
             results.extend((registration.name, statuses[index]) for index, registration in enumerate(snapshot)
                            if called[index])

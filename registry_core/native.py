@@ -19,6 +19,7 @@ call. This module knows nothing of shared objects or of the Python conveniences 
 from __future__ import annotations
 
 import threading
+from codecs import utf_16_le_decode as _decode_utf16  # the C decoder itself: str(view, codec) goes through Python
 
 from ntddk_py import (
     STATUS_ACCESS_DENIED,
@@ -76,11 +77,27 @@ class NativeApi:
         self.objects = ObjectTable()
         self.handles = HandleTable()
         self.lock = threading.RLock()
-        self.profile = profile
+        self.profile = profile  # also makes the plans
         self.callbacks = CallbackTable()
         self.dispatcher = Dispatcher(self.callbacks, trace)
 
     address = staticmethod(address)
+
+    @property
+    def profile(self) -> Profile:
+        """The Windows version whose notifications the calls send; setting it switches them all."""
+        return self._profile
+
+    @profile.setter
+    def profile(self, profile: Profile) -> None:
+        # Each call's notifications with their struct builders, resolved once per profile.
+        plans = {}
+        for op in OPERATIONS.values():
+            pre, post = profile.sends.get(op.api, (None, None))
+            plans[op.api] = None if pre is None else (
+                pre.notify_class, builder(pre.struct, op.pre_sources),
+                post.notify_class if post else None, builder(post.struct, POST_SOURCES) if post else None)
+        self._profile, self._plans = profile, plans
 
     # --- probing and reading the caller's memory -------------------------------
     def probe(self, pointer: int, length: int, alignment: int = 1) -> None:
@@ -112,7 +129,7 @@ class NativeApi:
             self.probe(buffer, length, WCHAR_SIZE)  # fact 37: Server 2003 checks the alignment
         elif not buffer:
             raise Failure(STATUS_ACCESS_VIOLATION)
-        return str(ADDRESS_SPACE[buffer:buffer + length], "utf-16-le", "surrogatepass")
+        return _decode_utf16(ADDRESS_SPACE[buffer:buffer + length], "surrogatepass", True)[0]
 
     def value_name(self, pointer: int, odd_length_status: int = STATUS_INVALID_PARAMETER) -> str:
         """A value name: an odd length is STATUS_INVALID_PARAMETER (fact 38)."""
@@ -147,10 +164,8 @@ class NativeApi:
         return entry.obj.reference()
 
     def _target(self, op: Operation, args: tuple, state: object) -> KeyObject:
-        """The referenced object the call's notifications name."""
-        if op.kind == "handle":
-            access = op.access if op.access.__class__ is int else op.access(args)
-            return self.reference(args[0], access)
+        """The referenced object a close's or a create/open's notifications name (a handle call's:
+        ``reference``)."""
         if op.kind == "close":
             entry = self.handles.remove(args[0])
             if entry is None:
@@ -181,7 +196,10 @@ class NativeApi:
         ``args`` are the prototype's parameters in order, pointers as addresses (``arguments``)."""
         try:
             state = op.prepare(self, args)
-            obj = self._target(op, args, state)
+            if op.kind == "handle":
+                obj = self.reference(args[0], op.access if op.access.__class__ is int else op.access(args))
+            else:
+                obj = self._target(op, args, state)
             try:
                 return self._notify_and_work(op, obj, args, state)
             finally:
@@ -208,38 +226,39 @@ class NativeApi:
     def _notify_and_work(self, op: Operation, obj: KeyObject, args: tuple, state: object) -> int:
         trace = self.dispatcher.trace
         snapshot = self.callbacks.snapshot
-        pre, post = self.profile.sends.get(op.api, (None, None))
-        if pre is None or (not snapshot and trace is None) or inside_callback():
+        plan = self._plans[op.api]
+        if plan is None or (not snapshot and trace is None) or inside_callback():
             # Nothing to tell anybody: no struct, no walk, no record. A call made from inside a
             # callback reaches no callback and is not traced (decision 6).
             status = self._work(op, obj, args, state, False)
-            return self._finish(op, args, state, status)
+            return open_finish(self, args, state, status) if op.kind == "open" else status
+        pre_class, pre_builder, post_class, post_builder = plan
         if not snapshot:
             # Traced with no callback registered: the notifications are recorded, none is built.
             status = self._work(op, obj, args, state, False)
             status = self._finish(op, args, state, status)
-            notes = ((pre.notify_class, (), None),) + (((post.notify_class, (), None),) if post else ())
+            notes = ((pre_class, (), None),) + (((post_class, (), None),) if post_class is not None else ())
             self._record(op, obj, state, status, notes)
             return status
         results = [] if trace is not None else None
         complete_name = (state.name_pointer or address(state.empty_name)) if op.kind == "open" else 0
         values = (complete_name, obj.address) if op.kind == "open" else (obj.address, *args[1:])
         pre_block, post_block = self._scratch()
-        info = builder(pre.struct, op.pre_sources).fill(*pre_block, values)
-        status, blocker = self.dispatcher.walk(snapshot, pre.notify_class, info, op.vetoable, results)
-        notes = [(pre.notify_class, tuple(results), blocker)] if trace is not None else None
+        info = pre_builder.fill(*pre_block, values)
+        status, blocker = self.dispatcher.walk(snapshot, pre_class, info, op.vetoable, results)
+        notes = [(pre_class, tuple(results), blocker)] if trace is not None else None
         if blocker is not None and op.vetoable:
             self._record(op, obj, state, status, notes)
             return status  # decision 4: the caller gets the pre's status; no work, no post
         status = self._work(op, obj, args, state, True)
-        if post is not None:
-            self._post(op, obj, state, post, status, complete_name, notes, post_block)
+        if post_class is not None:
+            self._post(op, obj, state, post_class, post_builder, status, complete_name, notes, post_block)
         status = self._finish(op, args, state, status)
         self._record(op, obj, state, status, notes)
         return status
 
-    def _post(self, op: Operation, obj: KeyObject, state: object, post, status: int, complete_name: int,
-              notes: list | None, block: tuple) -> None:
+    def _post(self, op: Operation, obj: KeyObject, state: object, post_class: int, post_builder, status: int,
+              complete_name: int, notes: list | None, block: tuple) -> None:
         """Every callback gets the post with the work's status; what they return is ignored (decision 5).
 
         A create/open's post names the key it reached, or NULL when it failed (decision 8); XP
@@ -252,11 +271,11 @@ class NativeApi:
                 target = address(holder)
         else:
             target = obj.address
-        info = builder(post.struct, POST_SOURCES).fill(*block, (target, status, complete_name))
+        info = post_builder.fill(*block, (target, status, complete_name))
         results = [] if notes is not None else None
-        self.dispatcher.walk(self.callbacks.snapshot, post.notify_class, info, False, results)
+        self.dispatcher.walk(self.callbacks.snapshot, post_class, info, False, results)
         if notes is not None:
-            notes.append((post.notify_class, tuple(results), None))
+            notes.append((post_class, tuple(results), None))
 
     @staticmethod
     def _scratch() -> tuple[tuple, tuple]:

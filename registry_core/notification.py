@@ -25,7 +25,7 @@ class StructBuilder:
     """Builds one REG_* struct from a tuple of call values named by ``sources``."""
 
     __slots__ = ("struct_name", "members", "order", "_pack", "_pack_into", "_masks", "_pointer_type", "size",
-                 "_bytes_type")
+                 "_bytes_type", "_prefix")
 
     def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
         ctype = ffi.typeof(struct_name)
@@ -51,12 +51,21 @@ class StructBuilder:
             raise ValueError(f"{struct_name} is {self.size} bytes, more than the {SCRATCH_BYTES} of a scratch block")
         self.members = tuple(members)
         self.order = tuple(order)
+        # Most structs take the call's values in the order given (the parameters after the
+        # handle): then the values are packed as they come, without picking.
+        self._prefix = len(order) if self.order == tuple(range(len(order))) else None
         self._pack = struct.Struct(layout).pack
         self._pack_into = struct.Struct(layout).pack_into
         self._masks = tuple(masks)
 
+    def _chosen(self, values: tuple):
+        prefix = self._prefix
+        if prefix is None:
+            return [values[index] for index in self.order]
+        return values if prefix == len(values) else values[:prefix]
+
     def pack(self, values: tuple) -> bytes:
-        chosen = [values[index] for index in self.order]
+        chosen = self._chosen(values)
         try:
             return self._pack(*chosen)
         except struct.error:  # a negative NTSTATUS or an out-of-range ULONG: stored as C stores it
@@ -65,7 +74,7 @@ class StructBuilder:
     def fill(self, block, address: int, values: tuple):
         """Write the struct into ``block`` (native memory at ``address``, at least SCRATCH_BYTES) and
         return block: the per-thread scratch the pipeline reuses, as Windows keeps these on the stack."""
-        chosen = [values[index] for index in self.order]
+        chosen = self._chosen(values)
         try:
             self._pack_into(ADDRESS_SPACE, address, *chosen)
         except struct.error:

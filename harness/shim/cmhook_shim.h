@@ -46,15 +46,18 @@ ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
 VOID CmhookInstallFaultReporter(VOID);
 
 /*
- * The callback walk for one notification, when every registered callback is a C function:
- * callback Index is skipped when *Removed[Index] is set (it is being unregistered), else
- * called with (Contexts[Index], NotifyClass, Argument2), its status stored in
- * Statuses[Index] and Called[Index] set. With StopOnFailure (a pre) the first status for
- * which NT_SUCCESS is false ends the walk; the return value is that callback's index, or -1.
+ * The callback walk for one notification, when every registered callback is a C function.
+ * Entries holds three pointers per callback: its function, its context, and its Removed
+ * cell. Callback Index is skipped when its Removed cell is set (it is being unregistered),
+ * else called with (context, NotifyClass, Argument2); its status goes to this thread's
+ * CmhookWalkStatuses()[Index] and CmhookWalkCalled()[Index] is set. With StopOnFailure (a
+ * pre) the first status for which NT_SUCCESS is false ends the walk. Returns that
+ * callback's index, or -1; -2 if Count is over the 100 a table holds.
  */
-LONG CmhookWalkCallbacks(ULONG Count, PEX_CALLBACK_FUNCTION *Functions, PVOID *Contexts, PLONG *Removed,
-                         ULONG_PTR NotifyClass, PVOID Argument2, BOOLEAN StopOnFailure,
-                         NTSTATUS *Statuses, UCHAR *Called);
+LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVOID Argument2,
+                         BOOLEAN StopOnFailure);
+NTSTATUS *CmhookWalkStatuses(VOID);
+UCHAR *CmhookWalkCalled(VOID);
 /* The Removed cell of the callback this thread is running inside CmhookWalkCallbacks (NULL if none). */
 PLONG CmhookActiveCallback(VOID);
 

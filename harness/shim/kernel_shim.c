@@ -53,24 +53,41 @@ ULONG_PTR CmhookModuleBase(PVOID Address)
 }
 
 /* The module base of the caller of the routine now running on this thread. */
-LONG CmhookWalkCallbacks(ULONG Count, PEX_CALLBACK_FUNCTION *Functions, PVOID *Contexts, PLONG *Removed,
-                         ULONG_PTR NotifyClass, PVOID Argument2, BOOLEAN StopOnFailure,
-                         NTSTATUS *Statuses, UCHAR *Called)
+#define CMHOOK_MAX_CALLBACKS 100
+static __thread NTSTATUS CmhookStatuses[CMHOOK_MAX_CALLBACKS];
+static __thread UCHAR CmhookCalled[CMHOOK_MAX_CALLBACKS];
+
+NTSTATUS *CmhookWalkStatuses(VOID)
+{
+    return CmhookStatuses;
+}
+
+UCHAR *CmhookWalkCalled(VOID)
+{
+    return CmhookCalled;
+}
+
+LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVOID Argument2,
+                         BOOLEAN StopOnFailure)
 {
     /* The walking thread has put the whole walk on its active stack before calling here (the
      * harness's registry_core.callbacks), so an unregistration waits for the walk to end;
      * once it has set a Removed cell, every later load here sees it. */
     PLONG Outer = CmhookActiveCell;
     ULONG Index;
+    if (Count > CMHOOK_MAX_CALLBACKS)
+        return -2;
     for (Index = 0; Index < Count; Index++) {
-        Called[Index] = 0;
-        if (__atomic_load_n(Removed[Index], __ATOMIC_SEQ_CST))
+        PEX_CALLBACK_FUNCTION Function = (PEX_CALLBACK_FUNCTION)Entries[3 * Index];
+        PLONG Removed = (PLONG)Entries[3 * Index + 2];
+        CmhookCalled[Index] = 0;
+        if (__atomic_load_n(Removed, __ATOMIC_SEQ_CST))
             continue;
-        CmhookActiveCell = Removed[Index];
-        Statuses[Index] = Functions[Index](Contexts[Index], (PVOID)NotifyClass, Argument2);
+        CmhookActiveCell = Removed;
+        CmhookStatuses[Index] = Function(Entries[3 * Index + 1], (PVOID)NotifyClass, Argument2);
         CmhookActiveCell = Outer;
-        Called[Index] = 1;
-        if (StopOnFailure && !NT_SUCCESS(Statuses[Index]))
+        CmhookCalled[Index] = 1;
+        if (StopOnFailure && !NT_SUCCESS(CmhookStatuses[Index]))
             return (LONG)Index;
     }
     return -1;

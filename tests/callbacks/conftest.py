@@ -23,7 +23,7 @@ def native_walker():
     from harness import shim
 
     lib = shim.shim_ffi().dlopen(str(shim.build_shim()))
-    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback
+    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled
 
 
 @pytest.fixture(params=["python", "c", "c-walked-in-c"])
