@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import ntddk_py
 from ntddk_py import status_name
 from registry_core import regfile
 from registry_core.callbacks import RawRecord, notify_class_name
@@ -20,6 +21,11 @@ from .build import BuildError, build_filter
 from .kernel import DriverError, Kernel
 
 PROGRESS_EVERY = 1000
+# The header's REG_* value type names by value (REG_DWORD_LITTLE_ENDIAN and the like are aliases).
+_VALUE_TYPE_NAMES = {getattr(ntddk_py, name): name for name in reversed(ntddk_py.__all__)
+                     if name.startswith("REG_") and name[4:] in {
+                         "NONE", "SZ", "EXPAND_SZ", "BINARY", "DWORD", "DWORD_BIG_ENDIAN", "LINK", "MULTI_SZ",
+                         "RESOURCE_LIST", "FULL_RESOURCE_DESCRIPTOR", "RESOURCE_REQUIREMENTS_LIST", "QWORD"}}
 
 
 @dataclass
@@ -37,7 +43,7 @@ class TraceFormatter:
         self._json: dict[tuple, list] = {}
 
     def text(self, raw: RawRecord, where: str) -> str:
-        api, _, _, key_path, status, notes = raw
+        api, _, _, key_path, status, notes, _ = raw
         lines = [f"{where}{api} {key_path or ''} -> {status_name(status or 0)}\n"]
         for note in notes:
             line = self._text.get(note)
@@ -49,7 +55,7 @@ class TraceFormatter:
         return "".join(lines)
 
     def json(self, raw: RawRecord, line: int | None) -> str:
-        api, thread_id, process_id, key_path, status, notes = raw
+        api, thread_id, process_id, key_path, status, notes, detail = raw
         notifications = []
         for note in notes:
             shown = self._json.get(note)
@@ -59,8 +65,18 @@ class TraceFormatter:
                     "class": notify_class_name(notify_class), "blocked_by": blocked_by,
                     "results": [{"callback": name, "status": status_name(result)} for name, result in results]}
             notifications.append(shown)
-        return json.dumps({"line": line, "api": api, "thread": thread_id, "process": process_id, "key": key_path,
-                           "status": status_name(status or 0), "notifications": notifications}) + "\n"
+        record = {"line": line, "api": api, "thread": thread_id, "process": process_id, "key": key_path,
+                  "status": status_name(status or 0), "notifications": notifications}
+        if detail is not None:
+            record["value"] = detail[0]
+            if detail[1] is not None:
+                record["type"] = self._type_name(detail[1])
+        return json.dumps(record) + "\n"
+
+    @staticmethod
+    def _type_name(value_type: int) -> str:
+        """REG_SZ, REG_DWORD, ... as the header names them; other types as their number."""
+        return _VALUE_TYPE_NAMES.get(value_type, str(value_type))
 
 
 class Job:

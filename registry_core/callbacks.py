@@ -109,6 +109,8 @@ class OperationRecord:
     key_path: str | None
     notifications: list[NotificationRecord] = field(default_factory=list)
     status: int | None = None
+    value_name: str | None = None  # the value a value call named (set, query, delete)
+    value_type: int | None = None  # the type a set gave
 
     def describe(self) -> str:
         lines = [f"{self.api} {self.key_path or ''} -> {status_name(self.status or 0)}"]
@@ -118,15 +120,18 @@ class OperationRecord:
         return "\n".join(lines)
 
 
-# What the hot path appends for one call: (api, thread id, process id, key path, status, notes),
-# notes being ((notify class, ((callback name, status), ...), blocker name or None), ...).
+# What the hot path appends for one call: (api, thread id, process id, key path, status, notes,
+# detail), notes being ((notify class, ((callback name, status), ...), blocker name or None), ...)
+# and detail (value name, value type or None) for the calls that name a value, else None.
 RawRecord = tuple
 
 
 def operation_record(raw: RawRecord) -> OperationRecord:
     """The object form of a raw trace tuple, made only when somebody reads the trace."""
-    api, thread_id, process_id, key_path, status, notes = raw
+    api, thread_id, process_id, key_path, status, notes, detail = raw
     record = OperationRecord(api, thread_id, process_id, key_path, status=status)
+    if detail is not None:
+        record.value_name, record.value_type = detail
     record.notifications = [NotificationRecord(REG_NOTIFY_CLASS(notify_class), thread_id, process_id, key_path,
                                                list(results), blocked_by)
                             for notify_class, results, blocked_by in notes]
@@ -153,7 +158,8 @@ class Trace:
 
     def add(self, record: OperationRecord) -> None:
         notes = tuple((note.notify_class, tuple(note.results), note.blocked_by) for note in record.notifications)
-        self.add_raw((record.api, record.thread_id, record.process_id, record.key_path, record.status, notes))
+        detail = None if record.value_name is None else (record.value_name, record.value_type)
+        self.add_raw((record.api, record.thread_id, record.process_id, record.key_path, record.status, notes, detail))
 
     @property
     def dropped(self) -> int:

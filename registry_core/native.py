@@ -238,7 +238,7 @@ class NativeApi:
             status = self._work(op, obj, args, state, False)
             status = self._finish(op, args, state, status)
             notes = ((pre_class, (), None),) + (((post_class, (), None),) if post_class is not None else ())
-            self._record(op, obj, state, status, notes)
+            self._record(op, obj, args, state, status, notes)
             return status
         results = [] if trace is not None else None
         complete_name = (state.name_pointer or address(state.empty_name)) if op.kind == "open" else 0
@@ -248,13 +248,13 @@ class NativeApi:
         status, blocker = self.dispatcher.walk(snapshot, pre_class, info, op.vetoable, results)
         notes = [(pre_class, tuple(results), blocker)] if trace is not None else None
         if blocker is not None and op.vetoable:
-            self._record(op, obj, state, status, notes)
+            self._record(op, obj, args, state, status, notes)
             return status  # decision 4: the caller gets the pre's status; no work, no post
         status = self._work(op, obj, args, state, True)
         if post_class is not None:
             self._post(op, obj, state, post_class, post_builder, status, complete_name, notes, post_block)
         status = self._finish(op, args, state, status)
-        self._record(op, obj, state, status, notes)
+        self._record(op, obj, args, state, status, notes)
         return status
 
     def _post(self, op: Operation, obj: KeyObject, state: object, post_class: int, post_builder, status: int,
@@ -294,12 +294,14 @@ class NativeApi:
             _scratch.blocks = (blocks[0], blocks[1])
             return _scratch.blocks
 
-    def _record(self, op: Operation, obj: KeyObject, state: object, status: int, notes) -> None:
+    def _record(self, op: Operation, obj: KeyObject, args: tuple, state: object, status: int, notes) -> None:
         trace = self.dispatcher.trace
         if trace is None or notes is None:
             return
         shown = open_shown(self, obj, state) if op.kind == "open" else obj.key.path()
-        trace.add_raw((op.api, caller.thread_id(), caller.current().process_id, shown, status, tuple(notes)))
+        detail = op.detail(args, state) if op.detail is not None else None
+        trace.add_raw((op.api, caller.thread_id(), caller.current().process_id, shown, status, tuple(notes),
+                       detail))
 
 
 def _system_call(op: Operation):

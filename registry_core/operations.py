@@ -119,6 +119,9 @@ class Operation:
     kind: str = "handle"  # "handle": the first parameter is the key's handle; "open"; "close"
     vetoable: bool = True  # can a failing pre fail the call? (not a close: decision 9)
     defaults: int = 0  # how many trailing parameters a Python caller may leave out (0 / NULL)
+    # What a trace records beyond the key: (value name, value type or None), from the arguments
+    # and what prepare returned (the name it already decoded), for the calls that name a value.
+    detail: Callable[[tuple, object], tuple] | None = None
     parameters: tuple[str, ...] = field(init=False)
     pointers: tuple[int, ...] = field(init=False)  # positions of pointer parameters (HANDLE included)
 
@@ -487,9 +490,12 @@ OPERATIONS: dict[str, Operation] = {op.api: op for op in (
               _set_information),  # fact 58
     Operation("NtFlushKey", "ZwFlushKey", 0, _nothing, _flush),
     Operation("NtClose", "ZwClose", 0, _nothing, None, kind="close", vetoable=False),
-    Operation("NtSetValueKey", "ZwSetValueKey", KEY_SET_VALUE, _prepare_set_value, _set_value),  # facts 75-84
-    Operation("NtDeleteValueKey", "ZwDeleteValueKey", KEY_SET_VALUE, _prepare_value_name, _delete_value),
-    Operation("NtQueryValueKey", "ZwQueryValueKey", KEY_QUERY_VALUE, _prepare_query_value, _query_value),
+    Operation("NtSetValueKey", "ZwSetValueKey", KEY_SET_VALUE, _prepare_set_value, _set_value,  # facts 75-84
+              detail=lambda args, name: (name, args[3])),
+    Operation("NtDeleteValueKey", "ZwDeleteValueKey", KEY_SET_VALUE, _prepare_value_name, _delete_value,
+              detail=lambda args, name: (name, None)),
+    Operation("NtQueryValueKey", "ZwQueryValueKey", KEY_QUERY_VALUE, _prepare_query_value, _query_value,
+              detail=lambda args, name: (name, None)),
     Operation("NtEnumerateValueKey", "ZwEnumerateValueKey", KEY_QUERY_VALUE, _prepare_enumerate_value,
               _enumerate_value),
     Operation("NtQueryKey", "ZwQueryKey", _query_key_access, _prepare_query_key, _query_key),
