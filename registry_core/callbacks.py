@@ -1,7 +1,7 @@
 """Registry callbacks: the callback table (CmRegisterCallback / CmUnRegisterCallback),
 the dispatcher that walks it for pre and post notifications, and the trace.
 
-Decisions (../shared/design.md, "Behaviour decisions"): a fixed table of 100 slots taken
+Decisions (docs/architecture.md, "Behaviour decisions"): a fixed table of 100 slots taken
 first-free and walked in slot order (1); opaque cookies never reused, an unknown one is
 STATUS_INVALID_PARAMETER (2); unregistration waits for invocations running on other threads
 and is a verifier error from inside the same callback (3); the first failing pre stops the

@@ -1,4 +1,4 @@
-"""One test per behaviour decision of ../shared/design.md where the specification is silent,
+"""One test per behaviour decision of docs/architecture.md where the specification is silent,
 each run with a Python callback and with a C callback built by gcc in this session."""
 
 from __future__ import annotations
