@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ntddk_py import (
     REG_NOTIFY_CLASS,
@@ -61,13 +62,13 @@ class Registration:
 
     slot: int
     cookie: int
-    function: object  # cdata PEX_CALLBACK_FUNCTION
-    context: object  # cdata PVOID
+    function: Any  # cdata PEX_CALLBACK_FUNCTION
+    context: Any  # cdata PVOID
     name: str
     keepalive: object = None  # the cffi callback wrapping a Python callable
     removed: bool = False
     # The same flag in native memory, for the walk in C (and its address names the callback there).
-    removed_cell: object = None
+    removed_cell: Any = None
     alone: tuple = ()  # (self,): what the Python walk puts on the thread's active stack
 
     def __post_init__(self) -> None:
@@ -80,7 +81,7 @@ class Snapshot(tuple):
     one of them is a C function, (count, entries: function, context and removed cell of each),
     else None."""
 
-    native: tuple | None = None
+    native: Any = None
 
 
 @dataclass
@@ -227,7 +228,7 @@ def _active_stack() -> list[tuple[tuple[Registration, ...], int, bool]]:
         return stack
 
 
-def active_callback() -> tuple[Registration, REG_NOTIFY_CLASS] | None:
+def active_callback() -> tuple[Registration, int] | None:
     """The callback this thread is running, if any, and the notification it is handling."""
     stack = _active_stack()
     if not stack or stack[-1][2]:
@@ -273,7 +274,7 @@ class CallbackTable:
         self.crashes: list[str] = []
         # From the kernel shim: (CmhookWalkCallbacks, CmhookActiveCallback, CmhookWalkStatuses,
         # CmhookWalkCalled); None walks every callback in Python.
-        self.native_walker: tuple | None = None
+        self.native_walker: Any = None
         self.unregistering = 0
 
     def _publish(self) -> None:
@@ -300,7 +301,7 @@ class CallbackTable:
             for slot, occupant in enumerate(self._slots):
                 if occupant is None:
                     cookie = _COOKIE_BASE + next(self._cookies) * _COOKIE_STEP
-                    self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name, keepalive)
+                    self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name or "", keepalive)
                     self._publish()
                     return STATUS_SUCCESS, cookie
         return STATUS_INSUFFICIENT_RESOURCES, 0

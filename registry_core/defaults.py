@@ -9,7 +9,7 @@ straight into the store: these keys exist before any caller or callback does.
 
 from __future__ import annotations
 
-from ntddk_py import REG_LINK, REG_SZ
+from ntddk_py import REG_DWORD, REG_LINK, REG_SZ
 
 from .native import LINK_VALUE_NAME
 from .store import Key, Store, Value
@@ -60,11 +60,11 @@ def build_default(store: Store) -> None:
         for name, (type_, text) in values.items():
             key.set_value(Value(name, type_, _encode(type_, text)))
     _ensure(store, "MACHINE\\HARDWARE\\DESCRIPTION\\System", volatile=True)
-    select = store.walk("\\REGISTRY\\MACHINE\\SYSTEM\\Select")
+    select = _ensure(store, "MACHINE\\SYSTEM\\Select")
     for name in ("Current", "Default", "LastKnownGood"):
-        select.set_value(Value(name, 4, (1).to_bytes(4, "little")))
-    system = store.walk("\\REGISTRY\\MACHINE\\SYSTEM")
+        select.set_value(Value(name, REG_DWORD, (1).to_bytes(4, "little")))
+    system = _ensure(store, "MACHINE\\SYSTEM")
     link = store.create_subkey(system, "CurrentControlSet", volatile=True, is_link=True)
     link.set_value(Value(LINK_VALUE_NAME, REG_LINK, CONTROL_SET.encode("utf-16-le")))
     for path in HIVE_ROOTS:
-        store.make_permanent(store.walk("\\REGISTRY\\" + path))
+        store.make_permanent(_ensure(store, path))

@@ -79,8 +79,11 @@ class Namespace:
         except Failure:
             raise Failure(STATUS_OBJECT_NAME_NOT_FOUND) from None
 
-    def walk(self, start: Key, parts: list[str], open_link: bool, create: bool) -> tuple[Key, str | None, Key | None]:
+    def walk(self, start: Key, parts: list[str], open_link: bool,
+             create: bool) -> tuple[Key | None, str | None, Key | None]:
         """Follow the components: (parent, last name, key found or None when create may make it).
+
+        The parent is None only for the root of the registry itself.
 
         Only the last component may be missing, and only when creating (facts 29-30);
         links are followed unless the last component is a link and open_link is set.

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import threading
 from codecs import utf_16_le_decode as _decode_utf16  # the C decoder itself: str(view, codec) goes through Python
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ntddk_py import (
     STATUS_ACCESS_DENIED,
@@ -82,6 +84,10 @@ class NativeApi:
         self.dispatcher = Dispatcher(self.callbacks, trace)
 
     address = staticmethod(address)
+
+    if TYPE_CHECKING:
+        # NtCreateKey ... NtClose: made from the operation table below the class.
+        def __getattr__(self, name: str) -> Callable[..., int]: ...
 
     @property
     def profile(self) -> Profile:
@@ -163,7 +169,7 @@ class NativeApi:
             raise Failure(STATUS_ACCESS_DENIED)
         return entry.obj.reference()
 
-    def _target(self, op: Operation, args: tuple, state: object) -> KeyObject:
+    def _target(self, op: Operation, args: tuple, state: Any) -> KeyObject:
         """The referenced object a close's or a create/open's notifications name (a handle call's:
         ``reference``)."""
         if op.kind == "close":
@@ -184,10 +190,10 @@ class NativeApi:
                 raise TypeError(f"{op.api} takes {len(op.parameters)} arguments, not {len(args)}")
             args = args + (0,) * missing
         if op.pointers:
-            args = list(args)
+            converted = list(args)
             for index in op.pointers:
-                args[index] = address(args[index])
-            args = tuple(args)
+                converted[index] = address(converted[index])
+            args = tuple(converted)
         return args
 
     def call(self, op: Operation, args: tuple) -> int:
@@ -197,7 +203,8 @@ class NativeApi:
         try:
             state = op.prepare(self, args)
             if op.kind == "handle":
-                obj = self.reference(args[0], op.access if op.access.__class__ is int else op.access(args))
+                access = op.access
+                obj = self.reference(args[0], access if isinstance(access, int) else access(args))
             else:
                 obj = self._target(op, args, state)
             try:
@@ -209,7 +216,7 @@ class NativeApi:
         except (TypeError, OverflowError, ValueError):
             return STATUS_INVALID_PARAMETER
 
-    def _work(self, op: Operation, obj: KeyObject, args: tuple, state: object, reread: bool) -> int:
+    def _work(self, op: Operation, obj: KeyObject, args: tuple, state: Any, reread: bool) -> int:
         if op.work is None:
             return STATUS_SUCCESS
         try:
@@ -220,10 +227,10 @@ class NativeApi:
         except Failure as failure:
             return failure.status
 
-    def _finish(self, op: Operation, args: tuple, state: object, status: int) -> int:
+    def _finish(self, op: Operation, args: tuple, state: Any, status: int) -> int:
         return open_finish(self, args, state, status) if op.kind == "open" else status
 
-    def _notify_and_work(self, op: Operation, obj: KeyObject, args: tuple, state: object) -> int:
+    def _notify_and_work(self, op: Operation, obj: KeyObject, args: tuple, state: Any) -> int:
         trace = self.dispatcher.trace
         snapshot = self.callbacks.snapshot
         plan = self._plans[op.api]
@@ -237,16 +244,16 @@ class NativeApi:
             # Traced with no callback registered: the notifications are recorded, none is built.
             status = self._work(op, obj, args, state, False)
             status = self._finish(op, args, state, status)
-            notes = ((pre_class, (), None),) + (((post_class, (), None),) if post_class is not None else ())
-            self._record(op, obj, args, state, status, notes)
+            idle = [(pre_class, (), None)] + ([(post_class, (), None)] if post_class is not None else [])
+            self._record(op, obj, args, state, status, idle)
             return status
-        results = [] if trace is not None else None
+        results: list | None = [] if trace is not None else None
         complete_name = (state.name_pointer or address(state.empty_name)) if op.kind == "open" else 0
         values = (complete_name, obj.address) if op.kind == "open" else (obj.address, *args[1:])
         pre_block, post_block = self._scratch()
-        info = pre_builder.fill(*pre_block, values)
+        info = pre_builder.fill(pre_block[0], pre_block[1], values)
         status, blocker = self.dispatcher.walk(snapshot, pre_class, info, op.vetoable, results)
-        notes = [(pre_class, tuple(results), blocker)] if trace is not None else None
+        notes = [(pre_class, tuple(results), blocker)] if results is not None else None
         if blocker is not None and op.vetoable:
             self._record(op, obj, args, state, status, notes)
             return status  # decision 4: the caller gets the pre's status; no work, no post
@@ -257,7 +264,7 @@ class NativeApi:
         self._record(op, obj, args, state, status, notes)
         return status
 
-    def _post(self, op: Operation, obj: KeyObject, state: object, post_class: int, post_builder, status: int,
+    def _post(self, op: Operation, obj: KeyObject, state: Any, post_class: int, post_builder, status: int,
               complete_name: int, notes: list | None, block: tuple) -> None:
         """Every callback gets the post with the work's status; what they return is ignored (decision 5).
 
@@ -271,10 +278,10 @@ class NativeApi:
                 target = address(holder)
         else:
             target = obj.address
-        info = post_builder.fill(*block, (target, status, complete_name))
-        results = [] if notes is not None else None
+        info = post_builder.fill(block[0], block[1], (target, status, complete_name))
+        results: list | None = [] if notes is not None else None
         self.dispatcher.walk(self.callbacks.snapshot, post_class, info, False, results)
-        if notes is not None:
+        if notes is not None and results is not None:
             notes.append((post_class, tuple(results), None))
 
     @staticmethod
@@ -294,7 +301,7 @@ class NativeApi:
             _scratch.blocks = (blocks[0], blocks[1])
             return _scratch.blocks
 
-    def _record(self, op: Operation, obj: KeyObject, args: tuple, state: object, status: int, notes) -> None:
+    def _record(self, op: Operation, obj: KeyObject, args: tuple, state: Any, status: int, notes: list | None) -> None:
         trace = self.dispatcher.trace
         if trace is None or notes is None:
             return

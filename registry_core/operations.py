@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ntddk_py import (
     DELETE,
@@ -101,8 +101,9 @@ ENUMERATE_KEY_CLASSES = {KEY_INFORMATION_CLASS.KeyBasicInformation, KEY_INFORMAT
 SET_INFORMATION_RECORDS = {KEY_SET_INFORMATION_CLASS.KeyWriteTimeInformation: "KEY_WRITE_TIME_INFORMATION",
                            KEY_SET_INFORMATION_CLASS.KeyWow64FlagsInformation: "KEY_WOW64_FLAGS_INFORMATION"}
 
-Prepare = Callable[["NativeApi", tuple], object]
-Work = Callable[["NativeApi", KeyObject, tuple, object, bool], int]
+# What prepare returns is the call's own business (a decoded name, an OpenCall, nothing): Any.
+Prepare = Callable[["NativeApi", tuple], Any]
+Work = Callable[["NativeApi", KeyObject, tuple, Any, bool], int]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class Operation:
     defaults: int = 0  # how many trailing parameters a Python caller may leave out (0 / NULL)
     # What a trace records beyond the key: (value name, value type or None), from the arguments
     # and what prepare returned (the name it already decoded), for the calls that name a value.
-    detail: Callable[[tuple, object], tuple] | None = None
+    detail: Callable[[tuple, Any], tuple] | None = None
     parameters: tuple[str, ...] = field(init=False)
     pointers: tuple[int, ...] = field(init=False)  # positions of pointer parameters (HANDLE included)
 
@@ -169,9 +170,17 @@ class OpenCall:
 
     def __init__(self, create: bool) -> None:
         self.create = create
+        self.root: KeyObject | None = None  # the root directory's object, or None for an absolute name
+        self.name = ""
+        self.name_pointer = 0
+        self.attributes = 0
+        self.start: Key | None = None
+        self.parts: list[str] = []
+        self.class_name = ""
+        self.options = 0
+        self.empty_name: Any = None  # the empty UNICODE_STRING callbacks get when there is no name
         self.result: KeyObject | None = None
         self.created = False
-        self.empty_name = None
 
 
 def _prepare_open(api: NativeApi, args: tuple, create: bool) -> OpenCall:
@@ -208,6 +217,7 @@ def _prepare_open(api: NativeApi, args: tuple, create: bool) -> OpenCall:
     if map_access(desired_access) == 0:
         raise Failure(STATUS_ACCESS_DENIED)  # fact 90
     call.start, call.parts = api.namespace.split_name(root.key if root else None, call.name, call.attributes)
+    assert call.start is not None
     if not call.name_pointer:
         call.empty_name = ffi.new("UNICODE_STRING *")  # callbacks get an empty CompleteName, not NULL
     return call
@@ -221,8 +231,10 @@ def _open_target(api: NativeApi, args: tuple, call: OpenCall) -> KeyObject:
 def _open_work(api: NativeApi, root: KeyObject, args: tuple, call: OpenCall, reread: bool) -> int:
     # A create-link never follows an existing link at the last component (fact 69).
     open_link = bool(call.attributes & OBJ_OPENLINK or call.create and call.options & REG_OPTION_CREATE_LINK)
+    assert call.start is not None
     parent, leaf, key = api.namespace.walk(call.start, call.parts, open_link, call.create)
     if key is None:
+        assert parent is not None and leaf is not None  # a key to create has a parent and a name
         key, call.created = _create_child(api, parent, leaf, call.class_name, call.options), True
     elif call.create and call.options & REG_OPTION_CREATE_LINK:
         raise Failure(STATUS_OBJECT_NAME_COLLISION)  # fact 69
@@ -276,11 +288,13 @@ def _rename_key(api: NativeApi, obj: KeyObject, args: tuple, state: None, reread
     key = obj.key
     if api.store.is_permanent(key):
         return STATUS_ACCESS_DENIED
-    if key.parent.find_subkey(new_name) is not None:
+    parent = key.parent
+    assert parent is not None  # only \REGISTRY has none, and it is permanent
+    if parent.find_subkey(new_name) is not None:
         return STATUS_CANNOT_DELETE
-    key.parent.remove_subkey(key)
+    parent.remove_subkey(key)
     key.name = new_name
-    key.parent.add_subkey(key)
+    parent.add_subkey(key)
     api.store.touch(key)
     return STATUS_SUCCESS
 
@@ -357,8 +371,9 @@ def _probe_output(api: NativeApi, buffer: int, length: int, result_length: int) 
         raise Failure(STATUS_ACCESS_VIOLATION)
 
 
-def _answer(api: NativeApi, answer: infoclass.Answer, buffer: int, result_length: int) -> int:
+def _answer(api: NativeApi, answer: infoclass.Answer | None, buffer: int, result_length: int) -> int:
     """Write a query's answer to the caller: the bytes that fit, and the length needed."""
+    assert answer is not None  # prepare refused the classes that have no record
     api.write_bytes(buffer, answer.data)
     api.write_ulong(result_length, answer.result_length)
     return answer.status

@@ -245,8 +245,8 @@ def parse(raw: bytes | str, filename: str = "<reg>") -> RegFile:
     content = [(n, line.strip()) for n, line in _logical_lines(text)
                if line.strip() and not line.strip().startswith(";")]
     if not content or content[0][1] not in (HEADER_5, HEADER_4):
-        line = content[0][0] if content else 1
-        raise RegFileError(f"{filename}:{line}: not a .reg file: the first line must be "
+        first = content[0][0] if content else 1
+        raise RegFileError(f"{filename}:{first}: not a .reg file: the first line must be "
                            f"'{HEADER_5}' or '{HEADER_4}'")
     version = content[0][1]
     keys: list[RegKey] = []

@@ -280,7 +280,8 @@ class Registry:
 
     def subkey_names(self, handle: int) -> list[str]:
         """The names of a key's subkeys, in enumeration order, through NtEnumerateKey."""
-        names, index = [], 0
+        names: list[str] = []
+        index = 0
         while True:
             result = self.enumerate_key(handle, index, KEY_INFORMATION_CLASS.KeyBasicInformation, 1024)
             if not nt_success(result.status):

@@ -142,16 +142,17 @@ class Key:
         """The index-th subkey in hive order (names.sort_key order), or None past the end; O(1)."""
         if not self._children or index >= len(self._children) or index < 0:
             return None
+        assert self._order is not None  # kept beside _children
         return self._children[self._order[index]]
 
     def subkeys(self) -> Iterator[Key]:
         """Every subkey in hive order, as they were when the iteration began."""
-        if not self._children:
+        if not self._children or self._order is None:
             return iter(())
         return map(self._children.__getitem__, list(self._order))
 
     def add_subkey(self, child: Key) -> None:
-        if self._children is None:
+        if self._children is None or self._order is None:
             self._children, self._order = {}, []
         folded = sort_key(child.name)
         self._children[folded] = child
@@ -163,6 +164,7 @@ class Key:
 
     def remove_subkey(self, child: Key) -> None:
         folded = sort_key(child.name)
+        assert self._children is not None and self._order is not None  # child is one of them
         del self._children[folded]
         del self._order[bisect_left(self._order, folded)]
         if self._subkey_widest is not None:
@@ -288,8 +290,10 @@ class Store:
         return child
 
     def delete_key(self, key: Key) -> None:
-        key.parent.remove_subkey(key)
-        self.touch(key.parent)
+        parent = key.parent
+        assert parent is not None  # \REGISTRY itself is permanent
+        parent.remove_subkey(key)
+        self.touch(parent)
         key.deleted = True
 
     def walk(self, path: str) -> Key | None:
@@ -297,8 +301,9 @@ class Store:
         parts = [part for part in path.split("\\") if part]
         if not parts or upcase(parts[0]) != "REGISTRY":
             return None
-        key = self.root
+        key: Key | None = self.root
         for part in parts[1:]:
+            assert key is not None
             key = key.find_subkey(part)
             if key is None:
                 return None
