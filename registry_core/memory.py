@@ -17,9 +17,10 @@ import threading
 from ntddk_py import STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT, STATUS_SUCCESS, ffi
 
 # This process's memory as one byte view, indexed by address: reading a caller's buffer is a
-# slice, reading a struct one ``unpack_from``, with no cffi cast per access. It protects
-# nothing: callers probe first (user mode) or are trusted (kernel mode), as on Windows.
-ADDRESS_SPACE = memoryview(ffi.buffer(ffi.cast("char *", 0), 1 << 47))
+# slice, reading a struct one ``unpack_from``, with no cffi cast per access. It spans every
+# address a Py_ssize_t can index (user space on every 64-bit Linux), and protects nothing:
+# callers probe first (user mode) or are trusted (kernel mode), as on Windows.
+ADDRESS_SPACE = memoryview(ffi.buffer(ffi.cast("char *", 0), (1 << 63) - 1))
 _UNICODE_STRING = struct.Struct("<HH4xQ")  # Length, MaximumLength, Buffer, as Windows x64 lays them out
 assert _UNICODE_STRING.size == ffi.sizeof("UNICODE_STRING")
 read_unicode_string_header = _UNICODE_STRING.unpack_from  # (ADDRESS_SPACE, address) -> (Length, Max, Buffer)
