@@ -111,6 +111,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
   return CmRegisterCallback(Callback, NULL, &Cookie); }
 """
 
+# calls/s the issue asks for (CPU time)
+TARGETS = {("ZwSetValueKey", 0, False): 250_000, ("ZwQueryValueKey", 0, False): 100_000,
+           ("ZwOpenKey+ZwClose", 0, False): 100_000, ("ZwEnumerateKey", 0, False): 100_000}
+
 LOOPS = {"ZwSetValueKey": "SetValues", "ZwQueryValueKey": "QueryValues", "ZwOpenKey+ZwClose": "OpenCloses",
          "ZwEnumerateKey": "EnumerateKeys"}
 
@@ -160,7 +164,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller batches and fewer rounds")
     args = parser.parse_args()
-    batch, rounds, sets = (4_000, 2, 20_000) if args.quick else (20_000, 5, 100_000)
+    batch, rounds, sets = (4_000, 2, 20_000) if args.quick else (10_000, 9, 100_000)
     cases = [("ZwSetValueKey", n, traced) for traced in (False, True) for n in (0, 1, 2, 10)]
     cases += [(routine, 0, False) for routine in LOOPS if routine != "ZwSetValueKey"]
     samples: dict[tuple, list[tuple[float, float]]] = {case: [] for case in cases}
@@ -174,25 +178,27 @@ def main() -> int:
     def median(values: list[tuple[float, float]], index: int) -> float:
         return statistics.median(value[index] for value in values)
 
-    print(f"{'call':<20} {'filters':>7} {'traced':>6} {'wall us':>8} {'cpu us':>7} {'calls/s':>9}")
+    print(f"{'call':<20} {'filters':>7} {'traced':>6} {'wall us':>8} {'cpu us':>7} {'calls/s':>9} {'target':>9}")
     cost = {}
     for case in cases:
         wall, cpu = median(samples[case], 0), median(samples[case], 1)
         cost[case] = cpu
         routine, filters, traced = case
+        target = TARGETS.get(case)
         print(f"{routine:<20} {filters:>7} {'yes' if traced else 'no':>6} {wall * 1e6:>8.2f} {cpu * 1e6:>7.2f} "
-              f"{1 / cpu:>9,.0f}")
+              f"{1 / cpu:>9,.0f} {f'>={target:,}' if target else '':>9}")
     run_wall = (median(run_samples[sets], 0) - median(run_samples[0], 0)) / sets
     run_cpu = (median(run_samples[sets], 1) - median(run_samples[0], 1)) / sets
     print(f"{'cmhook run (traced)':<20} {0:>7} {'yes':>6} {run_wall * 1e6:>8.2f} {run_cpu * 1e6:>7.2f} "
-          f"{1 / run_cpu:>9,.0f}")
+          f"{1 / run_cpu:>9,.0f} {'>=150,000':>9}")
     print()
     for traced in (False, True):
         label = "traced" if traced else "untraced"
         base = cost[("ZwSetValueKey", 0, traced)]
         one, two, ten = (cost[("ZwSetValueKey", n, traced)] for n in (1, 2, 10))
-        print(f"{label:>8}: one no-op C filter x{one / base:.2f}; each further filter "
-              f"+{100 * (two / one - 1):.1f}% (1->2), +{100 * ((ten / one) ** (1 / 9) - 1):.1f}% (1->10, per filter)")
+        print(f"{label:>8}: one no-op C filter x{one / base:.2f} (target <= x1.5); each further filter "
+              f"{100 * (two / one - 1):+.1f}% (1->2), {100 * ((ten / one) ** (1 / 9) - 1):+.1f}% per filter (1->10) "
+              f"(target <= +{10 if traced else 5}%)")
     return 0
 
 
