@@ -21,12 +21,34 @@ from ntddk_py import STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT, STAT
 # address a Py_ssize_t can index (user space on every 64-bit Linux), and protects nothing:
 # callers probe first (user mode) or are trusted (kernel mode), as on Windows.
 ADDRESS_SPACE = memoryview(ffi.buffer(ffi.cast("char *", 0), (1 << 63) - 1))
-_UNICODE_STRING = struct.Struct("<HH4xQ")  # Length, MaximumLength, Buffer, as Windows x64 lays them out
-assert _UNICODE_STRING.size == ffi.sizeof("UNICODE_STRING")
-read_unicode_string_header = _UNICODE_STRING.unpack_from  # (ADDRESS_SPACE, address) -> (Length, Max, Buffer)
-_ULONG = struct.Struct("<I")
-assert _ULONG.size == ffi.sizeof("ULONG")
-write_ulong = _ULONG.pack_into  # (ADDRESS_SPACE, address, value)
+_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def layout(struct_name: str) -> tuple[struct.Struct, tuple[str, ...], tuple[int, ...]]:
+    """A header struct as ``struct`` reads and writes it: (format, member names, member sizes),
+    members in offset order, padding as cffi lays it out from include/ntddk.h (no layout here is
+    written by hand). Integers are unsigned; pointers are addresses."""
+    ctype = ffi.typeof(struct_name)
+    form, position, names, sizes = "<", 0, [], []
+    for name, member in sorted(ctype.fields, key=lambda item: item[1].offset):
+        size = ffi.sizeof(member.type)
+        if member.offset > position:
+            form += f"{member.offset - position}x"
+        form += _FORMATS[size]
+        position = member.offset + size
+        names.append(name)
+        sizes.append(size)
+    if ffi.sizeof(ctype) > position:
+        form += f"{ffi.sizeof(ctype) - position}x"
+    return struct.Struct(form), tuple(names), tuple(sizes)
+
+
+# (ADDRESS_SPACE, address) -> (Length, MaximumLength, Buffer)
+read_unicode_string_header = layout("UNICODE_STRING")[0].unpack_from
+# (ADDRESS_SPACE, address) -> (Length, RootDirectory, ObjectName, Attributes, SecurityDescriptor, ...QoS)
+read_object_attributes = layout("OBJECT_ATTRIBUTES")[0].unpack_from
+write_ulong = struct.Struct("<" + _FORMATS[ffi.sizeof("ULONG")]).pack_into  # (ADDRESS_SPACE, address, value)
+write_pointer = struct.Struct("<" + _FORMATS[ffi.sizeof("PVOID")]).pack_into
 
 
 class UserMemory:

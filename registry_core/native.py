@@ -82,6 +82,9 @@ class NativeApi:
         self.profile = profile  # also makes the plans
         self.callbacks = CallbackTable()
         self.dispatcher = Dispatcher(self.callbacks, trace)
+        # The key object absolute names are parsed from (RootObject of their create/open), one
+        # for the kernel's life, as Windows has one root key object; its reference is never dropped.
+        self.root_object = self.objects.create(self.store.root)
 
     address = staticmethod(address)
 
@@ -177,7 +180,7 @@ class NativeApi:
             if entry is None:
                 raise Failure(STATUS_INVALID_HANDLE)
             return entry.obj  # the handle's reference passes to the call, which drops it
-        return state.root.reference() if state.root else self.objects.create(self.store.root)
+        return (state.root or self.root_object).reference()
 
     # --- the pipeline --------------------------------------------------------------
     @staticmethod

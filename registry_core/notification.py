@@ -14,9 +14,8 @@ from functools import cache
 
 from ntddk_py import ffi
 
-from .memory import ADDRESS_SPACE
+from .memory import ADDRESS_SPACE, layout
 
-_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 # Room for the largest REG_* struct (REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION: 48 bytes on x64).
 SCRATCH_BYTES = 64
 
@@ -28,35 +27,23 @@ class StructBuilder:
                  "_bytes_type", "_prefix")
 
     def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
-        ctype = ffi.typeof(struct_name)
         self.struct_name = struct_name
         self._pointer_type = ffi.typeof(struct_name + " *")
         self._bytes_type = ffi.typeof("UCHAR[]")
-        self.size = ffi.sizeof(ctype)
-        layout, position, masks, order, members = "<", 0, [], [], []
-        for name, member in sorted(ctype.fields, key=lambda item: item[1].offset):
-            size = ffi.sizeof(member.type)
-            if member.offset > position:
-                layout += f"{member.offset - position}x"
-            layout += _FORMATS[size]
-            position = member.offset + size
-            masks.append((1 << (8 * size)) - 1)
+        self.size = ffi.sizeof(struct_name)
+        form, members, sizes = layout(struct_name)
+        for name in members:
             if name not in sources:
                 raise LookupError(f"{struct_name}.{name} has no call value of that name among {sources}")
-            order.append(sources.index(name))
-            members.append(name)
-        if self.size > position:
-            layout += f"{self.size - position}x"
+        self.members = members
+        self.order = tuple(sources.index(name) for name in members)
+        self._masks = tuple((1 << (8 * size)) - 1 for size in sizes)
+        self._pack, self._pack_into = form.pack, form.pack_into
         if self.size > SCRATCH_BYTES:
             raise ValueError(f"{struct_name} is {self.size} bytes, more than the {SCRATCH_BYTES} of a scratch block")
-        self.members = tuple(members)
-        self.order = tuple(order)
         # Most structs take the call's values in the order given (the parameters after the
         # handle): then the values are packed as they come, without picking.
-        self._prefix = len(order) if self.order == tuple(range(len(order))) else None
-        self._pack = struct.Struct(layout).pack
-        self._pack_into = struct.Struct(layout).pack_into
-        self._masks = tuple(masks)
+        self._prefix = len(self.order) if self.order == tuple(range(len(self.order))) else None
 
     def _chosen(self, values: tuple):
         prefix = self._prefix

@@ -70,6 +70,7 @@ from ntddk_py import (
 
 from . import infoclass
 from .failure import Failure
+from .memory import ADDRESS_SPACE, read_object_attributes, write_pointer
 from .names import MAX_KEY_NAME_CHARS, MAX_VALUE_NAME_CHARS, SEPARATOR, upcase
 from .namespace import LINK_VALUE_NAME
 from .objects import KeyObject
@@ -87,11 +88,8 @@ ULONG_SIZE = ffi.sizeof("ULONG")
 HANDLE_SIZE = ffi.sizeof("HANDLE")
 OBJECT_ATTRIBUTES_SIZE = ffi.sizeof("OBJECT_ATTRIBUTES")
 KEY_VALUE_ENTRY_SIZE = ffi.sizeof("KEY_VALUE_ENTRY")
-_POBJECT_ATTRIBUTES = ffi.typeof("POBJECT_ATTRIBUTES")
-_PHANDLE = ffi.typeof("PHANDLE")
 _PULONG = ffi.typeof("PULONG")
 _PKEY_VALUE_ENTRY = ffi.typeof("PKEY_VALUE_ENTRY")
-_HANDLE = ffi.typeof("HANDLE")
 # NtEnumerateValueKey refuses the Align64 classes as Wine and ReactOS do (docs Q20: cmhook's decision).
 ENUMERATE_VALUE_CLASSES = {KEY_VALUE_INFORMATION_CLASS.KeyValueBasicInformation,
                            KEY_VALUE_INFORMATION_CLASS.KeyValueFullInformation,
@@ -187,21 +185,20 @@ def _prepare_open(api: NativeApi, args: tuple, create: bool) -> OpenCall:
     handle_pointer, desired_access, attributes_pointer = args[:3]
     call = OpenCall(create)
     api.probe(handle_pointer, HANDLE_SIZE, ULONG_SIZE)
-    ffi.cast(_PHANDLE, handle_pointer)[0] = ffi.NULL  # fact 36: NULL until it succeeds
+    write_pointer(ADDRESS_SPACE, handle_pointer, 0)  # fact 36: NULL until it succeeds
     disposition_pointer = args[6] if create else 0
     if disposition_pointer:
         api.probe(disposition_pointer, ULONG_SIZE, ULONG_SIZE)
     api.probe(attributes_pointer, OBJECT_ATTRIBUTES_SIZE, ULONG_SIZE)
-    attributes = ffi.cast(_POBJECT_ATTRIBUTES, attributes_pointer)
-    if attributes.Length != OBJECT_ATTRIBUTES_SIZE:
+    length, root_handle, name_pointer, attributes, _, _ = read_object_attributes(ADDRESS_SPACE, attributes_pointer)
+    if length != OBJECT_ATTRIBUTES_SIZE:
         raise Failure(STATUS_INVALID_PARAMETER)  # fact 34
-    call.attributes = attributes.Attributes
-    if call.attributes & ~VALID_ATTRIBUTES:
+    call.attributes = attributes
+    if attributes & ~VALID_ATTRIBUTES:
         raise Failure(STATUS_INVALID_PARAMETER)
-    call.name_pointer = api.address(attributes.ObjectName)
-    call.name = api.read_unicode_string(call.name_pointer, STATUS_OBJECT_NAME_INVALID) if call.name_pointer else ""
+    call.name_pointer = name_pointer
+    call.name = api.read_unicode_string(name_pointer, STATUS_OBJECT_NAME_INVALID) if name_pointer else ""
     root = None
-    root_handle = api.address(attributes.RootDirectory)
     if root_handle:
         entry = api.handles.lookup(root_handle)
         if entry is None:
@@ -211,21 +208,14 @@ def _prepare_open(api: NativeApi, args: tuple, create: bool) -> OpenCall:
     call.options = args[5] if create else 0
     if create and call.options & ~REG_LEGAL_OPTION:
         raise Failure(STATUS_INVALID_PARAMETER)
-    call.class_name = ""
     if create and args[4]:
         call.class_name = api.read_unicode_string(args[4], STATUS_INVALID_PARAMETER)
     if map_access(desired_access) == 0:
         raise Failure(STATUS_ACCESS_DENIED)  # fact 90
     call.start, call.parts = api.namespace.split_name(root.key if root else None, call.name, call.attributes)
-    assert call.start is not None
-    if not call.name_pointer:
+    if not name_pointer:
         call.empty_name = ffi.new("UNICODE_STRING *")  # callbacks get an empty CompleteName, not NULL
     return call
-
-
-def _open_target(api: NativeApi, args: tuple, call: OpenCall) -> KeyObject:
-    """The object the name is relative to: the root directory's, or \\REGISTRY's for an absolute name."""
-    return call.root.reference() if call.root else api.objects.create(api.store.root)
 
 
 def _open_work(api: NativeApi, root: KeyObject, args: tuple, call: OpenCall, reread: bool) -> int:
@@ -256,7 +246,7 @@ def open_finish(api: NativeApi, args: tuple, call: OpenCall, status: int) -> int
     """After the post: the caller's handle and disposition (only a success has them, fact 36)."""
     if call.result is not None:
         handle = api.handles.insert(call.result, map_access(args[1]), call.attributes)
-        ffi.cast(_PHANDLE, args[0])[0] = ffi.cast(_HANDLE, handle)
+        write_pointer(ADDRESS_SPACE, args[0], handle)
         if call.create and args[6]:
             api.write_ulong(args[6], REG_CREATED_NEW_KEY if call.created else REG_OPENED_EXISTING_KEY)
     return status
