@@ -244,3 +244,16 @@ def test_decision_13_callback_bypass_is_an_ordinary_failure_before_vista(reg, ma
     assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_CALLBACK_BYPASS
     assert reg.get_value(f"{SOFTWARE}\\D", "V") is None
     assert reg.query_value(handle, "V").status == STATUS_OBJECT_NAME_NOT_FOUND
+
+
+def test_an_absolute_names_root_object_is_the_registry_key_every_time(reg, make_filter):
+    """Microsoft's REG_CREATE_KEY_INFORMATION page: an absolute CompleteName has the \\REGISTRY key
+    as its RootObject. cmhook has one such object for the kernel's life, as Windows has one root key."""
+    flt = make_filter()
+    register(reg, flt)
+    make_key(reg, "RootA")
+    make_key(reg, "RootB")
+    roots = {e["object"] for e in flt.events() if e["class"] == N.RegNtPreCreateKeyEx}
+    assert len(roots) == 1
+    (root,) = roots
+    assert reg.native.objects.from_address(root).key is reg.native.store.root
