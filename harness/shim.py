@@ -33,9 +33,9 @@ import cffi
 from pycparser import c_ast, c_generator
 
 import ntddk_py
-from ntddk_py import header_model
+from ntddk_py import header_model, resources
 
-SHIM_DIRECTORY = Path(__file__).resolve().parent / "shim"
+SHIM_DIRECTORY = resources.shim_directory()
 SHIM_SOURCE = SHIM_DIRECTORY / "kernel_shim.c"
 SHIM_HEADER = SHIM_DIRECTORY / "cmhook_shim.h"
 UPCALLS_HEADER = SHIM_DIRECTORY / "cmhook_upcalls.h"

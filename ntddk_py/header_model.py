@@ -21,8 +21,10 @@ from pathlib import Path
 
 from pycparser import c_ast, c_generator, c_parser
 
+from . import resources
+
 REPO = Path(__file__).resolve().parents[1]
-HEADER = REPO / "include" / "ntddk.h"
+HEADER = resources.header()
 BINDGEN_DEFINE = "__CMHOOK_BINDGEN__"
 
 # C type keywords that name integer types; anything else in a macro's

@@ -9,9 +9,9 @@ value by hand.
 The Windows side never reads our header: it compiles mingw-w64's own DDK
 headers with x86_64-w64-mingw32-gcc, plus the specification's appendix (its
 era's REG_* structs and REG_NOTIFY_CLASS, which mingw carries only in their
-later, longer form) and two structs from Microsoft's documentation that mingw
-lacks. Values are read back from the generated assembly, since a Windows
-executable cannot run here.
+later, longer form; rendered from the facts in ``spec_appendix``) and two
+structs from Microsoft's documentation that mingw lacks. Values are read back
+from the generated assembly, since a Windows executable cannot run here.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import cffi
 import ntddk_py
 from ntddk_py import ctypes_types, ffi, header_model
 
+from . import spec_appendix as appendix
+
 HERE = Path(__file__).resolve().parent
-SPEC = header_model.REPO.parent / "shared" / "spec" / "registry-callbacks.txt"
 MINGW = "x86_64-w64-mingw32-gcc"
 DOC_TYPES = {"KEY_NAME_INFORMATION", "KEY_CACHED_INFORMATION"}
 
@@ -157,17 +158,10 @@ def python_values() -> dict[Key, int]:
 
 def spec_appendix() -> str:
     """The specification's appendix declarations, renamed SPEC_* / SpecRegNt* to stand beside mingw's."""
-    if not SPEC.exists():
-        raise AssertionError(f"the specification is missing: {SPEC}")
-    text = SPEC.read_text(encoding="utf-8")
-    start = text.index("typedef enum _REG_NOTIFY_CLASS")
-    end = text.index("/* end XP only */")
-    code = re.sub(r"//[^\n]*", "", text[start:end])
-    return spec_rename(code)
+    return spec_rename(appendix.render())
 
 
-def spec_rename(text: str) -> str:
-    return re.sub(r"RegNt", "SpecRegNt", re.sub(r"REG_(?=[A-Z_]*(INFORMATION|NOTIFY_CLASS))", "SPEC_REG_", text))
+spec_rename = appendix.spec_rename
 
 
 def windows_name(name: str) -> str:
