@@ -5,14 +5,23 @@ the verifier's findings about what they did.
 its DRIVER_OBJECT and RegistryPath, and calls DriverEntry as the System process;
 ``unload_driver`` calls DriverUnload and reports callbacks left registered and pool not
 freed. Registry semantics live in ``registry_core``; the kernel routines in ``routines``.
+
+One Kernel is active per process, because the shim is one library whose upcalls reach "the"
+kernel. A Kernel that is never closed would keep that place forever, so each Kernel records
+where it was made (``origin``), and ``Kernel(replace=True)`` closes one still active, with a
+``KernelLeftOpenWarning`` naming that origin, instead of refusing (the pytest plugin's
+``kernel`` fixture does this, and closes one a test body left open at that test's teardown).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +65,30 @@ _active_lock = threading.Lock()
 _bound: dict[str, object] = {}
 
 
+class KernelLeftOpenWarning(UserWarning):
+    """A Kernel was still active, never closed, and was closed so that another could start."""
+
+
+def active_kernel() -> Kernel | None:
+    """The Kernel the shim's upcalls reach now, if one is open."""
+    return _active
+
+
+def _origin() -> tuple[str, str, int]:
+    """Where a Kernel is being made, said and as (file, line): the first caller outside this module,
+    and the pytest test and phase then running, if any."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    try:
+        shown = os.path.relpath(filename) if filename.startswith(os.getcwd() + os.sep) else filename
+    except OSError:  # the current directory is gone
+        shown = filename
+    test = os.environ.get("PYTEST_CURRENT_TEST")
+    return f"at {shown}:{line}" + (f" (during {test})" if test else ""), filename, line
+
+
 class DriverError(Exception):
     """A driver could not be loaded or unloaded; the message says why and what to do."""
 
@@ -90,10 +123,10 @@ class Allocation:
 class Driver:
     name: str
     path: Path
-    lib: object
+    lib: Any  # cffi's library and cdata objects: their members are the C ones
     base: int
-    driver_object: object
-    registry_path: object
+    driver_object: Any
+    registry_path: Any
     keepalive: list = field(default_factory=list)
     module_path: Path | None = None  # the private copy actually loaded
     loaded: bool = True
@@ -160,8 +193,11 @@ class Kernel:
     """One emulated machine: registry, callbacks, loaded drivers and the verifier. One active at a time."""
 
     def __init__(self, registry: Registry | None = None, *, profile: str = "2003", trace: bool = True,
-                 echo: Callable[[str, str], None] | None = None, cc: str = "gcc") -> None:
+                 echo: Callable[[str, str], None] | None = None, cc: str = "gcc", replace: bool = False) -> None:
+        """A new machine, made the active one. With replace, a Kernel still active is closed first
+        (KernelLeftOpenWarning) instead of this one refusing to start."""
         global _active
+        self.origin, self._origin_file, self._origin_line = _origin()
         self.registry = registry or Registry()
         self.native = self.registry.native
         self.native.profile = profile_named(profile)
@@ -182,12 +218,18 @@ class Kernel:
         self.echo = echo
         self.closed = False
         self._lock = threading.Lock()
+        while True:
+            with _active_lock:
+                stale = _active
+                if stale is None:
+                    _bind(self.lib, self.ffi)
+                    _active = self
+                    break
+            if not replace:
+                raise RuntimeError(f"another Kernel is active in this process, made {stale.origin}: close() it "
+                                   "first (or use `with Kernel() as kernel:`)")
+            stale.close_left_open(f"to start the Kernel made {self.origin}")
         self._workdir = Path(tempfile.mkdtemp(prefix="cmhook-drivers-"))
-        with _active_lock:
-            if _active is not None:
-                raise RuntimeError("another Kernel is active in this process: close() it first")
-            _bind(self.lib, self.ffi)
-            _active = self
         # With only C callbacks registered, the shim walks them in one call per notification.
         self.native.callbacks.native_walker = (self.lib.CmhookWalkCallbacks, self.lib.CmhookActiveCallback,
                                                self.lib.CmhookWalkStatuses, self.lib.CmhookWalkCalled)
@@ -256,7 +298,11 @@ class Kernel:
         return sorted(set(missing))
 
     def load_driver(self, path: str | Path, name: str | None = None) -> Driver:
-        """Load a filter module and run its DriverEntry; a failure status unloads it and raises."""
+        """Load a filter module and run its DriverEntry; a failure status unloads it and raises.
+
+        The driver is named ``name``, else after the module's stem, which ``build`` makes the first
+        source's (``.../<hash>/protect.so``): the name is the driver's RegistryPath
+        (``...\\Services\\protect``), where a filter looks for its Parameters."""
         path = Path(path)
         name = name or path.stem
         if not path.is_file():
@@ -367,6 +413,25 @@ class Kernel:
             # The private copies can go: a module still mapped keeps working without its file.
             shutil.rmtree(self._workdir, ignore_errors=True)
         return self.findings
+
+    def close_left_open(self, why: str) -> None:
+        """Close a Kernel its maker left open, warning where it was made; it stops being active even if
+        a DriverUnload fails, since a kernel nobody closes must not keep every later one from starting."""
+        global _active
+        trouble = ""
+        try:
+            self.close()
+        except Exception as error:  # reported in the warning: the point is to make room for the next
+            trouble = f"; closing it raised {type(error).__name__}: {error}"
+        finally:
+            with _active_lock:
+                if _active is self:
+                    _active = None
+        found = f"; it has {len(self.findings)} verifier finding(s)" if self.findings else ""
+        # Reported at the line that made it: that is the line to fix.
+        warnings.warn_explicit(KernelLeftOpenWarning(f"a Kernel made {self.origin} was left open: closed it {why}"
+                                                     f"{found}{trouble}"),
+                               KernelLeftOpenWarning, self._origin_file, self._origin_line)
 
     def verify(self) -> None:
         """Raise VerifierFailure listing every finding, if there is any."""
