@@ -4,15 +4,40 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 
-from ntddk_py import abi_table
+from ntddk_py import abi_table, resources
 
 from . import build
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = resources.examples_directory().parent
 DEMO_FILTER = ROOT / "examples" / "filters" / "run_blocker.c"
 DEMO_SCRIPT = ROOT / "examples" / "scenarios" / "persistence.script"
+
+
+# Exit statuses, the same for every subcommand (README, "The command line").
+EXIT_OK = 0  # everything held
+EXIT_FAILED = 1  # an expectation, the verifier, a driver, a build or an input file failed; stderr says why
+EXIT_USAGE = 2  # the command line itself is wrong (argparse's status)
+EXIT_CRASHED = 3  # reserved: a driver crashed (a bugcheck on Windows), once the crash-isolation work reports it
+EXIT_STATUSES = f"""exit status:
+  {EXIT_OK}  everything held: drivers loaded and unloaded cleanly, every expect held, no verifier finding
+  {EXIT_FAILED}  something failed: an expectation, the verifier, a driver, a build or an input; stderr says why
+  {EXIT_USAGE}  usage error: the command line is wrong
+  {EXIT_CRASHED}  reserved: a driver crashed (a bugcheck on Windows), to be reported by the crash-isolation
+     work; until then the process dies of the signal (SIGSEGV: 139 in a shell) after a line naming
+     the module and offset"""
+
+
+def version() -> str:
+    """cmhook's version: the installed distribution's, else harness.__version__ (a bare checkout)."""
+    try:
+        return metadata.version("cmhook")
+    except metadata.PackageNotFoundError:
+        import harness
+
+        return getattr(harness, "__version__", "unknown")
 
 
 def _abi(args: argparse.Namespace) -> int:
@@ -31,22 +56,100 @@ def _abi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_compiler_options(parser: argparse.ArgumentParser) -> None:
+    """-I and -D as the compiler spells them (-Iinc, -I inc, -DNAME=1); other single-dash options go to it."""
+    parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
+                        help="also search DIR for #include files (a source's own folder is always searched)")
+    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+                        help="define a macro for every source")
+
+
+def _compiler_flags(command: str, extra: list[str]) -> list[str] | None:
+    """The pass-through flags; None (after saying why) if one is a mistyped long option of ours."""
+    unknown = [flag for flag in extra if flag.startswith("--") and not flag.startswith("--param")]
+    if unknown:
+        print(f"cmhook {command}: error: unrecognized arguments: {' '.join(unknown)} "
+              "(compiler options start with a single dash)", file=sys.stderr)
+        return None
+    return extra
+
+
 def _build(args: argparse.Namespace, extra: list[str]) -> int:
-    source = Path(args.source)
-    output = Path(args.output) if args.output else source.with_suffix(".so")
+    flags = _compiler_flags("build", extra)
+    if flags is None:
+        return EXIT_USAGE
+    sources = [Path(source) for source in args.sources]
+    output = Path(args.output) if args.output else sources[0].with_suffix(".so")
     try:
-        build.compile_filter(source, output, args.cc, extra)
+        built = build.compile_filter(sources, output, args.cc, flags, include_dirs=args.include_dirs,
+                                     defines=args.defines)
     except build.BuildError as error:
         print(f"cmhook build: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
+    if built.warnings:
+        sys.stderr.write(built.warnings)  # a build that succeeded can still say what is wrong
     print(output)
-    return 0
+    return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
+def _driver_modules(args: argparse.Namespace, flags: list[str]) -> list[str]:
+    """Each DRIVER as the module the job loads: a .so as is; a .c, or several joined by +, built (cached)
+    where the sources live, its warnings on stderr. The module's stem is the first source's: the driver's name."""
+    modules = []
+    for spec in args.drivers:
+        parts = spec.split("+") if "+" in spec and not Path(spec).exists() else [spec]
+        if not all(part.endswith(".c") for part in parts):
+            modules.append(spec)
+            continue
+        module = build.build_filter(*parts, cc=args.cc, include_dirs=args.include_dirs, defines=args.defines,
+                                    extra=flags, on_warnings=lambda text: print(text, file=sys.stderr))
+        modules.append(str(module))
+    return modules
+
+
+def _run(args: argparse.Namespace, extra: list[str]) -> int:
     from .job import Job
 
-    return Job(args.drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc).run().exit_code
+    flags = _compiler_flags("run", extra)
+    if flags is None:
+        return EXIT_USAGE
+    if (flags or args.include_dirs or args.defines) and not any(part.endswith(".c") for spec in args.drivers
+                                                                 for part in spec.split("+")):
+        print("cmhook run: error: compiler options given, but no DRIVER is a C source", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.export is None) != (args.export_file is None):
+        print("cmhook run: error: --export KEY and -o FILE.reg go together", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        drivers = _driver_modules(args, flags)
+    except build.BuildError as error:
+        print(f"cmhook run: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    job = Job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc)
+    status = job.run().exit_code
+    if args.export is not None:  # also after a failed run: the registry as it stands is what tells why
+        exported = _export_after_run(job, args)
+        status = status or exported
+    return status
+
+
+def _export_after_run(job, args: argparse.Namespace) -> int:
+    """--export: the registry as the script and the drivers' unload left it, written as a .reg file."""
+    from registry_core import regfile
+
+    if job.kernel is None:
+        print(f"cmhook run: --export: nothing ran, {args.export_file} not written", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        data = regfile.export(job.kernel.registry, args.export, regfile.HEADER_4 if args.regedit4 else regfile.HEADER_5)
+        Path(args.export_file).write_bytes(data)
+    except regfile.RegFileError as error:
+        print(f"cmhook run: --export: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"cmhook run: -o {args.export_file}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -72,17 +175,32 @@ def _export(args: argparse.Namespace) -> int:
         print(f"cmhook export: {error}", file=sys.stderr)
         return 1
     if args.output:
-        Path(args.output).write_bytes(data)
+        try:
+            Path(args.output).write_bytes(data)
+        except OSError as error:
+            print(f"cmhook export: -o {args.output}: {error.strerror}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.buffer.write(data)
     return 0
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help, but the exit-status epilog is printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text is EXIT_STATUSES:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmhook",
         description="Run Windows registry filters, built with gcc or clang, against an emulated registry.",
+        epilog=EXIT_STATUSES, formatter_class=_Formatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     abi = commands.add_parser(
         "abi", help="print the Windows x64 layout of the specification's types",
@@ -96,27 +214,40 @@ def build_parser() -> argparse.ArgumentParser:
     builder = commands.add_parser(
         "build", help="compile a filter into a module the harness loads",
         description="Compile a filter against include/ntddk.h with the flags that make it behave as on "
-                    f"Windows ({' '.join(build.FILTER_FLAGS)}). Unknown options go to the compiler.")
-    builder.add_argument("source", metavar="FILTER.c")
-    builder.add_argument("-o", "--output", metavar="FILTER.so", help="default: the source's name with .so")
+                    f"Windows ({' '.join(build.FILTER_FLAGS)}). Several sources make one module; each is "
+                    "compiled where it lives, so its local #includes resolve. Unknown single-dash options go to "
+                    "the compiler (-O0, -Werror, -include config.h). Warnings go to stderr.")
+    builder.add_argument("sources", nargs="+", metavar="FILTER.c")
+    builder.add_argument("-o", "--output", metavar="FILTER.so", help="default: the first source's name with .so")
+    _add_compiler_options(builder)
     builder.add_argument("--cc", choices=build.COMPILERS, default="gcc")
     builder.set_defaults(run=_build, takes_extra=True)
 
     runner = commands.add_parser(
         "run", help="run drivers against the emulated registry, driven by a registry script",
-        description="Load each DRIVER (a .c is built on the fly, a .so is loaded as is), run the script's "
+        description="Load each DRIVER (a .so as is; a .c, or several joined by + as in main.c+util.c, built "
+                    "on the fly where the sources live, with -I, -D and unknown single-dash options given to "
+                    "the compiler; its warnings on stderr), run the script's "
                     "operations as user-mode callers, unload the drivers in reverse order and check what they "
                     "left behind. Prints DbgPrint output, every operation with each callback's status, and a "
                     "summary. Exit status 0 only if every driver loaded and unloaded cleanly, every expect "
                     "held and the verifier found nothing.")
-    runner.add_argument("drivers", nargs="+", metavar="DRIVER")
+    runner.add_argument("drivers", nargs="+", metavar="DRIVER",
+                        help="FILTER.so, FILTER.c or MAIN.c+OTHER.c...: one driver, named after its first file")
+    _add_compiler_options(runner)
     runner.add_argument("--script", metavar="FILE", help="registry script (see harness/script.py for the format)")
     runner.add_argument("--registry", action="append", default=[], metavar="FILE.reg",
                         help="initial registry contents, applied before any driver is loaded (repeatable)")
     runner.add_argument("--profile", choices=["2003", "xp"], default="2003")
     runner.add_argument("--trace", metavar="FILE.jsonl", help="write the trace here as JSON lines, not to the screen")
     runner.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
-    runner.set_defaults(run=_run)
+    runner.add_argument("--export", metavar="KEY",
+                        help="after the script and the drivers' unload, write KEY's subtree (HKLM\\..., "
+                             "\\REGISTRY\\...) to the -o file as a .reg file")
+    runner.add_argument("-o", "--export-file", metavar="FILE.reg", help="where --export writes")
+    runner.add_argument("--regedit4", action="store_true", help="--export as REGEDIT4 (ANSI), not version 5.00")
+    runner.epilog, runner.formatter_class = EXIT_STATUSES, _Formatter
+    runner.set_defaults(run=_run, takes_extra=True)
 
     demo = commands.add_parser("demo", help="a shipped filter blocks a persistence attempt (the main job's demo)")
     demo.add_argument("--cc", choices=build.COMPILERS, default="gcc")

@@ -93,6 +93,7 @@ class Job:
         self.out, self.err = out, err
         self.cc = cc
         self.result = JobResult()
+        self.kernel: Kernel | None = None  # kept after the run: `cmhook run --export` reads its registry
         self.trace_file: TextIO | None = None
         self.formatter = TraceFormatter()
         self.steps_done = 0
@@ -123,7 +124,7 @@ class Job:
             except OSError as error:
                 self.problem(f"--trace {self.trace_path}: {error.strerror}")
                 return self._finish()
-        kernel = Kernel(profile=self.profile, echo=self.echo)
+        kernel = self.kernel = Kernel(profile=self.profile, echo=self.echo)
         try:
             for loaded in initial:
                 for what, status in regfile.apply(kernel.registry, loaded):

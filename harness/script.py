@@ -15,21 +15,34 @@ user-mode callers against the kernel.
     flush KEY
     close NAME
     import FILE.reg                         applied through the API: filters see every write
-    expect STATUS_NAME                      the status of the operation before
+    advance TIME                            the emulated clock: 5s, 100ms, 2min, 1.5h, 250us, 300ns
+    expect STATUS_NAME                      the status of the operation before (or expect 0xC0000225)
     expect value KEY "name"=DATA            the value exists and holds exactly DATA
     expect novalue KEY "name"
     expect key KEY | expect nokey KEY
 
-KEY is a name bound with `as NAME`, or a path (HKLM\\..., HKEY_USERS\\..., \\REGISTRY\\...), which
-is opened for the one command and closed after it. MASK is a KEY_* name, GENERIC_* name or a
-number, combined with |. A script with an error is refused whole, naming file and line.
+KEY is one of
+- a path (HKLM\\..., HKEY_USERS\\..., \\REGISTRY\\...), opened for the one command and closed after it;
+- a name bound with `as NAME`: the handle that create or open returned;
+- NAME\\SUBPATH: the key SUBPATH under the one bound as NAME, opened through that handle (the call
+  gets the bound handle as RootDirectory and SUBPATH as its name, as RegOpenKeyEx(hKey, "Sub") does).
+A KEY, an IMAGE or a NEWNAME with spaces is written in double quotes: "HKLM\\SOFTWARE\\My App". Inside
+the quotes \\" is a quote and every other character is itself, backslashes included.
+
+MASK is a KEY_* name, GENERIC_* name or a number, combined with |. STATUS_NAME is any status
+include/ntddk.h defines. A script with an error is refused whole, naming file and line.
+
+Each command is one class registered with ``@command(name)``: ``parse(args, line)`` turns the
+text after the command name into a Step, ``run(runner, step)`` performs it and returns its status.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import ntddk_py
@@ -42,6 +55,7 @@ from ntddk_py import (
     STATUS_INVALID_HANDLE,
     STATUS_SUCCESS,
     nt_success,
+    ntstatus,
     status_name,
 )
 from ntddk_py import KEY_INFORMATION_CLASS as KIC
@@ -49,9 +63,12 @@ from ntddk_py import KEY_VALUE_INFORMATION_CLASS as KVIC
 from registry_core import caller, infoclass, regfile
 from registry_core.regfile import RegFileError
 
-COMMANDS = ("as", "create", "open", "set", "query", "enumkeys", "enumvalues", "deletevalue", "deletekey", "rename",
-            "flush", "close", "import", "expect")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# A word: unquoted characters and double-quoted parts (with \" escapes), up to a space.
+WORD = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
+# advance's units, in the clock's 100 ns.
+TIME_UNITS = {"ns": Fraction(1, 100), "us": Fraction(10), "ms": Fraction(10_000), "s": Fraction(10_000_000),
+              "min": Fraction(600_000_000), "h": Fraction(36_000_000_000), "d": Fraction(864_000_000_000)}
 
 
 class ScriptError(Exception):
@@ -75,11 +92,106 @@ class Outcome:
     output: list[str] = field(default_factory=list)
 
 
-# --- parsing -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyRef:
+    """A key a command names: an absolute \\REGISTRY path (``bound`` is None), or the key ``path``
+    under the one bound as ``bound`` (``path`` is "" for the bound key itself)."""
 
-def _split(text: str) -> list[str]:
-    """Words separated by spaces; a double-quoted part (with \\" escapes) stays one word."""
-    return re.findall(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+', text)
+    path: str = ""
+    bound: str | None = None
+
+    def __str__(self) -> str:
+        if self.bound is None:
+            return self.path
+        return f"{self.bound}\\{self.path}" if self.path else self.bound
+
+
+@dataclass(frozen=True)
+class Line:
+    """One script line as a command's parse sees it."""
+
+    number: int
+    command: str
+    text: str  # the whole line, stripped
+    where: str  # "file:number": what every error message starts with
+    base: Path  # the script's folder, where relative file names start
+
+    def step(self, **args) -> Step:
+        return Step(self.number, self.command, args, self.text)
+
+    def error(self, message: str) -> ScriptError:
+        return ScriptError(f"{self.where}: {message}")
+
+
+# --- the commands' registry ------------------------------------------------------------
+
+class Command:
+    """One script command. Subclasses are registered with ``@command(name)``."""
+
+    name = ""
+    usage = ""  # the syntax, for error messages
+    operation = True  # a registry operation: its status is what `expect STATUS_...` after it checks
+
+    def parse(self, args: str, line: Line) -> Step:
+        """The step for this command's line; ``args`` is the text after the command name."""
+        raise NotImplementedError
+
+    def run(self, runner: Runner, step: Step) -> int:
+        """Perform the step as the runner's current caller; return its NTSTATUS."""
+        raise NotImplementedError
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[type[Command]], type[Command]]:
+    """Register a Command subclass as the script command ``name``."""
+
+    def register(cls: type[Command]) -> type[Command]:
+        if name in COMMANDS:
+            raise ValueError(f"script command {name!r} is registered twice")
+        cls.name = name
+        COMMANDS[name] = cls()
+        return cls
+    return register
+
+
+# --- reading words -----------------------------------------------------------------------
+
+def _split(text: str, where: str) -> list[str]:
+    """Words separated by spaces; a double-quoted part (with \\" escapes) stays in its word."""
+    words: list[str] = []
+    index = 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            return words
+        match = WORD.match(text, index)
+        if match is None or (match.end() < len(text) and not text[match.end()].isspace()):
+            raise ScriptError(f"{where}: unterminated quote in {text[index:]!r}")
+        words.append(match.group())
+        index = match.end()
+
+
+def _first(text: str, where: str) -> tuple[str, str]:
+    """(the first word, the text after it)."""
+    text = text.lstrip()
+    match = WORD.match(text)
+    if match is None:
+        if text.startswith('"'):
+            raise ScriptError(f"{where}: unterminated quote in {text!r}")
+        return "", text
+    return match.group(), text[match.end():]
+
+
+def _unquote(word: str, where: str) -> str:
+    """A word with its double quotes taken off: \\" is a quote, every other character itself."""
+    if not word.startswith('"'):
+        return word
+    if re.fullmatch(r'"(?:\\.|[^"\\])*"', word) is None:
+        raise ScriptError(f"{where}: a quoted name is one \"...\": {word}")
+    return word[1:-1].replace('\\"', '"')
 
 
 def _mask(text: str, where: str) -> int:
@@ -96,12 +208,15 @@ def _mask(text: str, where: str) -> int:
     return total
 
 
-def _key(word: str, where: str) -> str | tuple[str]:
-    """A bound name (a 1-tuple) or a \\REGISTRY path."""
-    if NAME.match(word) and word.upper() not in regfile.ROOTS:
-        return (word,)
+def _key(word: str, where: str) -> KeyRef:
+    """A bound name, NAME\\SUBPATH under one, or a \\REGISTRY path (from HKLM\\..., \\REGISTRY\\...)."""
+    text = _unquote(word, where)
+    first, _, rest = text.partition("\\")
+    # HKEY_SOMEWHERE\X is a path with a wrong root, never a key under a name bound as HKEY_SOMEWHERE.
+    if NAME.match(first) and first.upper() not in regfile.ROOTS and not (rest and first.upper().startswith("HKEY_")):
+        return KeyRef(rest.strip("\\"), bound=first)
     try:
-        return regfile.native_path(word)
+        return KeyRef(regfile.native_path(text))
     except RegFileError as error:
         raise ScriptError(f"{where}: {error}") from None
 
@@ -126,75 +241,313 @@ def _open_options(words: list[str], where: str, allowed: set[str]) -> dict:
     return options
 
 
+# --- the commands ----------------------------------------------------------------------
+
+@command("as")
+class As(Command):
+    usage = "as PID IMAGE, e.g. as 4242 \\Device\\HarddiskVolume1\\x.exe"
+    operation = False
+
+    def parse(self, args: str, line: Line) -> Step:
+        pid, _, image = args.partition(" ")
+        image = image.strip()
+        if len(image) >= 2 and image[0] == image[-1] == '"':
+            image = _unquote(image, line.where)
+        if not pid.isdigit() or not image:
+            raise line.error(self.usage)
+        return line.step(pid=int(pid), image=image)
+
+    def run(self, runner: Runner, step: Step) -> int:
+        runner.process = caller.Caller(process_id=step.args["pid"], image=step.args["image"])
+        return STATUS_SUCCESS
+
+
+class _OpenOrCreate(Command):
+    allowed: set[str] = set()
+
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if not words:
+            raise line.error(f"{self.name} needs a key")
+        key = _key(words[0], line.where)
+        if key.bound is not None and not key.path:
+            raise line.error(f"{self.name} takes a path, not a bound name")
+        return line.step(key=key, **_open_options(words[1:], line.where, self.allowed))
+
+    def run(self, runner: Runner, step: Step) -> int:
+        a = step.args
+        key: KeyRef = a["key"]
+        root = 0
+        if key.bound is not None:
+            if key.bound not in runner.handles:  # its open or create failed
+                return STATUS_INVALID_HANDLE
+            root = runner.handles[key.bound]
+        attributes = OBJ_CASE_INSENSITIVE | (OBJ_OPENLINK if a.get("openlink") else 0)
+        status, handle = self.call(runner.registry, key.path, root, attributes, a)
+        if nt_success(status):
+            if "bind" in a:
+                runner.handles[a["bind"]] = handle
+            else:
+                runner.registry.close(handle)
+        return status
+
+    def call(self, registry, path: str, root: int, attributes: int, a: dict) -> tuple[int, int]:
+        raise NotImplementedError
+
+
+@command("create")
+class Create(_OpenOrCreate):
+    allowed = {"access", "volatile", "link", "class"}
+
+    def call(self, registry, path: str, root: int, attributes: int, a: dict) -> tuple[int, int]:
+        options = (REG_OPTION_VOLATILE if a.get("volatile") else 0) | (REG_OPTION_CREATE_LINK if a.get("link") else 0)
+        status, handle, _ = registry.create_key(path, a["access"], root=root, options=options,
+                                                class_name=a.get("class"), attributes=attributes)
+        return status, handle
+
+
+@command("open")
+class Open(_OpenOrCreate):
+    allowed = {"access", "openlink"}
+
+    def call(self, registry, path: str, root: int, attributes: int, a: dict) -> tuple[int, int]:
+        status, handle = registry.open_key(path, a["access"], root=root, attributes=attributes)
+        return status, handle
+
+
+@command("set")
+class Set(Command):
+    def parse(self, args: str, line: Line) -> Step:
+        key, value = _first(args, line.where)
+        step = line.step(key=_key(key, line.where), value=regfile.parse_value(value.strip(), where=line.where))
+        if step.args["value"].delete:
+            raise line.error("use deletevalue to delete a value")
+        return step
+
+    def run(self, runner: Runner, step: Step) -> int:
+        value = step.args["value"]
+        return runner.with_key(step.args["key"],
+                               lambda handle: runner.registry.set_value(handle, value.name, value.type, value.data))
+
+
+class _KeyAndValueName(Command):
+    def parse(self, args: str, line: Line) -> Step:
+        key, name = _first(args, line.where)
+        return line.step(key=_key(key, line.where), name=regfile.parse_value_name(name, line.where))
+
+
+@command("query")
+class Query(_KeyAndValueName):
+    def run(self, runner: Runner, step: Step) -> int:
+        return runner.with_key(step.args["key"], lambda handle: self._query(runner, handle, step.args["name"]))
+
+    @staticmethod
+    def _query(runner: Runner, handle: int, name: str) -> int:
+        registry = runner.registry
+        sizing = registry.query_value(handle, name, KVIC.KeyValuePartialInformation, 0)
+        if sizing.status != ntddk_py.STATUS_BUFFER_TOO_SMALL:
+            return sizing.status
+        result = registry.query_value(handle, name, KVIC.KeyValuePartialInformation, sizing.result_length)
+        if nt_success(result.status):
+            info, data = infoclass.decode("KEY_VALUE_PARTIAL_INFORMATION", result.buffer)
+            runner.say(regfile.format_value(name, info.Type, data[:info.DataLength]).replace("\r\n", "\n"))
+        return result.status
+
+
+class _OneKey(Command):
+    """A command taking one key and doing one call on its handle."""
+
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if len(words) != 1:
+            raise line.error(f"{self.name} takes one key")
+        return line.step(key=_key(words[0], line.where))
+
+    def run(self, runner: Runner, step: Step) -> int:
+        return runner.with_key(step.args["key"], lambda handle: self.call(runner, handle))
+
+    def call(self, runner: Runner, handle: int) -> int:
+        raise NotImplementedError
+
+
+class _Enumerate(_OneKey):
+    keys = True
+
+    def call(self, runner: Runner, handle: int) -> int:
+        registry, index = runner.registry, 0
+        while True:
+            if self.keys:
+                result = registry.enumerate_key(handle, index, KIC.KeyBasicInformation, 1024)
+                if not nt_success(result.status):
+                    break
+                info, raw_name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
+                runner.say(f"[{raw_name[:info.NameLength].decode('utf-16-le', 'replace')}]")
+            else:
+                result = registry.enumerate_value(handle, index, KVIC.KeyValueFullInformation, 65536)
+                if not nt_success(result.status):
+                    break
+                info, tail = infoclass.decode("KEY_VALUE_FULL_INFORMATION", result.buffer)
+                name = tail[:info.NameLength].decode("utf-16-le", "replace")
+                data = result.buffer[info.DataOffset:info.DataOffset + info.DataLength] if info.DataLength else b""
+                runner.say(regfile.format_value(name, info.Type, data).replace("\r\n", "\n"))
+            index += 1
+        return STATUS_SUCCESS if result.status == ntddk_py.STATUS_NO_MORE_ENTRIES else result.status
+
+
+@command("enumkeys")
+class EnumKeys(_Enumerate):
+    keys = True
+
+
+@command("enumvalues")
+class EnumValues(_Enumerate):
+    keys = False
+
+
+@command("deletevalue")
+class DeleteValue(_KeyAndValueName):
+    def run(self, runner: Runner, step: Step) -> int:
+        return runner.with_key(step.args["key"], lambda handle: runner.registry.delete_value(handle, step.args["name"]))
+
+
+@command("deletekey")
+class DeleteKey(_OneKey):
+    def call(self, runner: Runner, handle: int) -> int:
+        return runner.registry.delete_key(handle)
+
+
+@command("rename")
+class Rename(Command):
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if len(words) != 2:
+            raise line.error("rename KEY NEWNAME")
+        new = _unquote(words[1], line.where) if words[1].startswith('"') else words[1].strip('"')
+        return line.step(key=_key(words[0], line.where), new=new)
+
+    def run(self, runner: Runner, step: Step) -> int:
+        return runner.with_key(step.args["key"], lambda handle: runner.registry.rename_key(handle, step.args["new"]))
+
+
+@command("flush")
+class Flush(_OneKey):
+    def call(self, runner: Runner, handle: int) -> int:
+        return runner.registry.flush_key(handle)
+
+
+@command("close")
+class Close(_OneKey):
+    def parse(self, args: str, line: Line) -> Step:
+        step = super().parse(args, line)
+        if step.args["key"].bound is None or step.args["key"].path:
+            raise line.error("close takes a name bound with 'as'")
+        return step
+
+    def run(self, runner: Runner, step: Step) -> int:
+        return runner.registry.close(runner.handles.pop(step.args["key"].bound, 0))
+
+
+@command("import")
+class Import(Command):
+    def parse(self, args: str, line: Line) -> Step:
+        path = Path(args.strip('"'))
+        return line.step(file=regfile.load(path if path.is_absolute() else line.base / path))
+
+    def run(self, runner: Runner, step: Step) -> int:
+        failures = regfile.apply(runner.registry, step.args["file"])
+        for what, status in failures:
+            runner.say(f"import: {what}: {status_name(status)}")
+        return failures[-1][1] if failures else STATUS_SUCCESS
+
+
+@command("advance")
+class Advance(Command):
+    """Move the emulated clock (KeQuerySystemTime, key last-write times) forward. The first advance
+    pins the clock at the current time: from then on it moves only when the script says."""
+
+    usage = f"advance TIME, a number and a unit ({', '.join(TIME_UNITS)}): advance 5s, advance 100ms"
+    operation = False
+
+    def parse(self, args: str, line: Line) -> Step:
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]+)", args.strip())
+        if match is None or match.group(2) not in TIME_UNITS:
+            raise line.error(self.usage)
+        units = Fraction(match.group(1)) * TIME_UNITS[match.group(2)]
+        if units.denominator != 1:
+            raise line.error(f"advance {args.strip()}: the clock counts whole 100 ns")
+        return line.step(units=int(units))
+
+    def run(self, runner: Runner, step: Step) -> int:
+        runner.registry.native.store.clock.advance(step.args["units"])
+        return STATUS_SUCCESS
+
+
+@command("expect")
+class Expect(Command):
+    usage = 'expect STATUS_NAME | value KEY "name"=DATA | novalue KEY "name" | key KEY | nokey KEY'
+    operation = False
+
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if len(words) == 1 and words[0].startswith("STATUS_"):
+            if not hasattr(ntddk_py, words[0]):
+                known = [name[7:] for name in dir(ntddk_py) if name.startswith("STATUS_")]
+                near = [f"STATUS_{name}" for name in difflib.get_close_matches(words[0][7:], known, 3, 0.8)]
+                hint = f"; did you mean {' or '.join(near)}?" if near else " (include/ntddk.h has no such status)"
+                raise line.error(f"unknown status {words[0]}{hint}")
+            return line.step(status=getattr(ntddk_py, words[0]))
+        if len(words) == 1 and re.fullmatch(r"0[xX][0-9A-Fa-f]{1,8}", words[0]):
+            return line.step(status=ntstatus(int(words[0], 16)))
+        kind = words[0] if words else ""
+        tail = args.strip()[len(kind):].strip()
+        if kind in ("key", "nokey") and len(words) == 2:
+            return line.step(kind=kind, key=_key(words[1], line.where))
+        if kind in ("value", "novalue"):
+            key, spec = _first(tail, line.where)
+            if kind == "value":
+                return line.step(kind=kind, key=_key(key, line.where),
+                                 value=regfile.parse_value(spec.strip(), where=line.where))
+            return line.step(kind=kind, key=_key(key, line.where), name=regfile.parse_value_name(spec, line.where))
+        raise line.error(self.usage)
+
+    def run(self, runner: Runner, step: Step) -> int:
+        a = step.args
+        if "status" in a:
+            if runner.last != a["status"]:
+                runner.fail(step, f"the status was {status_name(runner.last)}")
+            return STATUS_SUCCESS
+        found = runner.find(a["key"])
+        if a["kind"] in ("key", "nokey"):
+            if (found is not None) != (a["kind"] == "key"):
+                runner.fail(step, "the key exists" if found is not None else "the key does not exist")
+            return STATUS_SUCCESS
+        name = a["value"].name if a["kind"] == "value" else a["name"]
+        value = found.find_value(name) if found is not None else None
+        if a["kind"] == "novalue":
+            if value is not None:
+                runner.fail(step, f"the value exists: {regfile.format_value(name, value.type, value.data)}")
+        elif value is None:
+            runner.fail(step, "the value does not exist")
+        elif (value.type, value.data) != (a["value"].type, a["value"].data):
+            runner.fail(step, f"the value is {regfile.format_value(name, value.type, value.data)}")
+        return STATUS_SUCCESS
+
+
+# --- parsing a script ------------------------------------------------------------------
+
 def parse_line(text: str, line: int, where: str, base: Path) -> Step | None:
     stripped = text.strip()
     if not stripped or stripped.startswith("#"):
         return None
-    command, _, rest = stripped.partition(" ")
-    rest = rest.strip()
-    if command not in COMMANDS:
-        raise ScriptError(f"{where}: unknown command {command!r}; commands: {', '.join(COMMANDS)}")
-    step = Step(line, command, text=stripped)
-    words = _split(rest)
+    name, _, rest = stripped.partition(" ")
+    handler = COMMANDS.get(name)
+    if handler is None:
+        raise ScriptError(f"{where}: unknown command {name!r}; commands: {', '.join(COMMANDS)}")
     try:
-        if command == "as":
-            pid, _, image = rest.partition(" ")
-            if not pid.isdigit() or not image.strip():
-                raise ScriptError(f"{where}: as PID IMAGE, e.g. as 4242 \\Device\\HarddiskVolume1\\x.exe")
-            step.args = {"pid": int(pid), "image": image.strip()}
-        elif command in ("create", "open"):
-            if not words:
-                raise ScriptError(f"{where}: {command} needs a key")
-            allowed = {"access", "volatile", "link", "class"} if command == "create" else {"access", "openlink"}
-            step.args = {"key": _key(words[0], where), **_open_options(words[1:], where, allowed)}
-            if isinstance(step.args["key"], tuple):
-                raise ScriptError(f"{where}: {command} takes a path, not a bound name")
-        elif command == "set":
-            key, _, value = rest.partition(" ")
-            step.args = {"key": _key(key, where), "value": regfile.parse_value(value.strip(), where=where)}
-            if step.args["value"].delete:
-                raise ScriptError(f"{where}: use deletevalue to delete a value")
-        elif command in ("query", "deletevalue"):
-            key, _, name = rest.partition(" ")
-            step.args = {"key": _key(key, where), "name": regfile.parse_value_name(name, where)}
-        elif command in ("enumkeys", "enumvalues", "deletekey", "flush", "close"):
-            if len(words) != 1:
-                raise ScriptError(f"{where}: {command} takes one key")
-            step.args = {"key": _key(words[0], where)}
-            if command == "close" and not isinstance(step.args["key"], tuple):
-                raise ScriptError(f"{where}: close takes a name bound with 'as'")
-        elif command == "rename":
-            if len(words) != 2:
-                raise ScriptError(f"{where}: rename KEY NEWNAME")
-            step.args = {"key": _key(words[0], where), "new": words[1].strip('"')}
-        elif command == "import":
-            path = Path(rest.strip('"'))
-            path = path if path.is_absolute() else base / path
-            step.args = {"file": regfile.load(path)}
-        elif command == "expect":
-            step.args = _parse_expect(rest, words, where)
+        return handler.parse(rest.strip(), Line(line, name, stripped, where, base))
     except RegFileError as error:
         message = str(error)
         raise ScriptError(message if message.startswith(where) else f"{where}: {message}") from None
-    return step
-
-
-def _parse_expect(rest: str, words: list[str], where: str) -> dict:
-    if len(words) == 1 and words[0].startswith("STATUS_"):
-        if not hasattr(ntddk_py, words[0]):
-            raise ScriptError(f"{where}: unknown status {words[0]}")
-        return {"status": getattr(ntddk_py, words[0])}
-    kind = words[0] if words else ""
-    tail = rest[len(kind):].strip()
-    if kind in ("key", "nokey") and len(words) == 2:
-        return {"kind": kind, "key": _key(words[1], where)}
-    if kind in ("value", "novalue"):
-        key, _, spec = tail.partition(" ")
-        if kind == "value":
-            return {"kind": kind, "key": _key(key, where), "value": regfile.parse_value(spec.strip(), where=where)}
-        return {"kind": kind, "key": _key(key, where), "name": regfile.parse_value_name(spec, where)}
-    raise ScriptError(f"{where}: expect STATUS_NAME | value KEY \"name\"=DATA | novalue KEY \"name\" | key KEY | "
-                      "nokey KEY")
 
 
 def parse(text: str, filename: str = "<script>") -> list[Step]:
@@ -206,15 +559,17 @@ def parse(text: str, filename: str = "<script>") -> list[Step]:
         if step is not None:
             steps.append(step)
     bound: set[str] = set()
-    for step in steps:
+    for index, step in enumerate(steps):
         where = f"{filename}:{step.line}"
-        if step.command == "expect" and "status" in step.args and steps.index(step) == 0:
+        if step.command == "expect" and "status" in step.args and index == 0:
             raise ScriptError(f"{where}: expect STATUS_... needs an operation before it")
         key = step.args.get("key")
-        if isinstance(key, tuple) and key[0] not in bound:
-            raise ScriptError(f"{where}: {key[0]!r} is not bound: open or create it with 'as {key[0]}' first")
-        if step.command == "close":
-            bound.discard(key[0])
+        if isinstance(key, KeyRef) and key.bound is not None and key.bound not in bound:
+            hint = f" ({key} names a key under the one bound as {key.bound})" if key.path else ""
+            raise ScriptError(f"{where}: {key.bound!r} is not bound: open or create it with 'as {key.bound}' "
+                              f"first{hint}")
+        if step.command == "close" and isinstance(key, KeyRef) and key.bound is not None:
+            bound.discard(key.bound)
         if "bind" in step.args:
             bound.add(step.args["bind"])
     return steps
@@ -235,7 +590,7 @@ class Runner:
     """Runs steps against a registry as user-mode callers; reports through callbacks as it goes."""
 
     def __init__(self, registry, filename: str = "<script>", on_step: Callable[[Step, int], None] | None = None,
-                 say: Callable[[str], None] | None = None) -> None:
+                 say: Callable[[str], object] | None = None) -> None:
         self.registry = registry
         self.filename = filename
         self.handles: dict[str, int] = {}
@@ -243,33 +598,41 @@ class Runner:
         self.on_step = on_step
         self.say = say or self.outcome.output.append
         self.process = caller.DEFAULT_CALLER
+        self.last = STATUS_SUCCESS  # the status of the last operation, what `expect STATUS_...` checks
 
     def run(self, steps: list[Step]) -> Outcome:
-        last = STATUS_SUCCESS
         for step in steps:
-            with caller.calling_as(self.process):
-                status = self.execute(step, last)
-            if step.command not in ("expect", "as"):
-                last = status
+            status = self.execute(step)
+            if COMMANDS[step.command].operation:
+                self.last = status
                 self.outcome.statuses.append((step, status))
             if self.on_step is not None:
                 self.on_step(step, status)
         return self.outcome
 
+    def execute(self, step: Step) -> int:
+        """Run one step as the current caller."""
+        with caller.calling_as(self.process):
+            return COMMANDS[step.command].run(self, step)
+
     def fail(self, step: Step, message: str) -> None:
         self.outcome.failed.append(f"{self.filename}:{step.line}: {step.text}: {message}")
 
-    def _handle(self, key, access: int = KEY_ALL_ACCESS) -> tuple[int, bool, int]:
-        """(handle, whether to close it after, open status) for a bound name or a path."""
-        if isinstance(key, tuple):
-            if key[0] not in self.handles:  # its open or create failed
+    def handle(self, key: KeyRef, access: int = KEY_ALL_ACCESS) -> tuple[int, bool, int]:
+        """(handle, whether to close it after, open status) for a path, a bound name or a path under one."""
+        root = 0
+        if key.bound is not None:
+            if key.bound not in self.handles:  # its open or create failed
                 return 0, False, STATUS_INVALID_HANDLE
-            return self.handles[key[0]], False, STATUS_SUCCESS
-        status, handle = self.registry.open_key(key, access)
+            root = self.handles[key.bound]
+            if not key.path:
+                return root, False, STATUS_SUCCESS
+        status, handle = self.registry.open_key(key.path, access, root=root)
         return handle, nt_success(status), status
 
-    def _with_key(self, key, action: Callable[[int], int], access: int = KEY_ALL_ACCESS) -> int:
-        handle, owned, status = self._handle(key, access)
+    def with_key(self, key: KeyRef, action: Callable[[int], int], access: int = KEY_ALL_ACCESS) -> int:
+        """action(handle) on the key's handle, opened for it (and closed after) unless bound."""
+        handle, owned, status = self.handle(key, access)
         if not nt_success(status):
             return status
         try:
@@ -278,106 +641,16 @@ class Runner:
             if owned:
                 self.registry.close(handle)
 
-    def execute(self, step: Step, last: int) -> int:
-        a, reg = step.args, self.registry
-        if step.command == "as":
-            self.process = caller.Caller(process_id=a["pid"], image=a["image"])
-            return STATUS_SUCCESS
-        if step.command in ("create", "open"):
-            attributes = OBJ_CASE_INSENSITIVE | (OBJ_OPENLINK if a.get("openlink") else 0)
-            if step.command == "create":
-                options = (REG_OPTION_VOLATILE if a.get("volatile") else 0) | (
-                    REG_OPTION_CREATE_LINK if a.get("link") else 0)
-                status, handle, _ = reg.create_key(a["key"], a["access"], options=options, class_name=a.get("class"),
-                                                   attributes=attributes)
-            else:
-                status, handle = reg.open_key(a["key"], a["access"], attributes=attributes)
-            if nt_success(status):
-                if "bind" in a:
-                    self.handles[a["bind"]] = handle
-                else:
-                    reg.close(handle)
-            return status
-        if step.command == "set":
-            value = a["value"]
-            return self._with_key(a["key"], lambda h: reg.set_value(h, value.name, value.type, value.data))
-        if step.command == "query":
-            return self._with_key(a["key"], lambda h: self._query(h, a["name"]))
-        if step.command == "enumkeys":
-            return self._with_key(a["key"], lambda h: self._enumerate(h, keys=True))
-        if step.command == "enumvalues":
-            return self._with_key(a["key"], lambda h: self._enumerate(h, keys=False))
-        if step.command == "deletevalue":
-            return self._with_key(a["key"], lambda h: reg.delete_value(h, a["name"]))
-        if step.command == "deletekey":
-            return self._with_key(a["key"], reg.delete_key)
-        if step.command == "rename":
-            return self._with_key(a["key"], lambda h: reg.rename_key(h, a["new"]))
-        if step.command == "flush":
-            return self._with_key(a["key"], reg.flush_key)
-        if step.command == "close":
-            return reg.close(self.handles.pop(a["key"][0], 0))
-        if step.command == "import":
-            failures = regfile.apply(reg, a["file"])
-            for what, status in failures:
-                self.say(f"import: {what}: {status_name(status)}")
-            return failures[-1][1] if failures else STATUS_SUCCESS
-        return self._expect(step, last)
-
-    def _query(self, handle: int, name: str) -> int:
-        sizing = self.registry.query_value(handle, name, KVIC.KeyValuePartialInformation, 0)
-        if sizing.status != ntddk_py.STATUS_BUFFER_TOO_SMALL:
-            return sizing.status
-        result = self.registry.query_value(handle, name, KVIC.KeyValuePartialInformation, sizing.result_length)
-        if nt_success(result.status):
-            info, data = infoclass.decode("KEY_VALUE_PARTIAL_INFORMATION", result.buffer)
-            self.say(regfile.format_value(name, info.Type, data[:info.DataLength]).replace("\r\n", "\n"))
-        return result.status
-
-    def _enumerate(self, handle: int, keys: bool) -> int:
-        index = 0
-        while True:
-            if keys:
-                result = self.registry.enumerate_key(handle, index, KIC.KeyBasicInformation, 1024)
-                if not nt_success(result.status):
-                    break
-                info, name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
-                self.say(f"[{name[:info.NameLength].decode('utf-16-le', 'replace')}]")
-            else:
-                result = self.registry.enumerate_value(handle, index, KVIC.KeyValueFullInformation, 65536)
-                if not nt_success(result.status):
-                    break
-                info, tail = infoclass.decode("KEY_VALUE_FULL_INFORMATION", result.buffer)
-                name = tail[:info.NameLength].decode("utf-16-le", "replace")
-                data = result.buffer[info.DataOffset:info.DataOffset + info.DataLength] if info.DataLength else b""
-                self.say(regfile.format_value(name, info.Type, data).replace("\r\n", "\n"))
-            index += 1
-        return STATUS_SUCCESS if result.status == ntddk_py.STATUS_NO_MORE_ENTRIES else result.status
-
-    def _expect(self, step: Step, last: int) -> int:
-        a = step.args
-        if "status" in a:
-            if last != a["status"]:
-                self.fail(step, f"the status was {status_name(last)}")
-            return STATUS_SUCCESS
-        store = self.registry.native.store
-        found = None
-        if not isinstance(a["key"], tuple):
-            found = store.walk(a["key"])
-        elif a["key"][0] in self.handles:
-            entry = self.registry.native.handles.lookup(self.handles[a["key"][0]])
-            found = entry.obj.key if entry is not None and not entry.obj.key.deleted else None
-        if a["kind"] in ("key", "nokey"):
-            if (found is not None) != (a["kind"] == "key"):
-                self.fail(step, "the key exists" if found is not None else "the key does not exist")
-            return STATUS_SUCCESS
-        name = a["value"].name if a["kind"] == "value" else a["name"]
-        value = found.find_value(name) if found is not None else None
-        if a["kind"] == "novalue":
-            if value is not None:
-                self.fail(step, f"the value exists: {regfile.format_value(name, value.type, value.data)}")
-        elif value is None:
-            self.fail(step, "the value does not exist")
-        elif (value.type, value.data) != (a["value"].type, a["value"].data):
-            self.fail(step, f"the value is {regfile.format_value(name, value.type, value.data)}")
-        return STATUS_SUCCESS
+    def find(self, key: KeyRef):
+        """The store's key for a KeyRef, looked at directly (no call, no callback), or None."""
+        native = self.registry.native
+        if key.bound is None:
+            return native.store.walk(key.path)
+        if key.bound not in self.handles:
+            return None
+        entry = native.handles.lookup(self.handles[key.bound])
+        found = entry.obj.key if entry is not None and not entry.obj.key.deleted else None
+        for part in key.path.split("\\"):
+            if part and found is not None:
+                found = found.find_subkey(part)
+        return found

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "ceb0ab4ca6b86c2ea6455d8621dbd8364b191829298313f5a21609abadc42131"
+HEADER_SHA256 = "5cd904335dd08ce152d8b33dd921fc61d6020e571cec9fdf0f14ae9f3e7f64ba"
 
 CDEF = r"""
 typedef void VOID;

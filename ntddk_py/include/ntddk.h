@@ -190,6 +190,29 @@ typedef const STRING *PCANSI_STRING;
 #define STATUS_DRIVER_UNABLE_TO_LOAD     ((NTSTATUS)0xC000026C)
 #define STATUS_CALLBACK_BYPASS           ((NTSTATUS)0xC0000503)
 
+/* NTSTATUS codes a filter's callback may return to fail (or, for the informational ones,
+ * complete) a registry call, beyond those above: Windows' values, as ntstatus.h defines them
+ * (the ABI tests compare each with mingw-w64's). Registry scripts expect them by name. */
+#define STATUS_TIMEOUT                   ((NTSTATUS)0x00000102)
+#define STATUS_REGISTRY_RECOVERED        ((NTSTATUS)0x40000009)
+#define STATUS_NO_SUCH_FILE              ((NTSTATUS)0xC000000F)
+#define STATUS_SHARING_VIOLATION         ((NTSTATUS)0xC0000043)
+#define STATUS_DELETE_PENDING            ((NTSTATUS)0xC0000056)
+#define STATUS_INVALID_SECURITY_DESCR    ((NTSTATUS)0xC0000079)
+#define STATUS_MEDIA_WRITE_PROTECTED     ((NTSTATUS)0xC00000A2)
+#define STATUS_CANCELLED                 ((NTSTATUS)0xC0000120)
+#define STATUS_NO_LOG_SPACE              ((NTSTATUS)0xC000017D)
+#define STATUS_INVALID_DEVICE_STATE      ((NTSTATUS)0xC0000184)
+#define STATUS_TOO_LATE                  ((NTSTATUS)0xC0000189)
+#define STATUS_NOT_FOUND                 ((NTSTATUS)0xC0000225)
+#define STATUS_RETRY                     ((NTSTATUS)0xC000022D)
+#define STATUS_REGISTRY_QUOTA_LIMIT      ((NTSTATUS)0xC0000256)
+#define STATUS_ACCESS_DISABLED_BY_POLICY_DEFAULT ((NTSTATUS)0xC0000361)
+#define STATUS_HIVE_UNLOADED             ((NTSTATUS)0xC0000425)
+#define STATUS_CONTENT_BLOCKED           ((NTSTATUS)0xC0000804)
+#define STATUS_VIRUS_INFECTED            ((NTSTATUS)0xC0000906)
+#define STATUS_VIRUS_DELETED             ((NTSTATUS)0xC0000907)
+
 /* ------------------------------------------------------------------------
  * Access rights.
  * ------------------------------------------------------------------------ */
