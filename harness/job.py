@@ -14,7 +14,7 @@ from typing import TextIO
 import ntddk_py
 from ntddk_py import status_name
 from registry_core import regfile
-from registry_core.callbacks import RawRecord, notify_class_name
+from registry_core.callbacks import RawRecord, Trace, notify_class_name
 
 from . import script
 from .build import BuildError, build_filter
@@ -40,7 +40,7 @@ class TraceFormatter:
 
     def __init__(self) -> None:
         self._text: dict[tuple, str] = {}
-        self._json: dict[tuple, list] = {}
+        self._json: dict[tuple, dict] = {}
 
     def text(self, raw: RawRecord, where: str) -> str:
         api, _, _, key_path, status, notes, _ = raw
@@ -100,7 +100,7 @@ class Job:
         # The summary, kept as records are drained: the trace itself is not kept.
         self.operations = 0
         self.blocked = 0
-        self.classes: Counter[str] = Counter()
+        self.classes: Counter[int] = Counter()  # by notify class
 
     def problem(self, message: str) -> None:
         self.result.problems.append(message)
@@ -129,7 +129,7 @@ class Job:
             for loaded in initial:
                 for what, status in regfile.apply(kernel.registry, loaded):
                     self.problem(f"--registry: {what}: {status_name(status)}")
-            kernel.native.dispatcher.trace.clear()
+            self._trace(kernel).clear()
             for path, name in modules:
                 try:
                     kernel.load_driver(path, name)
@@ -180,7 +180,7 @@ class Job:
 
     def _show_trace(self, kernel: Kernel, line: int | None) -> None:
         """Print (or write as JSON lines) the records made since the last call, and forget them."""
-        raws = kernel.native.dispatcher.trace.drain()
+        raws = self._trace(kernel).drain()
         if not raws:
             return
         self.operations += len(raws)
@@ -196,6 +196,12 @@ class Job:
         else:
             where = f"{Path(self.script_path).name}:{line}: " if line and self.script_path else ""
             self.out.write("".join(self.formatter.text(raw, where) for raw in raws))
+
+    @staticmethod
+    def _trace(kernel: Kernel) -> Trace:
+        trace = kernel.native.dispatcher.trace
+        assert trace is not None  # a job's kernel is made with tracing on
+        return trace
 
     def _summary(self, kernel: Kernel) -> None:
         self.out.write("\nsummary\n")

@@ -174,10 +174,12 @@ def _bind(lib: Any, ffi_: cffi.FFI) -> None:
     if _bound:
         return
     table = ffi_.addressof(lib, "CmhookUpcalls")
-    own = {"PoolAllocated": Kernel.pool_allocated, "PoolFreed": Kernel.pool_freed, "DbgOutput": Kernel.dbg_output}
-    members = [(table.Routines, routines.ROUTINES, _upcall_types(ffi_.typeof("CMHOOK_ROUTINE_UPCALLS"),
-                                                                 routines.ROUTINES)),
-               (table, own, _upcall_types(ffi_.typeof("CMHOOK_UPCALLS"), own, skip="Routines"))]
+    own: dict[str, Callable[..., Any]] = {"PoolAllocated": Kernel.pool_allocated, "PoolFreed": Kernel.pool_freed,
+                                          "DbgOutput": Kernel.dbg_output}
+    routine_types = _upcall_types(ffi_.typeof("CMHOOK_ROUTINE_UPCALLS"), routines.ROUTINES)
+    own_types = _upcall_types(ffi_.typeof("CMHOOK_UPCALLS"), own, skip="Routines")
+    members: list[tuple[Any, dict[str, Callable[..., Any]], dict[str, Any]]] = [
+        (table.Routines, routines.ROUTINES, routine_types), (table, own, own_types)]
     lib.CmhookInstallFaultReporter()
     for target, handlers, types in members:
         for name, function in handlers.items():
