@@ -33,7 +33,7 @@ import cffi
 from pycparser import c_ast, c_generator
 
 import ntddk_py
-from ntddk_py import header_model, resources
+from ntddk_py import generate, header_model, resources
 
 SHIM_DIRECTORY = resources.shim_directory()
 SHIM_SOURCE = SHIM_DIRECTORY / "kernel_shim.c"
@@ -148,8 +148,7 @@ def render_all(model: header_model.HeaderModel | None = None, routine_names: Ite
 
 def stale_files(rendered: dict[str, str], directory: Path = SHIM_DIRECTORY) -> list[str]:
     """Names of generated files whose committed text differs from a fresh rendering."""
-    return [name for name, text in rendered.items()
-            if not (directory / name).exists() or (directory / name).read_text() != text]
+    return generate.stale_files(rendered, directory)
 
 
 # --- building and loading (run time) ---------------------------------------------------
@@ -213,16 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Regenerate harness/shim/'s upcall table and forwarders.")
     parser.add_argument("--check", action="store_true", help="report stale files, write nothing")
     args = parser.parse_args(argv)
-    rendered = render_all()
-    stale = stale_files(rendered)
-    if args.check:
-        for name in stale:
-            print(f"stale: harness/shim/{name} (run: python -m harness.shim)", file=sys.stderr)
-        return 1 if stale else 0
-    for name in stale:
-        (SHIM_DIRECTORY / name).write_text(rendered[name])
-        print(f"wrote harness/shim/{name}")
-    return 0
+    return generate.regenerate(render_all(), SHIM_DIRECTORY, "harness/shim", "python -m harness.shim", args.check)
 
 
 if __name__ == "__main__":

@@ -211,28 +211,30 @@ def render_all(model: HeaderModel | None = None) -> dict[str, str]:
 
 def stale_files(rendered: dict[str, str], directory: Path = PACKAGE) -> list[str]:
     """Names of generated files whose committed text differs from a fresh rendering."""
-    stale = []
-    for name, text in rendered.items():
-        path = directory / name
-        if not path.exists() or path.read_text() != text:
-            stale.append(name)
-    return stale
+    return [name for name, text in rendered.items()
+            if not (directory / name).exists() or (directory / name).read_text() != text]
+
+
+def regenerate(rendered: dict[str, str], directory: Path, shown: str, command: str, check: bool) -> int:
+    """Write the stale files (or, with check, only name them and fail): every generator's main.
+
+    ``shown`` is the folder as the messages name it, ``command`` what regenerates it."""
+    stale = stale_files(rendered, directory)
+    if check:
+        for name in stale:
+            print(f"stale: {shown}/{name} (run: {command})", file=sys.stderr)
+        return 1 if stale else 0
+    for name in stale:
+        (directory / name).write_text(rendered[name])
+        print(f"wrote {shown}/{name}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report stale files, write nothing")
     args = parser.parse_args(argv)
-    rendered = render_all()
-    stale = stale_files(rendered)
-    if args.check:
-        for name in stale:
-            print(f"stale: ntddk_py/{name} (run: python -m ntddk_py.generate)", file=sys.stderr)
-        return 1 if stale else 0
-    for name in stale:
-        (PACKAGE / name).write_text(rendered[name])
-        print(f"wrote ntddk_py/{name}")
-    return 0
+    return regenerate(render_all(), PACKAGE, "ntddk_py", "python -m ntddk_py.generate", args.check)
 
 
 if __name__ == "__main__":
