@@ -7,10 +7,10 @@ read, and name the module after its first source, so the driver's RegistryPath i
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import cmhook
 
 from harness import build
 from harness.build import BuildError
@@ -55,11 +55,6 @@ WARNS_C = ("#include <ntddk.h>\nstatic VOID Unload(PDRIVER_OBJECT d) { UNREFEREN
            "NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) {\n"
            "    int unused_counter;\n    UNREFERENCED_PARAMETER(r);\n    d->DriverUnload = Unload;\n"
            "    return STATUS_SUCCESS;\n}\n")
-
-
-def cmhook(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
 
 
 @pytest.fixture

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "filters"
-DRIVERS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "drivers"
-
-
-def _cmhook(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, cwd=cwd)
+from helpers import DRIVERS, FILTERS, cmhook
 
 
 @pytest.mark.parametrize("cc", ["gcc", "clang"])
 def test_build_makes_a_module_the_loader_accepts(tmp_path, kernel, cc):
     output = tmp_path / f"blocker-{cc}.so"
-    done = _cmhook("build", str(EXAMPLES / "run_blocker.c"), "-o", str(output), "--cc", cc, "-Werror")
+    done = cmhook("build", str(FILTERS / "run_blocker.c"), "-o", str(output), "--cc", cc, "-Werror")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(output) and output.exists()
     kernel.load_driver(output, "blocker")
@@ -29,13 +19,13 @@ def test_build_makes_a_module_the_loader_accepts(tmp_path, kernel, cc):
 def test_build_reports_compiler_errors(tmp_path):
     broken = tmp_path / "broken.c"
     broken.write_text("#include <ntddk.h>\nNTSTATUS DriverEntry(void) { return Oops; }\n")
-    done = _cmhook("build", str(broken))
+    done = cmhook("build", str(broken))
     assert done.returncode == 1
     assert "cmhook build: gcc could not build broken.c" in done.stderr and "Oops" in done.stderr
 
 
 def test_build_refuses_an_unknown_compiler(tmp_path):
-    done = _cmhook("build", str(EXAMPLES / "run_blocker.c"), "--cc", "tcc")
+    done = cmhook("build", str(FILTERS / "run_blocker.c"), "--cc", "tcc")
     assert done.returncode == 2 and "invalid choice: 'tcc'" in done.stderr
 
 
@@ -47,7 +37,7 @@ RUN = r"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
 
 
 def test_blocks(kernel, build_filter, trace):
-    kernel.load_driver(build_filter(r"{EXAMPLES / 'run_blocker.c'}"))
+    kernel.load_driver(build_filter(r"{FILTERS / 'run_blocker.c'}"))
     with caller.as_process(66, r"\\Device\\HarddiskVolume1\\Temp\\x.exe"):
         status, key = kernel.registry.open_key(RUN, KEY_ALL_ACCESS)
         assert kernel.registry.set_value(key, "x", REG_SZ, b"x\\0") == STATUS_ACCESS_DENIED

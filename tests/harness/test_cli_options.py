@@ -5,18 +5,16 @@ drivers' unload), errors on stderr, and the documented exit statuses."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from helpers import FILTERS, ROOT, cmhook
 
 import harness
 from harness import cli
 
-ROOT = Path(__file__).resolve().parents[2]
-MONITOR = ROOT / "examples" / "filters" / "pairing_monitor.c"
+MONITOR = FILTERS / "pairing_monitor.c"
 
 # Writes a value in its DriverUnload: the export must see it.
 UNLOAD_WRITES = r"""
@@ -49,11 +47,6 @@ SCRIPT = ('create "HKLM\\SOFTWARE\\Export Test" as t\n'
           'create "t\\From Script" as s\n'
           'set s "Mode"=dword:00000002\n'
           'close s\nclose t\n')
-
-
-def cmhook(*args, module: str = "harness", cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
 
 
 def reg_text(path: Path) -> str:

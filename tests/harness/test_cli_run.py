@@ -10,18 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import DRIVERS, FILTERS, SCENARIOS, cmhook
 
 from harness import script
 
-ROOT = Path(__file__).resolve().parents[2]
-BLOCKER = ROOT / "examples" / "filters" / "run_blocker.c"
-SCENARIO = ROOT / "examples" / "scenarios" / "persistence.script"
-DRIVERS = ROOT / "tests" / "fixtures" / "drivers"
-
-
-def cmhook(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+BLOCKER = FILTERS / "run_blocker.c"
+SCENARIO = SCENARIOS / "persistence.script"
 
 
 def test_demo_blocks_the_persistence_attempt_and_exits_zero():
@@ -226,4 +220,4 @@ def test_the_xp_profile_sends_only_pre_notifications_but_for_create_and_open(tmp
                        ["RegNtPreKeyHandleClose"]]
 
 
-EXAMPLES_MONITOR = ROOT / "examples" / "filters" / "pairing_monitor.c"
+EXAMPLES_MONITOR = FILTERS / "pairing_monitor.c"

@@ -4,8 +4,8 @@ included, with the value name and type of the calls that name a value."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from helpers import cmhook
 
 DRIVER = r"""
 #include <ntddk.h>
@@ -40,8 +40,7 @@ def test_the_jsonl_trace_holds_driver_entry_and_unload_with_value_names_and_type
     trace = tmp_path / "trace.jsonl"
     script = tmp_path / "one.script"
     script.write_text('query HKLM\\SYSTEM\\CurrentControlSet\\Services\\tracer "Started"\n')
-    done = subprocess.run([sys.executable, "-m", "harness", "run", str(source), "--script", str(script),
-                           "--trace", str(trace)], capture_output=True, text=True, timeout=300)
+    done = cmhook("run", source, "--script", script, "--trace", trace)
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in trace.read_text().splitlines()]
     sets = [(r["line"], r["value"], r["type"], r["status"]) for r in records if r["api"] == "NtSetValueKey"]

@@ -5,17 +5,14 @@ refused imports, a failing DriverEntry, two modules at once."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
+from helpers import DRIVERS, FILTERS
 
 from harness.kernel import DriverError
 from ntddk_py import KEY_ALL_ACCESS, REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCESS
 from registry_core import caller
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "filters"
-DRIVERS = ROOT / "tests" / "fixtures" / "drivers"
 RUN = "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
 INTRUDER = (4242, "\\Device\\HarddiskVolume1\\Users\\eve\\Downloads\\evil.exe")
 EXPLORER = (1776, "\\Device\\HarddiskVolume1\\Windows\\explorer.exe")
@@ -32,7 +29,7 @@ def lines(kernel, driver: str) -> list[str]:
 
 
 def test_driver_entry_registers_a_callback(kernel, build_filter, cc):
-    driver = kernel.load_driver(build_filter(EXAMPLES / "run_blocker.c", cc), "run_blocker")
+    driver = kernel.load_driver(build_filter(FILTERS / "run_blocker.c", cc), "run_blocker")
     (registration,) = kernel.native.callbacks.registrations()
     assert registration.name.startswith("run_blocker+0x")
     assert kernel.registry.exists("\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\run_blocker")
@@ -42,7 +39,7 @@ def test_driver_entry_registers_a_callback(kernel, build_filter, cc):
 
 
 def test_run_blocker_blocks_outsiders_and_lets_windows_components_write(kernel, build_filter, trace, cc):
-    kernel.load_driver(build_filter(EXAMPLES / "run_blocker.c", cc), "run_blocker")
+    kernel.load_driver(build_filter(FILTERS / "run_blocker.c", cc), "run_blocker")
     reg = kernel.registry
     with caller.as_process(*INTRUDER):
         status, handle = reg.open_key(RUN, KEY_ALL_ACCESS)
@@ -69,7 +66,7 @@ def test_run_blocker_blocks_outsiders_and_lets_windows_components_write(kernel, 
 
 
 def test_pairing_monitor_sees_each_post_with_its_status(kernel, build_filter, cc):
-    kernel.load_driver(build_filter(EXAMPLES / "pairing_monitor.c", cc), "pairing_monitor")
+    kernel.load_driver(build_filter(FILTERS / "pairing_monitor.c", cc), "pairing_monitor")
     reg = kernel.registry
     threads = []
     for n in range(4):
@@ -92,7 +89,7 @@ def test_pairing_monitor_sees_each_post_with_its_status(kernel, build_filter, cc
 
 
 def test_nested_calls_reach_no_callback(kernel, build_filter, trace, cc):
-    kernel.load_driver(build_filter(EXAMPLES / "nested_calls.c", cc), "nested_calls")
+    kernel.load_driver(build_filter(FILTERS / "nested_calls.c", cc), "nested_calls")
     reg = kernel.registry
     status, handle, _ = reg.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Nested")
     assert reg.set_value(handle, "Mode", REG_SZ, text("a")) == STATUS_SUCCESS
@@ -150,9 +147,9 @@ def test_a_driver_without_driver_unload_cannot_be_unloaded(kernel, build_filter,
 
 
 def test_two_modules_at_once_in_any_order(kernel, build_filter, trace, cc):
-    kernel.load_driver(build_filter(EXAMPLES / "pairing_monitor.c", cc), "monitor")
-    kernel.load_driver(build_filter(EXAMPLES / "run_blocker.c", cc), "blocker")
-    kernel.load_driver(build_filter(EXAMPLES / "run_blocker.c", cc), "blocker2")  # the same file twice
+    kernel.load_driver(build_filter(FILTERS / "pairing_monitor.c", cc), "monitor")
+    kernel.load_driver(build_filter(FILTERS / "run_blocker.c", cc), "blocker")
+    kernel.load_driver(build_filter(FILTERS / "run_blocker.c", cc), "blocker2")  # the same file twice
     with caller.as_process(*INTRUDER):
         status, handle = kernel.registry.open_key(RUN, KEY_ALL_ACCESS)
         assert kernel.registry.set_value(handle, "X", REG_SZ, text("x")) == STATUS_ACCESS_DENIED

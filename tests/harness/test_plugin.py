@@ -4,14 +4,11 @@ subprocess (the plugin comes from the entry point) and checks outcomes and outpu
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import DRIVERS, FILTERS
 
 from harness import pytest_plugin
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "filters"
 SERVICES = "\\\\REGISTRY\\\\MACHINE\\\\SYSTEM\\\\CurrentControlSet\\\\Services"
 
 HEADER = f'''
@@ -23,7 +20,7 @@ from harness.kernel import Kernel
 from ntddk_py import KEY_ALL_ACCESS, REG_DWORD, REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCESS
 from registry_core import caller
 
-RUN_BLOCKER = Path(r"{EXAMPLES / "run_blocker.c"}")
+RUN_BLOCKER = Path(r"{FILTERS / "run_blocker.c"}")
 RUN = r"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
 SERVICES = "{SERVICES}"
 '''
@@ -180,7 +177,7 @@ def test_fails_without_a_kernel():
 def test_a_verifier_failure_at_teardown_carries_the_sections_too(pytester):
     pytester.makepyfile(HEADER + f'''
 def test_leaves_a_callback_behind(kernel, build_filter):
-    kernel.load_driver(build_filter(Path(r"{ROOT / "tests" / "fixtures" / "drivers" / "forgets_unregister.c"}")))
+    kernel.load_driver(build_filter(Path(r"{DRIVERS / "forgets_unregister.c"}")))
 ''')
     result = run(pytester)
     result.assert_outcomes(passed=1, errors=1)

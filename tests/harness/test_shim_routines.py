@@ -4,10 +4,10 @@ pool, DbgPrint's Windows format, ObQueryNameString's two-call protocol, who is c
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import cffi
 import pytest
+from helpers import DRIVERS
 
 from ntddk_py import (
     APC_LEVEL,
@@ -27,7 +27,6 @@ from ntddk_py import (
 from registry_core import caller
 
 IMAGE_FILE_NAME = PROCESSINFOCLASS.ProcessImageFileName
-DRIVERS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "drivers"
 
 
 def test_every_kernel_routine_the_header_declares_is_exported(kernel):

@@ -7,18 +7,18 @@ import pytest
 from ntddk_py import STATUS_SUCCESS
 from registry_core.registry import Registry
 
-TEST_KEY = "\\REGISTRY\\MACHINE\\SOFTWARE\\Test"
+from .helpers import TEST_KEY
 
 
 @pytest.fixture
-def reg() -> Registry:
-    """A fresh default registry (a module may override it, e.g. to pin the clock)."""
+def registry() -> Registry:
+    """A fresh default registry (the embedded one): the registry every test here works on."""
     return Registry()
 
 
 @pytest.fixture
-def test_key(reg):
+def test_key(registry):
     """A KEY_ALL_ACCESS handle to \\REGISTRY\\MACHINE\\SOFTWARE\\Test, a fresh key to work under."""
-    status, handle, _ = reg.create_key(TEST_KEY)
+    status, handle, _ = registry.create_key(TEST_KEY)
     assert status == STATUS_SUCCESS
     return handle

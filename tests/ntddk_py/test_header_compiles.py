@@ -1,5 +1,8 @@
 """include/ntddk.h builds a filter-shaped source warning-free with gcc and clang,
-with and without -fshort-wchar, and with no Linux-specific #ifdef in the filter."""
+with and without -fshort-wchar, and with no Linux-specific #ifdef in the filter.
+
+Compiled with harness.build's flags (tests/compiling.py) plus -Wextra -Werror; the default-wchar
+case drops the one flag it is about."""
 
 from __future__ import annotations
 
@@ -8,18 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from ntddk_py import header_model
+from ..compiling import compile_c
 
-SMOKE = Path(__file__).parent / "fixtures" / "header_smoke.c"
+SMOKE = Path(__file__).resolve().parents[1] / "fixtures" / "header_smoke.c"
 
 
 @pytest.mark.parametrize("cc", ["gcc", "clang"])
 @pytest.mark.parametrize("flags", [[], ["-fshort-wchar"]], ids=["default-wchar", "short-wchar"])
 def test_filter_source_builds_with_all_warnings_as_errors(cc, flags, tmp_path):
     out = tmp_path / "smoke.so"
-    done = subprocess.run([cc, "-Wall", "-Wextra", "-Werror", *flags, "-shared", "-fPIC",
-                           f"-I{header_model.HEADER.parent}", "-o", str(out), str(SMOKE)],
-                          capture_output=True, text=True)
+    done = compile_c(cc, [SMOKE], out, *flags, short_wchar=False)
     assert done.returncode == 0, done.stderr
     undefined = subprocess.run(["nm", "-u", "--format=just-symbols", str(out)], capture_output=True,
                                text=True, check=True).stdout.split()
@@ -33,6 +34,5 @@ def test_filter_source_builds_with_all_warnings_as_errors(cc, flags, tmp_path):
 def test_header_alone_is_self_contained(cc, tmp_path):
     source = tmp_path / "only.c"
     source.write_text("#include <ntddk.h>\n")
-    done = subprocess.run([cc, "-Wall", "-Wextra", "-Werror", "-c", f"-I{header_model.HEADER.parent}",
-                           "-o", str(tmp_path / "only.o"), str(source)], capture_output=True, text=True)
+    done = compile_c(cc, [source], tmp_path / "only.o", "-c", shared=False, short_wchar=False)
     assert done.returncode == 0, done.stderr

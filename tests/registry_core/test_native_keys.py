@@ -38,63 +38,35 @@ from ntddk_py import (
 )
 from registry_core.registry import Registry
 
-TEST_KEY = "\\REGISTRY\\MACHINE\\SOFTWARE\\Test"
+from .helpers import TEST_KEY, create_new, decode, is_path, key_name, tail
+
 # A pinned FILETIME (2024-01-01) so that last write times are reproducible.
 T0 = 133485408000000000
 DWORD_1 = (1).to_bytes(4, "little")
 
 
-@pytest.fixture
-def reg() -> Registry:
-    registry = Registry()
+@pytest.fixture(autouse=True)
+def pinned_clock(registry: Registry) -> None:
+    """Every test here runs with `registry`'s clock pinned at T0, set before any fixture makes a key."""
     registry.native.store.clock.set(T0)
-    return registry
 
 
-def create(reg: Registry, name: str, root: int, **kwargs) -> int:
-    status, handle, disposition = reg.create_key(name, KEY_ALL_ACCESS, root=root, **kwargs)
-    assert (status, disposition) == (STATUS_SUCCESS, REG_CREATED_NEW_KEY), name
-    return handle
-
-
-def decode(struct, buffer: bytes):
-    return struct.from_buffer_copy(buffer)
-
-
-def tail(struct, buffer: bytes, field: str, length: int) -> bytes:
-    """The variable part that starts at a structure's named member."""
-    start = getattr(struct, field).offset
-    return buffer[start:start + length]
-
-
-def key_name(reg: Registry, handle: int) -> str:
-    result = reg.query_key(handle, KEY_INFORMATION_CLASS.KeyNameInformation)
-    assert result.status == STATUS_SUCCESS
-    info = decode(ctypes_types.KEY_NAME_INFORMATION, result.buffer)
-    return tail(ctypes_types.KEY_NAME_INFORMATION, result.buffer, "Name", info.NameLength).decode("utf-16-le")
-
-def is_path(name: str, expected: str) -> bool:
-    """name is the path expected: the \\REGISTRY part compared without case (its case is open question Q13),
-    the last component exactly as it was created."""
-    return name.upper() == expected.upper() and name.endswith("\\" + expected.rsplit("\\", 1)[1])
-
-
-def full_info(reg: Registry, handle: int) -> tuple[ctypes_types.KEY_FULL_INFORMATION, bytes]:
-    result = reg.query_key(handle, KEY_INFORMATION_CLASS.KeyFullInformation)
+def full_info(registry: Registry, handle: int) -> tuple[ctypes_types.KEY_FULL_INFORMATION, bytes]:
+    result = registry.query_key(handle, KEY_INFORMATION_CLASS.KeyFullInformation)
     assert result.status == STATUS_SUCCESS
     return decode(ctypes_types.KEY_FULL_INFORMATION, result.buffer), result.buffer
 
 
-def last_write(reg: Registry, handle: int) -> int:
-    result = reg.query_key(handle, KEY_INFORMATION_CLASS.KeyBasicInformation)
+def last_write(registry: Registry, handle: int) -> int:
+    result = registry.query_key(handle, KEY_INFORMATION_CLASS.KeyBasicInformation)
     assert result.status == STATUS_SUCCESS
     return decode(ctypes_types.KEY_BASIC_INFORMATION, result.buffer).LastWriteTime.QuadPart
 
 
-def subkey_names(reg: Registry, handle: int) -> list[str]:
+def subkey_names(registry: Registry, handle: int) -> list[str]:
     names = []
     while True:
-        result = reg.enumerate_key(handle, len(names), KEY_INFORMATION_CLASS.KeyBasicInformation)
+        result = registry.enumerate_key(handle, len(names), KEY_INFORMATION_CLASS.KeyBasicInformation)
         if result.status == STATUS_NO_MORE_ENTRIES:
             return names
         assert result.status == STATUS_SUCCESS
@@ -103,10 +75,10 @@ def subkey_names(reg: Registry, handle: int) -> list[str]:
                      .decode("utf-16-le"))
 
 
-def value_names(reg: Registry, handle: int) -> list[str]:
+def value_names(registry: Registry, handle: int) -> list[str]:
     names = []
     while True:
-        result = reg.enumerate_value(handle, len(names))
+        result = registry.enumerate_value(handle, len(names))
         if result.status == STATUS_NO_MORE_ENTRIES:
             return names
         assert result.status == STATUS_SUCCESS
@@ -117,97 +89,97 @@ def value_names(reg: Registry, handle: int) -> list[str]:
 
 # --- facts 39, 40: disposition; opening an existing key through NtCreateKey ------------------------
 
-def test_disposition_new_then_existing(reg, test_key):
+def test_disposition_new_then_existing(registry, test_key):
     """Fact 39: NtCreateKey reports REG_CREATED_NEW_KEY when it makes the key and REG_OPENED_EXISTING_KEY
     when it opens an existing one; MS ZwCreateKey."""
-    assert reg.create_key("Sub", root=test_key)[::2] == (STATUS_SUCCESS, REG_CREATED_NEW_KEY)
-    assert reg.create_key("Sub", root=test_key)[::2] == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
-    assert reg.create_key(TEST_KEY + "\\Sub")[::2] == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
+    assert registry.create_key("Sub", root=test_key)[::2] == (STATUS_SUCCESS, REG_CREATED_NEW_KEY)
+    assert registry.create_key("Sub", root=test_key)[::2] == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
+    assert registry.create_key(TEST_KEY + "\\Sub")[::2] == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
 
 
-def test_existing_key_is_opened_unchanged(reg, test_key):
+def test_existing_key_is_opened_unchanged(registry, test_key):
     """Fact 39: an existing key is opened without being changed: its class and last write time stay as
     they were, although the second NtCreateKey names another class; MS ZwCreateKey."""
-    handle = create(reg, "Sub", test_key, class_name="First")
-    before = last_write(reg, handle)
-    reg.native.store.clock.advance(10_000)
-    status, again, disposition = reg.create_key("Sub", root=test_key, class_name="Second",
+    handle = create_new(registry, "Sub", test_key, class_name="First")
+    before = last_write(registry, handle)
+    registry.native.store.clock.advance(10_000)
+    status, again, disposition = registry.create_key("Sub", root=test_key, class_name="Second",
                                                 options=REG_OPTION_VOLATILE)
     assert (status, disposition) == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
-    info, buffer = full_info(reg, again)
+    info, buffer = full_info(registry, again)
     assert tail(ctypes_types.KEY_FULL_INFORMATION, buffer, "Class", info.ClassLength) == "First".encode("utf-16-le")
-    assert last_write(reg, again) == before
+    assert last_write(registry, again) == before
     # Still a stable key: a non-volatile child can be created under it (fact 41).
-    assert reg.create_key("Child", root=again).status == STATUS_SUCCESS
+    assert registry.create_key("Child", root=again).status == STATUS_SUCCESS
 
 
-def test_create_existing_key_needs_only_the_access_asked_for(reg):
+def test_create_existing_key_needs_only_the_access_asked_for(registry):
     """Fact 40: NtCreateKey on the existing "\\REGISTRY\\Machine\\Software\\Classes" with GENERIC_READ
     succeeds (opening needs only the access asked for); W-NT test_NtCreateKey."""
-    reg.put("\\REGISTRY\\MACHINE\\SOFTWARE\\Classes")
-    status, handle, disposition = reg.create_key("\\REGISTRY\\Machine\\Software\\Classes", GENERIC_READ)
+    registry.put("\\REGISTRY\\MACHINE\\SOFTWARE\\Classes")
+    status, handle, disposition = registry.create_key("\\REGISTRY\\Machine\\Software\\Classes", GENERIC_READ)
     assert (status, disposition) == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
     assert handle != 0
 
 
 # --- fact 41: volatile parents -------------------------------------------------------------------
 
-def test_stable_child_of_volatile_key_is_refused(reg, test_key):
+def test_stable_child_of_volatile_key_is_refused(registry, test_key):
     """Fact 41: a non-volatile key cannot be created under a volatile parent (STATUS_CHILD_MUST_BE_VOLATILE);
     with REG_OPTION_VOLATILE it can; W-ADV test_reg_create_key, R-CM cmparse.c CmpDoCreate."""
-    parent = create(reg, "Volatile", test_key, options=REG_OPTION_VOLATILE)
-    status, handle, _ = reg.create_key("Stable", root=parent)
+    parent = create_new(registry, "Volatile", test_key, options=REG_OPTION_VOLATILE)
+    status, handle, _ = registry.create_key("Stable", root=parent)
     assert (status, handle) == (STATUS_CHILD_MUST_BE_VOLATILE, 0)
-    assert not reg.exists(TEST_KEY + "\\Volatile\\Stable")
-    create(reg, "Child", parent, options=REG_OPTION_VOLATILE)
+    assert not registry.exists(TEST_KEY + "\\Volatile\\Stable")
+    create_new(registry, "Child", parent, options=REG_OPTION_VOLATILE)
 
 
-def test_existing_volatile_child_opens_without_volatile_option(reg, test_key):
+def test_existing_volatile_child_opens_without_volatile_option(registry, test_key):
     """Fact 41: opening an already existing child of a volatile key through NtCreateKey without
     REG_OPTION_VOLATILE works; W-ADV test_reg_create_key."""
-    parent = create(reg, "Volatile", test_key, options=REG_OPTION_VOLATILE)
-    create(reg, "Child", parent, options=REG_OPTION_VOLATILE)
-    status, _, disposition = reg.create_key("Child", root=parent, options=0)
+    parent = create_new(registry, "Volatile", test_key, options=REG_OPTION_VOLATILE)
+    create_new(registry, "Child", parent, options=REG_OPTION_VOLATILE)
+    status, _, disposition = registry.create_key("Child", root=parent, options=0)
     assert (status, disposition) == (STATUS_SUCCESS, REG_OPENED_EXISTING_KEY)
 
 
 # --- facts 43-47: NtDeleteKey ---------------------------------------------------------------------
 
-def test_key_with_subkeys_cannot_be_deleted(reg, test_key):
+def test_key_with_subkeys_cannot_be_deleted(registry, test_key):
     """Fact 43: NtDeleteKey on a key with a subkey gives STATUS_CANNOT_DELETE even with no handle to the child
     open; once the child is deleted the parent can be; R-T:NtDeleteKey.c, MS ZwDeleteKey, R-CM CmDeleteKey."""
-    parent = create(reg, "Parent", test_key)
-    child = create(reg, "Child", parent)
-    assert reg.close(child) == STATUS_SUCCESS
-    assert reg.delete_key(parent) == STATUS_CANNOT_DELETE
-    assert reg.exists(TEST_KEY + "\\Parent\\Child")
-    status, child = reg.open_key("Child", KEY_ALL_ACCESS, root=parent)
+    parent = create_new(registry, "Parent", test_key)
+    child = create_new(registry, "Child", parent)
+    assert registry.close(child) == STATUS_SUCCESS
+    assert registry.delete_key(parent) == STATUS_CANNOT_DELETE
+    assert registry.exists(TEST_KEY + "\\Parent\\Child")
+    status, child = registry.open_key("Child", KEY_ALL_ACCESS, root=parent)
     assert status == STATUS_SUCCESS
-    assert reg.delete_key(child) == STATUS_SUCCESS
-    assert reg.delete_key(parent) == STATUS_SUCCESS
-    assert not reg.exists(TEST_KEY + "\\Parent")
+    assert registry.delete_key(child) == STATUS_SUCCESS
+    assert registry.delete_key(parent) == STATUS_SUCCESS
+    assert not registry.exists(TEST_KEY + "\\Parent")
 
 
-def test_values_do_not_block_deletion(reg, test_key):
+def test_values_do_not_block_deletion(registry, test_key):
     """Fact 44: a key that still has values can be deleted; MS ZwDeleteKey, R-CM CmDeleteKey."""
-    handle = create(reg, "WithValues", test_key)
-    assert reg.set_value(handle, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    assert reg.set_value(handle, "", REG_SZ, "x\0".encode("utf-16-le")) == STATUS_SUCCESS
-    assert reg.delete_key(handle) == STATUS_SUCCESS
-    assert not reg.exists(TEST_KEY + "\\WithValues")
+    handle = create_new(registry, "WithValues", test_key)
+    assert registry.set_value(handle, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    assert registry.set_value(handle, "", REG_SZ, "x\0".encode("utf-16-le")) == STATUS_SUCCESS
+    assert registry.delete_key(handle) == STATUS_SUCCESS
+    assert not registry.exists(TEST_KEY + "\\WithValues")
 
 
-def test_deleting_a_deleted_key_succeeds(reg, test_key):
+def test_deleting_a_deleted_key_succeeds(registry, test_key):
     """Fact 45: a second NtDeleteKey on the same handle returns STATUS_SUCCESS; R-T:NtDeleteKey.c,
     W-NT test_NtDeleteKey."""
-    handle = create(reg, "Gone", test_key)
-    assert reg.delete_key(handle) == STATUS_SUCCESS
-    assert reg.delete_key(handle) == STATUS_SUCCESS
+    handle = create_new(registry, "Gone", test_key)
+    assert registry.delete_key(handle) == STATUS_SUCCESS
+    assert registry.delete_key(handle) == STATUS_SUCCESS
 
 
-def test_delete_null_handle(reg):
+def test_delete_null_handle(registry):
     """Facts 46, 89: NtDeleteKey(NULL) gives STATUS_INVALID_HANDLE; W-NT test_NtDeleteKey."""
-    assert reg.delete_key(0) == STATUS_INVALID_HANDLE
+    assert registry.delete_key(0) == STATUS_INVALID_HANDLE
 
 
 @pytest.mark.parametrize("contents,path", [
@@ -218,12 +190,12 @@ def test_delete_null_handle(reg):
 def test_root_and_hive_roots_cannot_be_deleted(contents, path):
     """Fact 47: the root and hive-root keys cannot be deleted, even with no subkeys; ReactOS returns
     STATUS_CANNOT_DELETE for a key with no parent and for no-delete (hive root) keys; R-CM cmapi.c CmDeleteKey."""
-    reg = Registry(contents)
-    status, handle = reg.open_key(path, KEY_ALL_ACCESS)
+    registry = Registry(contents)
+    status, handle = registry.open_key(path, KEY_ALL_ACCESS)
     assert status == STATUS_SUCCESS
-    assert reg.enumerate_key(handle, 0).status == STATUS_NO_MORE_ENTRIES
-    assert reg.delete_key(handle) == STATUS_CANNOT_DELETE
-    assert reg.exists(path)
+    assert registry.enumerate_key(handle, 0).status == STATUS_NO_MORE_ENTRIES
+    assert registry.delete_key(handle) == STATUS_CANNOT_DELETE
+    assert registry.exists(path)
 
 
 # --- facts 48, 49, 59: a deleted key seen through a handle still open --------------------------------
@@ -231,130 +203,130 @@ def test_root_and_hive_roots_cannot_be_deleted(contents, path):
 def _deleted_key_operations():
     info = KEY_INFORMATION_CLASS
     return {
-        "NtQueryKey(KeyNameInformation)": lambda reg, h: reg.query_key(h, info.KeyNameInformation).status,
-        "NtEnumerateKey": lambda reg, h: reg.enumerate_key(h, 0, info.KeyFullInformation).status,
-        "NtQueryValueKey": lambda reg, h: reg.query_value(h, "value").status,
-        "NtEnumerateValueKey": lambda reg, h: reg.enumerate_value(h, 0).status,
-        "NtSetValueKey": lambda reg, h: reg.set_value(h, "value", REG_SZ, b"test\0"),
-        "NtDeleteValueKey": lambda reg, h: reg.delete_value(h, "value"),
-        "NtOpenKey(RootDirectory)": lambda reg, h: reg.open_key("subkey", KEY_READ, root=h).status,
-        "NtCreateKey(RootDirectory)": lambda reg, h: reg.create_key("subkey", KEY_ALL_ACCESS, root=h).status,
-        "NtFlushKey": lambda reg, h: reg.flush_key(h),
+        "NtQueryKey(KeyNameInformation)": lambda registry, h: registry.query_key(h, info.KeyNameInformation).status,
+        "NtEnumerateKey": lambda registry, h: registry.enumerate_key(h, 0, info.KeyFullInformation).status,
+        "NtQueryValueKey": lambda registry, h: registry.query_value(h, "value").status,
+        "NtEnumerateValueKey": lambda registry, h: registry.enumerate_value(h, 0).status,
+        "NtSetValueKey": lambda registry, h: registry.set_value(h, "value", REG_SZ, b"test\0"),
+        "NtDeleteValueKey": lambda registry, h: registry.delete_value(h, "value"),
+        "NtOpenKey(RootDirectory)": lambda registry, h: registry.open_key("subkey", KEY_READ, root=h).status,
+        "NtCreateKey(RootDirectory)": lambda registry, h: registry.create_key("subkey", KEY_ALL_ACCESS, root=h).status,
+        "NtFlushKey": lambda registry, h: registry.flush_key(h),
     }
 
 
 @pytest.mark.parametrize("operation", list(_deleted_key_operations()))
-def test_operations_on_deleted_key_give_key_deleted(reg, test_key, operation):
+def test_operations_on_deleted_key_give_key_deleted(registry, test_key, operation):
     """Facts 48, 59: through a handle to a deleted key, NtQueryKey(KeyNameInformation), NtEnumerateKey,
     NtQueryValueKey, NtEnumerateValueKey, NtSetValueKey, NtDeleteValueKey, NtOpenKey/NtCreateKey with it as
     RootDirectory and NtFlushKey give STATUS_KEY_DELETED; W-NT test_NtDeleteKey, W-ADV test_deleted_key."""
-    handle = create(reg, "Doomed", test_key)
-    assert reg.set_value(handle, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    assert reg.delete_key(handle) == STATUS_SUCCESS
-    assert _deleted_key_operations()[operation](reg, handle) == STATUS_KEY_DELETED
+    handle = create_new(registry, "Doomed", test_key)
+    assert registry.set_value(handle, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    assert registry.delete_key(handle) == STATUS_SUCCESS
+    assert _deleted_key_operations()[operation](registry, handle) == STATUS_KEY_DELETED
 
 
-def test_deleted_key_handle_closes(reg, test_key):
+def test_deleted_key_handle_closes(registry, test_key):
     """Fact 48: NtClose on a handle to a deleted key returns STATUS_SUCCESS; W-NT test_NtDeleteKey."""
-    handle = create(reg, "Doomed", test_key)
-    assert reg.delete_key(handle) == STATUS_SUCCESS
-    assert reg.close(handle) == STATUS_SUCCESS
+    handle = create_new(registry, "Doomed", test_key)
+    assert registry.delete_key(handle) == STATUS_SUCCESS
+    assert registry.close(handle) == STATUS_SUCCESS
 
 
-def test_deleted_key_cannot_be_opened_by_name(reg, test_key):
+def test_deleted_key_cannot_be_opened_by_name(registry, test_key):
     """Fact 49: once deleted (and its handle closed) a key can no longer be opened by name from its parent
     (STATUS_OBJECT_NAME_NOT_FOUND) and no longer enumerates; W-ADV test_reg_delete_key."""
-    handle = create(reg, "Doomed", test_key)
-    assert reg.delete_key(handle) == STATUS_SUCCESS
-    assert reg.close(handle) == STATUS_SUCCESS
-    assert reg.open_key("Doomed", root=test_key) == (STATUS_OBJECT_NAME_NOT_FOUND, 0)
-    assert reg.open_key(TEST_KEY + "\\Doomed") == (STATUS_OBJECT_NAME_NOT_FOUND, 0)
-    assert subkey_names(reg, test_key) == []
+    handle = create_new(registry, "Doomed", test_key)
+    assert registry.delete_key(handle) == STATUS_SUCCESS
+    assert registry.close(handle) == STATUS_SUCCESS
+    assert registry.open_key("Doomed", root=test_key) == (STATUS_OBJECT_NAME_NOT_FOUND, 0)
+    assert registry.open_key(TEST_KEY + "\\Doomed") == (STATUS_OBJECT_NAME_NOT_FOUND, 0)
+    assert subkey_names(registry, test_key) == []
 
 
 # --- facts 28, 50-52: enumeration --------------------------------------------------------------------
 
-def test_enumeration_past_the_end(reg, test_key):
+def test_enumeration_past_the_end(registry, test_key):
     """Fact 50: NtEnumerateKey and NtEnumerateValueKey past the last entry give STATUS_NO_MORE_ENTRIES;
     MS ZwEnumerateKey, MS ZwEnumerateValueKey."""
-    assert reg.enumerate_key(test_key, 0).status == STATUS_NO_MORE_ENTRIES
-    assert reg.enumerate_value(test_key, 0).status == STATUS_NO_MORE_ENTRIES
-    create(reg, "Only", test_key)
-    assert reg.set_value(test_key, "only", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    assert reg.enumerate_key(test_key, 0).status == STATUS_SUCCESS
-    assert reg.enumerate_key(test_key, 1).status == STATUS_NO_MORE_ENTRIES
-    assert reg.enumerate_value(test_key, 0).status == STATUS_SUCCESS
-    assert reg.enumerate_value(test_key, 1).status == STATUS_NO_MORE_ENTRIES
+    assert registry.enumerate_key(test_key, 0).status == STATUS_NO_MORE_ENTRIES
+    assert registry.enumerate_value(test_key, 0).status == STATUS_NO_MORE_ENTRIES
+    create_new(registry, "Only", test_key)
+    assert registry.set_value(test_key, "only", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    assert registry.enumerate_key(test_key, 0).status == STATUS_SUCCESS
+    assert registry.enumerate_key(test_key, 1).status == STATUS_NO_MORE_ENTRIES
+    assert registry.enumerate_value(test_key, 0).status == STATUS_SUCCESS
+    assert registry.enumerate_value(test_key, 1).status == STATUS_NO_MORE_ENTRIES
 
 
-def test_subkeys_enumerate_sorted(reg, test_key):
+def test_subkeys_enumerate_sorted(registry, test_key):
     """Fact 51: subkeys enumerate in sorted order whatever order they were created in (created C, A, B,
     enumerated A, B, C); W-ADV test_classesroot_enum, R-CM cmindex.c."""
     for name in ("C", "A", "B"):
-        create(reg, name, test_key)
-    assert subkey_names(reg, test_key) == ["A", "B", "C"]
+        create_new(registry, name, test_key)
+    assert subkey_names(registry, test_key) == ["A", "B", "C"]
 
 
-def test_subkey_order_compares_upper_case(reg, test_key):
+def test_subkey_order_compares_upper_case(registry, test_key):
     """Facts 28, 51: subkeys are ordered by an upper-case, case-insensitive comparison, so "_x" (0x5F) sorts
     after "b" (upper-cased 0x42) although it sorts before it in lower case, and "alpha" precedes "Beta";
     R-CM sdk/lib/cmlib/cmindex.c CmpDoCompareKeyName, CmpCompareCompressedName."""
     for name in ("_x", "b", "Beta", "alpha", "A1"):
-        create(reg, name, test_key)
-    assert subkey_names(reg, test_key) == ["A1", "alpha", "b", "Beta", "_x"]
+        create_new(registry, name, test_key)
+    assert subkey_names(registry, test_key) == ["A1", "alpha", "b", "Beta", "_x"]
 
 
-def test_values_enumerate_in_creation_order(reg, test_key):
+def test_values_enumerate_in_creation_order(registry, test_key):
     """Fact 52: values enumerate in the order they were created, not sorted (set A, C, D, B, enumerated
     A, C, D, B); W-ADV test_rw_order."""
     for name in ("A", "C", "D", "B"):
-        assert reg.set_value(test_key, name, REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    assert value_names(reg, test_key) == ["A", "C", "D", "B"]
+        assert registry.set_value(test_key, name, REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    assert value_names(registry, test_key) == ["A", "C", "D", "B"]
 
 
 # --- facts 53, 54: LastWriteTime ------------------------------------------------------------------------
 
-def _set_value(reg, key):
-    return reg.set_value(key, "value", REG_DWORD, (2).to_bytes(4, "little"))
+def _set_value(registry, key):
+    return registry.set_value(key, "value", REG_DWORD, (2).to_bytes(4, "little"))
 
 
-def _delete_value(reg, key):
-    return reg.delete_value(key, "value")
+def _delete_value(registry, key):
+    return registry.delete_value(key, "value")
 
 
-def _create_subkey(reg, key):
-    return reg.create_key("Child", root=key).status
+def _create_subkey(registry, key):
+    return registry.create_key("Child", root=key).status
 
 
-def _delete_subkey(reg, key):
-    status, child = reg.open_key("Existing", KEY_ALL_ACCESS, root=key)
-    return status if status != STATUS_SUCCESS else reg.delete_key(child)
+def _delete_subkey(registry, key):
+    status, child = registry.open_key("Existing", KEY_ALL_ACCESS, root=key)
+    return status if status != STATUS_SUCCESS else registry.delete_key(child)
 
 
 @pytest.mark.parametrize("change", [_set_value, _delete_value, _create_subkey, _delete_subkey],
                          ids=["set-value", "delete-value", "create-subkey", "delete-subkey"])
-def test_changes_update_last_write_time(reg, test_key, change):
+def test_changes_update_last_write_time(registry, test_key, change):
     """Fact 53: LastWriteTime is the time of the key's last change: setting or deleting a value updates it
     (MS KEY_BASIC_INFORMATION), and creating or deleting a subkey updates the parent's (R-CM cmapi.c
     CmSetValueKey, CmDeleteValueKey, CmDeleteKey; cmparse.c CmpDoCreate)."""
-    key = create(reg, "Key", test_key)
-    assert reg.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    create(reg, "Existing", key)
-    before = last_write(reg, key)
-    reg.native.store.clock.advance(10_000_000)
-    assert change(reg, key) == STATUS_SUCCESS
-    assert last_write(reg, key) == reg.native.store.clock.now() > before
+    key = create_new(registry, "Key", test_key)
+    assert registry.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    create_new(registry, "Existing", key)
+    before = last_write(registry, key)
+    registry.native.store.clock.advance(10_000_000)
+    assert change(registry, key) == STATUS_SUCCESS
+    assert last_write(registry, key) == registry.native.store.clock.now() > before
 
 
-def test_setting_identical_value_keeps_last_write_time(reg, test_key):
+def test_setting_identical_value_keeps_last_write_time(registry, test_key):
     """Fact 54: setting a value to exactly its current type and data changes nothing, not even
     LastWriteTime (implementation evidence: R-CM cmapi.c CmSetValueKey, W-SRV set_value)."""
-    key = create(reg, "Key", test_key)
-    assert reg.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    before = last_write(reg, key)
-    reg.native.store.clock.advance(10_000_000)
-    assert reg.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
-    assert last_write(reg, key) == before
+    key = create_new(registry, "Key", test_key)
+    assert registry.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    before = last_write(registry, key)
+    registry.native.store.clock.advance(10_000_000)
+    assert registry.set_value(key, "value", REG_DWORD, DWORD_1) == STATUS_SUCCESS
+    assert last_write(registry, key) == before
 
 
 # --- facts 55-57: NtRenameKey --------------------------------------------------------------------------
@@ -365,55 +337,55 @@ def test_setting_identical_value_keeps_last_write_time(reg, test_key):
     pytest.param(False, "NewName", STATUS_INVALID_HANDLE, id="NtRenameKey(NULL,&name)"),
     pytest.param(True, "", STATUS_INVALID_PARAMETER, id="NtRenameKey(h,empty)"),
 ])
-def test_rename_argument_checks(reg, test_key, with_handle, new_name, expected):
+def test_rename_argument_checks(registry, test_key, with_handle, new_name, expected):
     """Fact 55: NtRenameKey(NULL, NULL) and (h, NULL) give STATUS_ACCESS_VIOLATION, (NULL, &name)
     STATUS_INVALID_HANDLE, (h, empty UNICODE_STRING) STATUS_INVALID_PARAMETER; W-NT test_NtRenameKey."""
-    handle = create(reg, "Old", test_key) if with_handle else 0
-    with reg.arena() as arena:
-        assert reg.native.NtRenameKey(handle, arena.unicode_string(new_name)) == expected
-    assert reg.exists(TEST_KEY + "\\Old") == with_handle
+    handle = create_new(registry, "Old", test_key) if with_handle else 0
+    with registry.arena() as arena:
+        assert registry.native.NtRenameKey(handle, arena.unicode_string(new_name)) == expected
+    assert registry.exists(TEST_KEY + "\\Old") == with_handle
 
 
 @pytest.mark.parametrize("access,expected", [
     pytest.param(KEY_READ | DELETE, STATUS_ACCESS_DENIED, id="KEY_READ|DELETE"),
     pytest.param(KEY_WRITE | DELETE, STATUS_SUCCESS, id="KEY_WRITE|DELETE"),
 ])
-def test_rename_needs_key_write(reg, test_key, access, expected):
+def test_rename_needs_key_write(registry, test_key, access, expected):
     """Fact 56: NtRenameKey needs KEY_WRITE on the handle: KEY_READ|DELETE gives STATUS_ACCESS_DENIED,
     KEY_WRITE|DELETE works; W-NT test_NtRenameKey, MS RegRenameKey."""
-    reg.close(create(reg, "Old", test_key))
-    status, handle = reg.open_key("Old", access, root=test_key)
+    registry.close(create_new(registry, "Old", test_key))
+    status, handle = registry.open_key("Old", access, root=test_key)
     assert status == STATUS_SUCCESS
-    assert reg.rename_key(handle, "New") == expected
-    assert reg.exists(TEST_KEY + "\\New") == (expected == STATUS_SUCCESS)
+    assert registry.rename_key(handle, "New") == expected
+    assert registry.exists(TEST_KEY + "\\New") == (expected == STATUS_SUCCESS)
 
 
-def test_rename_to_own_name_is_cannot_delete(reg, test_key):
+def test_rename_to_own_name_is_cannot_delete(registry, test_key):
     """Fact 57: renaming a key to its own current name gives STATUS_CANNOT_DELETE; W-NT test_NtRenameKey
     ("Rename to itself")."""
-    handle = create(reg, "Same", test_key)
-    assert reg.rename_key(handle, "Same") == STATUS_CANNOT_DELETE
-    assert is_path(key_name(reg, handle), TEST_KEY + "\\Same")
+    handle = create_new(registry, "Same", test_key)
+    assert registry.rename_key(handle, "Same") == STATUS_CANNOT_DELETE
+    assert is_path(key_name(registry, handle), TEST_KEY + "\\Same")
 
 
-def test_rename_shows_new_name(reg, test_key):
+def test_rename_shows_new_name(registry, test_key):
     """Fact 57: after a successful rename, KeyNameInformation shows the new name; the key opens by the new
     name only; W-NT test_NtRenameKey."""
-    handle = create(reg, "Old", test_key)
-    assert reg.rename_key(handle, "New") == STATUS_SUCCESS
-    assert is_path(key_name(reg, handle), TEST_KEY + "\\New")
-    assert reg.open_key(TEST_KEY + "\\New").status == STATUS_SUCCESS
-    assert reg.open_key(TEST_KEY + "\\Old").status == STATUS_OBJECT_NAME_NOT_FOUND
+    handle = create_new(registry, "Old", test_key)
+    assert registry.rename_key(handle, "New") == STATUS_SUCCESS
+    assert is_path(key_name(registry, handle), TEST_KEY + "\\New")
+    assert registry.open_key(TEST_KEY + "\\New").status == STATUS_SUCCESS
+    assert registry.open_key(TEST_KEY + "\\Old").status == STATUS_OBJECT_NAME_NOT_FOUND
 
 
-def test_rename_to_existing_sibling_is_cannot_delete(reg, test_key):
+def test_rename_to_existing_sibling_is_cannot_delete(registry, test_key):
     """Fact 57 / open question Q17 (cmhook's decision for an open question): renaming to the name of an
     existing sibling gives STATUS_CANNOT_DELETE, as renaming to itself does on Windows (Wine's choice,
     W-SRV rename_key; not verified on Windows)."""
-    create(reg, "Sibling", test_key)
-    handle = create(reg, "Old", test_key)
-    assert reg.rename_key(handle, "Sibling") == STATUS_CANNOT_DELETE
-    assert sorted(subkey_names(reg, test_key)) == ["Old", "Sibling"]
+    create_new(registry, "Sibling", test_key)
+    handle = create_new(registry, "Old", test_key)
+    assert registry.rename_key(handle, "Sibling") == STATUS_CANNOT_DELETE
+    assert sorted(subkey_names(registry, test_key)) == ["Old", "Sibling"]
 
 
 # --- fact 58: NtSetInformationKey ----------------------------------------------------------------------
@@ -427,92 +399,92 @@ def write_time_record(filetime: int) -> bytes:
 WRITE_TIME = KEY_SET_INFORMATION_CLASS.KeyWriteTimeInformation
 
 
-def test_set_write_time(reg, test_key):
+def test_set_write_time(registry, test_key):
     """Fact 58: NtSetInformationKey(KeyWriteTimeInformation) with a KEY_WRITE_TIME_INFORMATION (8 bytes,
     absolute system time) sets the key's LastWriteTime; MS NtSetInformationKey, MS KEY_WRITE_TIME_INFORMATION."""
-    handle = create(reg, "Timed", test_key)
+    handle = create_new(registry, "Timed", test_key)
     when = T0 - 5 * 10_000_000
-    assert reg.set_information_key(handle, WRITE_TIME, write_time_record(when)) == STATUS_SUCCESS
-    assert last_write(reg, handle) == when
+    assert registry.set_information_key(handle, WRITE_TIME, write_time_record(when)) == STATUS_SUCCESS
+    assert last_write(registry, handle) == when
 
 
-def test_set_write_time_needs_key_write(reg, test_key):
+def test_set_write_time_needs_key_write(registry, test_key):
     """Facts 58, 91: NtSetInformationKey needs KEY_WRITE; a KEY_READ handle gets STATUS_ACCESS_DENIED;
     MS NtSetInformationKey."""
-    reg.close(create(reg, "Timed", test_key))
-    status, handle = reg.open_key("Timed", KEY_READ, root=test_key)
+    registry.close(create_new(registry, "Timed", test_key))
+    status, handle = registry.open_key("Timed", KEY_READ, root=test_key)
     assert status == STATUS_SUCCESS
-    before = last_write(reg, handle)
-    assert reg.set_information_key(handle, WRITE_TIME, write_time_record(1)) == STATUS_ACCESS_DENIED
-    assert last_write(reg, handle) == before
+    before = last_write(registry, handle)
+    assert registry.set_information_key(handle, WRITE_TIME, write_time_record(1)) == STATUS_ACCESS_DENIED
+    assert last_write(registry, handle) == before
 
 
-def test_set_write_time_short_length(reg, test_key):
+def test_set_write_time_short_length(registry, test_key):
     """Fact 58: a length wrong for the class (4 bytes for the 8-byte KEY_WRITE_TIME_INFORMATION) gives
     STATUS_INFO_LENGTH_MISMATCH; MS NtSetInformationKey."""
-    handle = create(reg, "Timed", test_key)
-    assert reg.set_information_key(handle, WRITE_TIME, write_time_record(1)[:4]) == STATUS_INFO_LENGTH_MISMATCH
+    handle = create_new(registry, "Timed", test_key)
+    assert registry.set_information_key(handle, WRITE_TIME, write_time_record(1)[:4]) == STATUS_INFO_LENGTH_MISMATCH
 
 
-def test_set_write_time_long_length(reg, test_key):
+def test_set_write_time_long_length(registry, test_key):
     """Fact 58 / open question Q11 (cmhook's decision for an open question): the length must be exactly
     sizeof(KEY_WRITE_TIME_INFORMATION), so 16 bytes also gives STATUS_INFO_LENGTH_MISMATCH."""
-    handle = create(reg, "Timed", test_key)
+    handle = create_new(registry, "Timed", test_key)
     record = write_time_record(1) + bytes(8)
-    assert reg.set_information_key(handle, WRITE_TIME, record) == STATUS_INFO_LENGTH_MISMATCH
+    assert registry.set_information_key(handle, WRITE_TIME, record) == STATUS_INFO_LENGTH_MISMATCH
 
 
 # --- fact 59: NtFlushKey -----------------------------------------------------------------------------
 
-def test_flush_null_handle(reg):
+def test_flush_null_handle(registry):
     """Facts 59, 89: NtFlushKey(NULL) gives STATUS_INVALID_HANDLE; W-NT test_NtFlushKey."""
-    assert reg.flush_key(0) == STATUS_INVALID_HANDLE
+    assert registry.flush_key(0) == STATUS_INVALID_HANDLE
 
 
 @pytest.mark.parametrize("access", [KEY_ALL_ACCESS, READ_CONTROL, KEY_CREATE_SUB_KEY],
                          ids=["KEY_ALL_ACCESS", "READ_CONTROL", "KEY_CREATE_SUB_KEY"])
-def test_flush_valid_handle(reg, access):
+def test_flush_valid_handle(registry, access):
     """Fact 59: NtFlushKey on a valid handle returns STATUS_SUCCESS and needs no particular access right
     (W-NT test_NtFlushKey; R-API NtFlushKey references the handle with access 0)."""
-    reg.put(TEST_KEY)
-    status, handle = reg.open_key(TEST_KEY, access)
+    registry.put(TEST_KEY)
+    status, handle = registry.open_key(TEST_KEY, access)
     assert status == STATUS_SUCCESS
-    assert reg.flush_key(handle) == STATUS_SUCCESS
+    assert registry.flush_key(handle) == STATUS_SUCCESS
 
 
 # --- facts 60, 61: class and KEY_FULL_INFORMATION counts -------------------------------------------------
 
-def test_class_is_stored_and_returned(reg, test_key):
+def test_class_is_stored_and_returned(registry, test_key):
     """Fact 60: the class given at creation is returned through KeyNodeInformation and KeyFullInformation;
     ClassLength is in bytes with no terminator ("MyClass" -> 14) and the parent's MaxClassLen is in bytes;
     R-T:NtQueryKey.c, R-CM CmpQueryKeyData."""
-    handle = create(reg, "Classy", test_key, class_name="MyClass")
+    handle = create_new(registry, "Classy", test_key, class_name="MyClass")
     expected = "MyClass".encode("utf-16-le")
-    info, buffer = full_info(reg, handle)
+    info, buffer = full_info(registry, handle)
     assert (info.ClassLength, info.ClassOffset) == (14, 44)
     assert buffer[info.ClassOffset:info.ClassOffset + info.ClassLength] == expected
-    node = reg.enumerate_key(test_key, 0, KEY_INFORMATION_CLASS.KeyNodeInformation)
+    node = registry.enumerate_key(test_key, 0, KEY_INFORMATION_CLASS.KeyNodeInformation)
     assert node.status == STATUS_SUCCESS
     node_info = decode(ctypes_types.KEY_NODE_INFORMATION, node.buffer)
     assert node_info.ClassLength == 14
     assert node.buffer[node_info.ClassOffset:node_info.ClassOffset + node_info.ClassLength] == expected
-    parent_info, _ = full_info(reg, test_key)
+    parent_info, _ = full_info(registry, test_key)
     assert parent_info.MaxClassLen == 14
 
 
-def test_new_key_full_information_is_empty(reg, test_key):
+def test_new_key_full_information_is_empty(registry, test_key):
     """Fact 61: a brand-new key reports 0 for SubKeys, MaxNameLen, MaxClassLen, Values, MaxValueNameLen
     and MaxValueDataLen; R-T:NtQueryKey.c."""
-    info, _ = full_info(reg, create(reg, "Fresh", test_key))
+    info, _ = full_info(registry, create_new(registry, "Fresh", test_key))
     assert (info.SubKeys, info.MaxNameLen, info.MaxClassLen, info.Values, info.MaxValueNameLen,
             info.MaxValueDataLen) == (0, 0, 0, 0, 0, 0)
 
 
-def test_full_information_counts_stable_and_volatile_subkeys(reg, test_key):
+def test_full_information_counts_stable_and_volatile_subkeys(registry, test_key):
     """Fact 61: KEY_FULL_INFORMATION.SubKeys counts volatile and stable subkeys together, and MaxNameLen is
     in bytes (longest "VolatileChild" -> 26); R-T:NtQueryKey.c, R-CM CmpQueryKeyData."""
-    create(reg, "Stable", test_key)
-    create(reg, "VolatileChild", test_key, options=REG_OPTION_VOLATILE)
-    info, _ = full_info(reg, test_key)
+    create_new(registry, "Stable", test_key)
+    create_new(registry, "VolatileChild", test_key, options=REG_OPTION_VOLATILE)
+    info, _ = full_info(registry, test_key)
     assert (info.SubKeys, info.MaxNameLen) == (2, 26)
 

@@ -12,6 +12,10 @@ era's REG_* structs and REG_NOTIFY_CLASS, which mingw carries only in their
 later, longer form; rendered from the facts in ``spec_appendix``) and two
 structs from Microsoft's documentation that mingw lacks. Values are read back
 from the generated assembly, since a Windows executable cannot run here.
+
+The Linux probes compile with harness.build's flags through tests/compiling.py, as filters are
+built. The mingw probes keep their own command lines (-w -S): another compiler, for Windows,
+on mingw's headers rather than ours, producing assembly that is read and never linked or run.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import cffi
 import ntddk_py
 from ntddk_py import ctypes_types, ffi, header_model
 
+from ...compiling import compile_c
 from . import spec_appendix as appendix
 
 HERE = Path(__file__).resolve().parent
@@ -112,8 +117,10 @@ def linux(cc: str, flags: tuple[str, ...]) -> dict[Key, int]:
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = Path(tmp) / "probe.c", Path(tmp) / "probe"
         src.write_text("\n".join(lines) + "\n")
-        _run([cc, "-Wall", "-Wextra", "-Werror", *flags, f"-I{header_model.HEADER.parent}",
-              "-o", str(exe), str(src)])
+        # harness.build's flags (tests/compiling.py), -fshort-wchar only when the question asks for it.
+        done = compile_c(cc, [src], exe, *flags, shared=False, short_wchar=False)
+        if done.returncode:
+            raise AssertionError(f"{cc} could not build the probe:\n{done.stderr[-4000:]}")
         values = [int(v) for v in _run([str(exe)]).split()]
     return dict(zip(keys, values, strict=True))
 

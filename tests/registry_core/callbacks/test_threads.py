@@ -11,34 +11,34 @@ from ntddk_py import KEY_ALL_ACCESS, REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCES
 from ntddk_py import REG_NOTIFY_CLASS as N
 from registry_core.callbacks import FilterCrash
 
-from .filters import classes
+from ..helpers import classes
 
 SOFTWARE = "\\REGISTRY\\MACHINE\\SOFTWARE"
 THREADS, WRITES = 6, 150
 
 
-def test_concurrent_calls_while_callbacks_come_and_go(reg, make_filter):
+def test_concurrent_calls_while_callbacks_come_and_go(traced_registry, make_filter):
     steady = make_filter()
-    status, steady_cookie = reg.native.callbacks.register(steady.callback, 0)
+    status, steady_cookie = traced_registry.native.callbacks.register(steady.callback, 0)
     assert status == STATUS_SUCCESS
     failures: list[str] = []
     stop = threading.Event()
     churned: list[tuple[object, int]] = []
 
     def writer(n: int) -> None:
-        status, handle, _ = reg.create_key(f"{SOFTWARE}\\W{n}", KEY_ALL_ACCESS)
+        status, handle, _ = traced_registry.create_key(f"{SOFTWARE}\\W{n}", KEY_ALL_ACCESS)
         for i in range(WRITES):
-            status = reg.set_value(handle, f"V{i}", REG_SZ, f"{n}:{i}".encode("utf-16-le"))
+            status = traced_registry.set_value(handle, f"V{i}", REG_SZ, f"{n}:{i}".encode("utf-16-le"))
             if status != STATUS_SUCCESS:
                 failures.append(f"thread {n} write {i}: {status}")
-        reg.close(handle)
+        traced_registry.close(handle)
 
     def churn() -> None:
         while not stop.is_set():
             flt = make_filter()
-            status, cookie = reg.native.callbacks.register(flt.callback, 0)
+            status, cookie = traced_registry.native.callbacks.register(flt.callback, 0)
             assert status == STATUS_SUCCESS
-            assert reg.native.callbacks.unregister(cookie) == STATUS_SUCCESS
+            assert traced_registry.native.callbacks.unregister(cookie) == STATUS_SUCCESS
             churned.append((flt, len(flt.events())))  # nothing may be added after this point
 
     churner = threading.Thread(target=churn)
@@ -54,7 +54,7 @@ def test_concurrent_calls_while_callbacks_come_and_go(reg, make_filter):
     # Nothing lost: every value is there with the data written.
     for n in range(THREADS):
         for i in range(WRITES):
-            assert reg.get_value(f"{SOFTWARE}\\W{n}", f"V{i}") == (REG_SZ, f"{n}:{i}".encode("utf-16-le"))
+            assert traced_registry.get_value(f"{SOFTWARE}\\W{n}", f"V{i}") == (REG_SZ, f"{n}:{i}".encode("utf-16-le"))
     # No callback ran after its unregistration returned.
     assert churned and all(len(flt.events()) == count for flt, count in churned)
     # The steady callback saw every operation, each pre followed by its own post on the same thread.
@@ -66,35 +66,35 @@ def test_concurrent_calls_while_callbacks_come_and_go(reg, make_filter):
     for sequence in writes:
         assert sequence.count(N.RegNtPreSetValueKey) == WRITES
         pairs = list(zip(sequence[::2], sequence[1::2], strict=True))
-        assert all(reg.native.profile.post_of(pre) == post for pre, post in pairs)
-    assert reg.native.callbacks.unregister(steady_cookie) == STATUS_SUCCESS
+        assert all(traced_registry.native.profile.post_of(pre) == post for pre, post in pairs)
+    assert traced_registry.native.callbacks.unregister(steady_cookie) == STATUS_SUCCESS
 
 
-def test_a_python_callback_that_raises_is_reported_as_a_filter_crash(reg):
+def test_a_python_callback_that_raises_is_reported_as_a_filter_crash(traced_registry):
     """A filter that crashes brings Windows down; the harness raises FilterCrash naming it,
     leaves the registry unchanged and keeps no reference behind."""
-    status, handle, _ = reg.create_key(f"{SOFTWARE}\\Crash", KEY_ALL_ACCESS)
+    status, handle, _ = traced_registry.create_key(f"{SOFTWARE}\\Crash", KEY_ALL_ACCESS)
 
     def broken_filter(context, argument1, argument2):
         raise RuntimeError("bug in the filter")
 
-    status, cookie = reg.native.callbacks.register(broken_filter, 0)
+    status, cookie = traced_registry.native.callbacks.register(broken_filter, 0)
     with pytest.raises(FilterCrash, match="broken_filter handling RegNtPreSetValueKey raised RuntimeError"):
-        reg.set_value(handle, "V", REG_SZ, b"x\0")
-    assert reg.native.store.walk(f"{SOFTWARE}\\Crash").find_value("V") is None
-    assert reg.native.handles.lookup(handle).obj.references == 1
-    assert reg.native.callbacks.crashes
-    reg.native.callbacks.unregister(cookie)
-    assert reg.set_value(handle, "V", REG_SZ, b"x\0") == STATUS_SUCCESS
+        traced_registry.set_value(handle, "V", REG_SZ, b"x\0")
+    assert traced_registry.native.store.walk(f"{SOFTWARE}\\Crash").find_value("V") is None
+    assert traced_registry.native.handles.lookup(handle).obj.references == 1
+    assert traced_registry.native.callbacks.crashes
+    traced_registry.native.callbacks.unregister(cookie)
+    assert traced_registry.set_value(handle, "V", REG_SZ, b"x\0") == STATUS_SUCCESS
 
 
-def test_trace_records_each_notification_with_statuses(reg, make_filter):
+def test_trace_records_each_notification_with_statuses(traced_registry, make_filter):
     flt = make_filter()
     flt.block(N.RegNtPreDeleteValueKey, 0xC0000022)  # spelled unsigned, as filters often do
-    reg.native.callbacks.register(flt.callback, 0)
-    status, handle, _ = reg.create_key(f"{SOFTWARE}\\Traced", KEY_ALL_ACCESS)
-    reg.delete_value(handle, "V")
-    trace = reg.native.dispatcher.trace
+    traced_registry.native.callbacks.register(flt.callback, 0)
+    status, handle, _ = traced_registry.create_key(f"{SOFTWARE}\\Traced", KEY_ALL_ACCESS)
+    traced_registry.delete_value(handle, "V")
+    trace = traced_registry.native.dispatcher.trace
     create, delete = trace.operations
     assert (create.api, create.key_path, create.status) == ("NtCreateKey", f"{SOFTWARE}\\Traced", STATUS_SUCCESS)
     assert [n.class_name for n in create.notifications] == ["RegNtPreCreateKeyEx", "RegNtPostCreateKeyEx"]

@@ -66,10 +66,10 @@ def test_an_empty_registry_still_has_machine_and_user():
     """Issue 4: a \\REGISTRY root with MACHINE and USER, whatever the contents."""
     from registry_core.registry import Registry
 
-    reg = Registry("empty")
-    assert reg.exists("\\REGISTRY\\MACHINE") and reg.exists("\\REGISTRY\\USER")
-    assert not reg.exists("\\REGISTRY\\MACHINE\\SOFTWARE")
-    assert [key.name for key in reg.native.store.root.subkeys()] == ["MACHINE", "USER"]
+    registry = Registry("empty")
+    assert registry.exists("\\REGISTRY\\MACHINE") and registry.exists("\\REGISTRY\\USER")
+    assert not registry.exists("\\REGISTRY\\MACHINE\\SOFTWARE")
+    assert [key.name for key in registry.native.store.root.subkeys()] == ["MACHINE", "USER"]
 
 
 # --- hive order in UTF-16 units, kept at every change ---------------------------------------------------
@@ -109,11 +109,11 @@ def test_the_native_api_enumerates_in_utf16_unit_order():
     """The same order through NtCreateKey and NtEnumerateKey, lone surrogate included."""
     from registry_core.registry import Registry
 
-    reg = Registry()
-    _, parent, _ = reg.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Order")
+    registry = Registry()
+    _, parent, _ = registry.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Order")
     for name in ["\ue000", "\U0001F600", "\udfff", "b"]:
-        assert reg.create_key(name, root=parent).status == STATUS_SUCCESS
-    assert reg.subkey_names(parent) == ["b", "\U0001F600", "\udfff", "\ue000"]
+        assert registry.create_key(name, root=parent).status == STATUS_SUCCESS
+    assert registry.subkey_names(parent) == ["b", "\U0001F600", "\udfff", "\ue000"]
 
 
 # A small pool, so that adds, removes and renames keep meeting names already there; case variants,

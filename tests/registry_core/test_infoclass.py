@@ -8,8 +8,6 @@ the tail as fits; ResultLength is always the size needed; nothing is NUL-termina
 
 from __future__ import annotations
 
-import ctypes
-
 import pytest
 
 from ntddk_py import (
@@ -23,6 +21,8 @@ from ntddk_py import (
 )
 from registry_core import infoclass
 from registry_core.store import Store, Value
+
+from .helpers import decode
 
 VALUE = Value("Shell", REG_SZ, "explorer.exe".encode("utf-16-le"))
 
@@ -62,14 +62,9 @@ def test_buffer_rules(kind, cls):
             assert (answer.status, answer.data) == (STATUS_SUCCESS, record), length
 
 
-def _decode(cls_name: str, data: bytes):
-    buffer = ctypes.create_string_buffer(data, max(len(data), ctypes.sizeof(getattr(ctypes_types, cls_name))))
-    return getattr(ctypes_types, cls_name).from_buffer(buffer)
-
-
 def test_value_full_information_layout():
     answer = infoclass.query_value(VALUE, KEY_VALUE_INFORMATION_CLASS.KeyValueFullInformation, 1000)
-    info = _decode("KEY_VALUE_FULL_INFORMATION", answer.data)
+    info = decode(ctypes_types.KEY_VALUE_FULL_INFORMATION, answer.data)
     assert (info.Type, info.NameLength, info.DataLength) == (REG_SZ, 10, 24)
     assert info.DataOffset % 8 == 0 and info.DataOffset >= 20 + 10
     assert answer.data[20:30] == "Shell".encode("utf-16-le")
@@ -79,7 +74,7 @@ def test_value_full_information_layout():
 
 def test_value_partial_information_layout():
     answer = infoclass.query_value(VALUE, KEY_VALUE_INFORMATION_CLASS.KeyValuePartialInformation, 1000)
-    info = _decode("KEY_VALUE_PARTIAL_INFORMATION", answer.data)
+    info = decode(ctypes_types.KEY_VALUE_PARTIAL_INFORMATION, answer.data)
     assert (info.Type, info.DataLength, answer.result_length) == (REG_SZ, 24, 12 + 24)
     assert answer.data[12:] == VALUE.data
 
@@ -96,7 +91,7 @@ def test_key_basic_and_name_information():
 def test_key_full_information_counts():
     key = _store_key()
     answer = infoclass.query_key(key, KEY_INFORMATION_CLASS.KeyFullInformation, 1000)
-    info = _decode("KEY_FULL_INFORMATION", answer.data)
+    info = decode(ctypes_types.KEY_FULL_INFORMATION, answer.data)
     assert (info.SubKeys, info.MaxNameLen, info.Values, info.MaxValueNameLen, info.MaxValueDataLen) == (
         1, 6, 1, 10, 24)
     assert (info.ClassOffset, info.ClassLength) == (44, 6)

@@ -91,15 +91,15 @@ def test_full_information_needs_no_scan_until_the_widest_subkey_goes(counted):
 def test_value_maxima_follow_sets_replacements_and_deletions_through_the_api():
     """KeyFullInformation and KeyCachedInformation after values grow, shrink in place and go: the exact
     current MaxValueNameLen and MaxValueDataLen each time (this engine's long-standing answers)."""
-    reg = Registry()
-    _, handle, _ = reg.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Maxima")
+    registry = Registry()
+    _, handle, _ = registry.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Maxima")
 
     def maxima() -> list[tuple[int, int, int]]:
         out = []
         for information_class, record_type in (
                 (KEY_INFORMATION_CLASS.KeyFullInformation, ctypes_types.KEY_FULL_INFORMATION),
                 (KEY_INFORMATION_CLASS.KeyCachedInformation, ctypes_types.KEY_CACHED_INFORMATION)):
-            answer = reg.query_key(handle, information_class, 256)
+            answer = registry.query_key(handle, information_class, 256)
             assert answer.status == STATUS_SUCCESS
             record = record_type.from_buffer_copy(answer.buffer[:ctypes.sizeof(record_type)])
             out.append((record.Values, record.MaxValueNameLen, record.MaxValueDataLen))
@@ -107,13 +107,13 @@ def test_value_maxima_follow_sets_replacements_and_deletions_through_the_api():
         return out[0]
 
     for index in range(300):
-        assert reg.set_value(handle, f"v{index}", REG_BINARY, bytes(index % 7)) == STATUS_SUCCESS
-    assert reg.set_value(handle, "longest name", REG_BINARY, bytes(100)) == STATUS_SUCCESS
+        assert registry.set_value(handle, f"v{index}", REG_BINARY, bytes(index % 7)) == STATUS_SUCCESS
+    assert registry.set_value(handle, "longest name", REG_BINARY, bytes(100)) == STATUS_SUCCESS
     assert maxima() == (301, 24, 100)
-    assert reg.set_value(handle, "longest name", REG_BINARY, b"") == STATUS_SUCCESS
+    assert registry.set_value(handle, "longest name", REG_BINARY, b"") == STATUS_SUCCESS
     assert maxima() == (301, 24, 6)
-    assert reg.delete_value(handle, "longest name") == STATUS_SUCCESS
+    assert registry.delete_value(handle, "longest name") == STATUS_SUCCESS
     assert maxima() == (300, 8, 6)
     for index in range(300):
-        assert reg.delete_value(handle, f"v{index}") == STATUS_SUCCESS
+        assert registry.delete_value(handle, f"v{index}") == STATUS_SUCCESS
     assert maxima() == (0, 0, 0)

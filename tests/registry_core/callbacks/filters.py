@@ -1,14 +1,13 @@
 """Two filters with one interface for the callback tests: a Python callable and a C function
-(tests/fixtures/recorder_filter.c, built by gcc in the test session and called through its
-function pointer). Both record every notification and can be told to block, spin, overwrite
-the caller's data, or make a nested registry call.
+(tests/fixtures/recorder_filter.c, built by gcc in the test session with harness.build's flags,
+tests/compiling.py's build_module, and called through its function pointer). Both record every
+notification and can be told to block, spin, overwrite the caller's data, or make a nested
+registry call.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +17,12 @@ import cffi
 
 import ntddk_py
 from ntddk_py import REG_NOTIFY_CLASS as N
-from ntddk_py import STATUS_SUCCESS, ffi, header_model
+from ntddk_py import STATUS_SUCCESS, ffi
 from registry_core import caller
 
-SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "recorder_filter.c"
+from ..helpers import address
+
+SOURCE = Path(__file__).resolve().parents[2] / "fixtures" / "recorder_filter.c"
 POSTS = {N.RegNtPostCreateKeyEx, N.RegNtPostOpenKeyEx} | set(range(N.RegNtPostDeleteKey, N.RegNtPostKeyHandleClose + 1))
 XP_POSTS = {N.RegNtPostCreateKey, N.RegNtPostOpenKey}
 NOBODY = 0xFFFFFFFF
@@ -41,20 +42,7 @@ NTSTATUS NoopCallback(PVOID, PVOID, PVOID);
 _test_ffi = cffi.FFI()
 _test_ffi.include(ffi)
 _test_ffi.cdef(_C_DECLARATIONS)
-_build_lock = threading.Lock()
 _instances = iter(range(10**6))
-
-
-def build(source: Path, directory: Path, cc: str = "gcc") -> Path:
-    """Build a filter source once per content and compiler; the result is cached in directory."""
-    digest = hashlib.sha256(source.read_bytes() + header_model.HEADER.read_bytes() + cc.encode()).hexdigest()[:16]
-    target = directory / f"{source.stem}-{cc}-{digest}.so"
-    with _build_lock:
-        if not target.exists():
-            subprocess.run([cc, "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fshort-wchar", "-O2",
-                            f"-I{header_model.HEADER.parent}", "-o", str(target), str(source)],
-                           check=True, capture_output=True, text=True)
-    return target
 
 
 class Event(dict):
@@ -78,28 +66,28 @@ class PythonFilter:
         self.callback = self._callback
 
     def _callback(self, context, argument1, argument2) -> int:
-        notify_class = int(ffi.cast("ULONG_PTR", argument1))
-        event = Event({"class": notify_class, "context": int(ffi.cast("ULONG_PTR", context)),
-                       "argument2": int(ffi.cast("ULONG_PTR", argument2)), "thread_id": caller.thread_id(),
+        notify_class = address(argument1)
+        event = Event({"class": notify_class, "context": address(context),
+                       "argument2": address(argument2), "thread_id": caller.thread_id(),
                        "object": 0, "object_target": 0, "status": 0, "name_buffer": 0})
         if notify_class in POSTS:
             post = ffi.cast("PREG_POST_OPERATION_INFORMATION", argument2)
-            event.update(object=_address(post.Object), status=post.Status)
+            event.update(object=address(post.Object), status=post.Status)
         elif notify_class in XP_POSTS:
             post = ffi.cast("PREG_POST_CREATE_KEY_INFORMATION", argument2)
-            target = _address(ffi.cast("PVOID *", post.Object)[0]) if post.Object != ffi.NULL else 0
-            event.update(object=_address(post.Object), object_target=target, status=post.Status,
-                         name_buffer=_address(post.CompleteName))
+            target = address(ffi.cast("PVOID *", post.Object)[0]) if post.Object != ffi.NULL else 0
+            event.update(object=address(post.Object), object_target=target, status=post.Status,
+                         name_buffer=address(post.CompleteName))
         elif notify_class in (N.RegNtPreCreateKeyEx, N.RegNtPreOpenKeyEx):
             pre = ffi.cast("PREG_CREATE_KEY_INFORMATION", argument2)
-            event.update(object=_address(pre.RootObject), name_buffer=_address(pre.CompleteName))
+            event.update(object=address(pre.RootObject), name_buffer=address(pre.CompleteName))
         elif notify_class in (N.RegNtPreCreateKey, N.RegNtPreOpenKey):
-            event.update(name_buffer=_address(ffi.cast("PREG_PRE_CREATE_KEY_INFORMATION", argument2).CompleteName))
+            event.update(name_buffer=address(ffi.cast("PREG_PRE_CREATE_KEY_INFORMATION", argument2).CompleteName))
         else:
-            event.update(object=_address(ffi.cast("PVOID *", argument2)[0]))
+            event.update(object=address(ffi.cast("PVOID *", argument2)[0]))
             if notify_class == N.RegNtPreSetValueKey:
                 info = ffi.cast("PREG_SET_VALUE_KEY_INFORMATION", argument2)
-                event.update(name_buffer=_address(info.ValueName))
+                event.update(name_buffer=address(info.ValueName))
                 if self.overwrite_byte and info.DataSize:
                     ffi.cast("UCHAR *", info.Data)[0] = self.overwrite_byte
         with self._lock:
@@ -181,29 +169,4 @@ class CFilter:
         self.lib.Nested, self.lib.NestedClass = self._nested, notify_class
 
 
-SOFTWARE = "\\REGISTRY\\MACHINE\\SOFTWARE"
-
-
-def make_key(reg, name: str) -> int:
-    """A KEY_ALL_ACCESS handle to a new key under \\REGISTRY\\MACHINE\\SOFTWARE."""
-    status, handle, _ = reg.create_key(f"{SOFTWARE}\\{name}", 0xF003F)
-    assert status == STATUS_SUCCESS, status
-    return handle
-
-
-def register(reg, flt, context: int = 0) -> int:
-    """Register a filter's callback; returns the cookie."""
-    status, cookie = reg.native.callbacks.register(flt.callback, context)
-    assert status == STATUS_SUCCESS, status
-    return cookie
-
-
-def _address(pointer) -> int:
-    return int(ffi.cast("ULONG_PTR", pointer))
-
-
-def classes(events: list[Event]) -> list[int]:
-    return [event["class"] for event in events]
-
-
-__all__ = ["PythonFilter", "CFilter", "build", "classes", "make_key", "register", "SOFTWARE"]
+__all__ = ["SOURCE", "Event", "PythonFilter", "CFilter"]

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-
-def _cmhook(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True)
+from helpers import cmhook
 
 
 def test_abi_prints_the_spec_structs_with_windows_offsets():
-    done = _cmhook("abi")
+    done = cmhook("abi")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "REG_SET_VALUE_KEY_INFORMATION  (size 40, struct, align 8)" in lines
@@ -23,7 +19,7 @@ def test_abi_prints_the_spec_structs_with_windows_offsets():
 
 
 def test_abi_json_for_one_type():
-    done = _cmhook("abi", "--json", "KEY_VALUE_FULL_INFORMATION")
+    done = cmhook("abi", "--json", "KEY_VALUE_FULL_INFORMATION")
     rows = json.loads(done.stdout)
     assert rows[0] == {"type": "KEY_VALUE_FULL_INFORMATION", "member": None, "offset": 0, "size": 24,
                        "ctype": "struct, align 4"}
@@ -32,7 +28,7 @@ def test_abi_json_for_one_type():
 
 
 def test_abi_unknown_type_is_a_clear_error():
-    done = _cmhook("abi", "NOT_A_TYPE")
+    done = cmhook("abi", "NOT_A_TYPE")
     assert done.returncode == 2
     assert "NOT_A_TYPE is not a struct or union of include/ntddk.h" in done.stderr
     assert done.stdout == ""

@@ -31,7 +31,6 @@ from ntddk_py import (
     KEY_WOW64_32KEY,
     KEY_WOW64_64KEY,
     KEY_WRITE,
-    OBJ_CASE_INSENSITIVE,
     READ_CONTROL,
     REG_CREATED_NEW_KEY,
     REG_DWORD,
@@ -44,6 +43,8 @@ from ntddk_py import (
 from registry_core import caller
 from registry_core.registry import Registry
 
+from .helpers import open_ok, raw_open_or_create
+
 K = KEY_INFORMATION_CLASS
 V = KEY_VALUE_INFORMATION_CLASS
 SOFTWARE = "\\Registry\\Machine\\Software"
@@ -53,14 +54,14 @@ DWORD_DATA = (7).to_bytes(4, "little")
 WOW64_BOTH = KEY_WOW64_32KEY | KEY_WOW64_64KEY
 
 
-def granted_access(reg: Registry, handle: int) -> int:
+def granted_access(registry: Registry, handle: int) -> int:
     """The handle's granted access, as NtQueryObject(ObjectBasicInformation).GrantedAccess reports it."""
-    return reg.native.handles.lookup(handle).granted_access
+    return registry.native.handles.lookup(handle).granted_access
 
 
 @pytest.fixture
-def reg() -> Registry:
-    """The default registry plus KEY_PATH (value "v", subkey "leaf")."""
+def seeded_registry() -> Registry:
+    """The default registry plus KEY_PATH (value "v", subkey "leaf"), all handles closed."""
     registry = Registry()
     status, handle, _ = registry.create_key(KEY_PATH)
     assert status == STATUS_SUCCESS
@@ -72,118 +73,103 @@ def reg() -> Registry:
     return registry
 
 
-def open_ok(reg: Registry, path: str, access: int) -> int:
-    status, handle = reg.open_key(path, access)
-    assert status == STATUS_SUCCESS, hex(access)
-    return handle
-
-
-# Every handle-based call, as (name, call(reg, handle) -> status).
+# Every handle-based call, as (name, call(registry, handle) -> status).
 HANDLE_CALLS = {
-    "NtQueryKey": lambda reg, h: reg.query_key(h, K.KeyBasicInformation).status,
-    "NtEnumerateKey": lambda reg, h: reg.enumerate_key(h, 0).status,
-    "NtQueryValueKey": lambda reg, h: reg.query_value(h, "v").status,
-    "NtEnumerateValueKey": lambda reg, h: reg.enumerate_value(h, 0).status,
-    "NtQueryMultipleValueKey": lambda reg, h: reg.query_multiple_values(h, ["v"], 64).status,
-    "NtSetValueKey": lambda reg, h: reg.set_value(h, "w", REG_DWORD, DWORD_DATA),
-    "NtDeleteValueKey": lambda reg, h: reg.delete_value(h, "v"),
-    "NtDeleteKey": lambda reg, h: reg.delete_key(h),
-    "NtRenameKey": lambda reg, h: reg.rename_key(h, "renamed"),
-    "NtSetInformationKey": lambda reg, h: reg.set_information_key(
+    "NtQueryKey": lambda registry, h: registry.query_key(h, K.KeyBasicInformation).status,
+    "NtEnumerateKey": lambda registry, h: registry.enumerate_key(h, 0).status,
+    "NtQueryValueKey": lambda registry, h: registry.query_value(h, "v").status,
+    "NtEnumerateValueKey": lambda registry, h: registry.enumerate_value(h, 0).status,
+    "NtQueryMultipleValueKey": lambda registry, h: registry.query_multiple_values(h, ["v"], 64).status,
+    "NtSetValueKey": lambda registry, h: registry.set_value(h, "w", REG_DWORD, DWORD_DATA),
+    "NtDeleteValueKey": lambda registry, h: registry.delete_value(h, "v"),
+    "NtDeleteKey": lambda registry, h: registry.delete_key(h),
+    "NtRenameKey": lambda registry, h: registry.rename_key(h, "renamed"),
+    "NtSetInformationKey": lambda registry, h: registry.set_information_key(
         h, KEY_SET_INFORMATION_CLASS.KeyWriteTimeInformation, bytes(8)),
-    "NtFlushKey": lambda reg, h: reg.flush_key(h),
-    "NtClose": lambda reg, h: reg.close(h),
+    "NtFlushKey": lambda registry, h: registry.flush_key(h),
+    "NtClose": lambda registry, h: registry.close(h),
 }
 
 
 # --- facts 86, 87, 88, 89: handle values ----------------------------------------------------------
 
-def test_handles_are_nonzero_multiples_of_four(reg):
+def test_handles_are_nonzero_multiples_of_four(seeded_registry):
     """Fact 86: kernel handle values are always multiples of 4 (the low two bits are OBJ_HANDLE_TAGBITS), and a
     successful open never returns NULL (Raymond Chen, "Why are kernel HANDLEs always a multiple of four?";
     W-ADV registry.c IS_HKCR)."""
-    handles = [open_ok(reg, path, KEY_READ) for path in (KEY_PATH, LEAF_PATH, SOFTWARE) * 4]
-    handles += [reg.create_key(KEY_PATH + f"\\new{i}")[1] for i in range(4)]
+    handles = [open_ok(seeded_registry, path, KEY_READ) for path in (KEY_PATH, LEAF_PATH, SOFTWARE) * 4]
+    handles += [seeded_registry.create_key(KEY_PATH + f"\\new{i}")[1] for i in range(4)]
     assert all(handle and handle % 4 == 0 for handle in handles)
     assert len(set(handles)) == len(handles)
 
 
-def test_handle_tag_bits_are_ignored(reg):
+def test_handle_tag_bits_are_ignored(seeded_registry):
     """Fact 86: the low two bits of a handle are ignored by the system and free for tagging, so h|1, h|2 and h|3
     name the same key as h (ntdef.h OBJ_HANDLE_TAGBITS, quoted by Raymond Chen, "Why are kernel HANDLEs always a
     multiple of four?")."""
-    handle = open_ok(reg, KEY_PATH, KEY_READ)
+    handle = open_ok(seeded_registry, KEY_PATH, KEY_READ)
     for tag in (1, 2, 3):
-        assert reg.query_key(handle | tag, K.KeyBasicInformation).status == STATUS_SUCCESS, tag
-        assert reg.query_value(handle | tag, "v").status == STATUS_SUCCESS, tag
+        assert seeded_registry.query_key(handle | tag, K.KeyBasicInformation).status == STATUS_SUCCESS, tag
+        assert seeded_registry.query_value(handle | tag, "v").status == STATUS_SUCCESS, tag
 
 
-def test_two_opens_give_two_handles(reg):
+def test_two_opens_give_two_handles(seeded_registry):
     """Fact 87: opening the same key twice gives two different handles, each usable on its own: closing one
     leaves the other working (W-ADV registry.c test_reg_open_key, "open same key twice")."""
-    first, second = open_ok(reg, KEY_PATH, KEY_READ), open_ok(reg, KEY_PATH, KEY_READ)
+    first, second = open_ok(seeded_registry, KEY_PATH, KEY_READ), open_ok(seeded_registry, KEY_PATH, KEY_READ)
     assert first != second
-    assert reg.close(first) == STATUS_SUCCESS
-    assert reg.query_value(second, "v").status == STATUS_SUCCESS
-    assert reg.query_value(first, "v").status == STATUS_INVALID_HANDLE
+    assert seeded_registry.close(first) == STATUS_SUCCESS
+    assert seeded_registry.query_value(second, "v").status == STATUS_SUCCESS
+    assert seeded_registry.query_value(first, "v").status == STATUS_INVALID_HANDLE
 
 
-def test_closing_twice_is_invalid_handle(reg):
+def test_closing_twice_is_invalid_handle(seeded_registry):
     """Fact 88: the second close of a handle gives STATUS_INVALID_HANDLE (W-ADV registry.c test_reg_close_key,
     second RegCloseKey → ERROR_INVALID_HANDLE; MS NtClose)."""
-    handle = open_ok(reg, KEY_PATH, KEY_READ)
-    assert reg.close(handle) == STATUS_SUCCESS
-    assert reg.close(handle) == STATUS_INVALID_HANDLE
+    handle = open_ok(seeded_registry, KEY_PATH, KEY_READ)
+    assert seeded_registry.close(handle) == STATUS_SUCCESS
+    assert seeded_registry.close(handle) == STATUS_INVALID_HANDLE
 
 
 @pytest.mark.parametrize("call", list(HANDLE_CALLS))
-def test_bad_handle_is_invalid_handle(reg, call):
+def test_bad_handle_is_invalid_handle(seeded_registry, call):
     """Facts 88, 89: a NULL, closed or garbage handle gives STATUS_INVALID_HANDLE, for every handle-based call
     (W-NT reg.c test_NtDeleteKey, test_NtFlushKey, test_NtRenameKey; W-ADV registry.c test_reg_query_value,
     test_reg_query_info, test_reg_close_key)."""
-    closed = open_ok(reg, LEAF_PATH, KEY_ALL_ACCESS)
-    assert reg.close(closed) == STATUS_SUCCESS
+    closed = open_ok(seeded_registry, LEAF_PATH, KEY_ALL_ACCESS)
+    assert seeded_registry.close(closed) == STATUS_SUCCESS
     for handle in (0, closed, 0x7FFFFFF0):
-        assert HANDLE_CALLS[call](reg, handle) == STATUS_INVALID_HANDLE, hex(handle)
-    assert reg.exists(LEAF_PATH)
+        assert HANDLE_CALLS[call](seeded_registry, handle) == STATUS_INVALID_HANDLE, hex(handle)
+    assert seeded_registry.exists(LEAF_PATH)
 
 
 # --- fact 90: zero access and the WOW64 bits ---------------------------------------------------------
 
-def native_open(reg: Registry, call: str, access: int) -> tuple[int, int]:
+def native_open(registry: Registry, call: str, access: int) -> tuple[int, int]:
     """NtOpenKey / NtCreateKey on KEY_PATH with *KeyHandle preset to garbage: (status, *KeyHandle after)."""
-    with reg.arena() as arena:
-        handle = arena.new("HANDLE *", ffi.cast("HANDLE", 0xDEAD0))
-        attributes = arena.new("OBJECT_ATTRIBUTES *", {
-            "Length": ffi.sizeof("OBJECT_ATTRIBUTES"), "ObjectName": arena.unicode_string(KEY_PATH),
-            "Attributes": OBJ_CASE_INSENSITIVE})
-        if call == "NtOpenKey":
-            status = reg.native.NtOpenKey(handle, access, attributes)
-        else:
-            status = reg.native.NtCreateKey(handle, access, attributes, 0, ffi.NULL, 0, ffi.NULL)
-        return status, int(ffi.cast("ULONG_PTR", handle[0]))
+    return raw_open_or_create(registry, "open" if call == "NtOpenKey" else "create", KEY_PATH, access)
 
 
 @pytest.mark.parametrize("access", [0, KEY_WOW64_32KEY, KEY_WOW64_64KEY, WOW64_BOTH],
                          ids=["zero", "wow64_32", "wow64_64", "wow64_both"])
 @pytest.mark.parametrize("call", ["NtOpenKey", "NtCreateKey"])
-def test_no_access_right_is_access_denied(reg, call, access):
+def test_no_access_right_is_access_denied(seeded_registry, call, access):
     """Fact 90: an access mask of 0, or of only the WOW64 bits (which are not rights; both together too, on
     Server 2003), gives STATUS_ACCESS_DENIED with *KeyHandle = 0 (W-NT reg.c test_NtOpenKey "Zero accessmask";
     R-T:NtCreateKey.c)."""
-    assert native_open(reg, call, access) == (STATUS_ACCESS_DENIED, 0)
+    assert native_open(seeded_registry, call, access) == (STATUS_ACCESS_DENIED, 0)
 
 
 @pytest.mark.parametrize("extra", [0, KEY_WOW64_32KEY, KEY_WOW64_64KEY, WOW64_BOTH],
                          ids=["alone", "wow64_32", "wow64_64", "wow64_both"])
 @pytest.mark.parametrize("call", ["NtOpenKey", "NtCreateKey"])
-def test_read_control_alone_is_granted_exactly(reg, call, extra):
+def test_read_control_alone_is_granted_exactly(seeded_registry, call, extra):
     """Fact 90: READ_CONTROL alone opens the key and the granted access is exactly READ_CONTROL; the WOW64 bits
     never appear in the granted access; both WOW64 bits together succeed on Server 2003 (R-T:NtCreateKey.c,
     GrantedAccess read back with NtQueryObject(ObjectBasicInformation))."""
-    status, handle = native_open(reg, call, READ_CONTROL | extra)
+    status, handle = native_open(seeded_registry, call, READ_CONTROL | extra)
     assert status == STATUS_SUCCESS and handle
-    assert granted_access(reg, handle) == READ_CONTROL
+    assert granted_access(seeded_registry, handle) == READ_CONTROL
 
 
 # --- facts 91, 92: the access each call needs ------------------------------------------------------
@@ -204,49 +190,50 @@ ACCESS_TABLE = [
 
 
 @pytest.mark.parametrize("call,needed,lacking,path", ACCESS_TABLE, ids=[row[0] for row in ACCESS_TABLE])
-def test_call_needs_its_access_right(reg, call, needed, lacking, path):
+def test_call_needs_its_access_right(seeded_registry, call, needed, lacking, path):
     """Fact 91: each call checks the handle's granted access: without the right it needs the call gives
     STATUS_ACCESS_DENIED and changes nothing; with only that right it succeeds (MS:ZwQueryValueKey,
     ZwEnumerateValueKey, ZwQueryKey, ZwEnumerateKey, ZwSetValueKey, ZwDeleteValueKey, ZwDeleteKey,
     NtQueryMultipleValueKey, NtSetInformationKey; R-API; W-NT reg.c test_NtRenameKey for KEY_READ|DELETE)."""
-    denied = open_ok(reg, path, lacking)
-    assert HANDLE_CALLS[call](reg, denied) == STATUS_ACCESS_DENIED
-    assert reg.exists(path) and reg.get_value(KEY_PATH, "v") is not None
-    allowed = open_ok(reg, path, needed)
-    assert HANDLE_CALLS[call](reg, allowed) == STATUS_SUCCESS
+    denied = open_ok(seeded_registry, path, lacking)
+    assert HANDLE_CALLS[call](seeded_registry, denied) == STATUS_ACCESS_DENIED
+    assert seeded_registry.exists(path) and seeded_registry.get_value(KEY_PATH, "v") is not None
+    allowed = open_ok(seeded_registry, path, needed)
+    assert HANDLE_CALLS[call](seeded_registry, allowed) == STATUS_SUCCESS
 
 
 @pytest.mark.parametrize("cls", [K.KeyBasicInformation, K.KeyNodeInformation, K.KeyFullInformation,
                                  K.KeyCachedInformation], ids=lambda c: c.name)
-def test_query_key_classes_need_query_value(reg, cls):
+def test_query_key_classes_need_query_value(seeded_registry, cls):
     """Fact 91: NtQueryKey needs KEY_QUERY_VALUE for every class but KeyNameInformation (MS:ZwQueryKey; R-API
     NtQueryKey)."""
-    assert reg.query_key(open_ok(reg, KEY_PATH, KEY_ENUMERATE_SUB_KEYS), cls).status == STATUS_ACCESS_DENIED
-    assert reg.query_key(open_ok(reg, KEY_PATH, KEY_QUERY_VALUE), cls).status == STATUS_SUCCESS
+    enumerate_only = open_ok(seeded_registry, KEY_PATH, KEY_ENUMERATE_SUB_KEYS)
+    assert seeded_registry.query_key(enumerate_only, cls).status == STATUS_ACCESS_DENIED
+    assert seeded_registry.query_key(open_ok(seeded_registry, KEY_PATH, KEY_QUERY_VALUE), cls).status == STATUS_SUCCESS
 
 
-def test_flush_needs_no_access_right(reg):
+def test_flush_needs_no_access_right(seeded_registry):
     """Fact 91: NtFlushKey needs no particular access right (R-API NtFlushKey, access mask 0)."""
-    assert reg.flush_key(open_ok(reg, KEY_PATH, READ_CONTROL)) == STATUS_SUCCESS
+    assert seeded_registry.flush_key(open_ok(seeded_registry, KEY_PATH, READ_CONTROL)) == STATUS_SUCCESS
 
 
 @pytest.mark.parametrize("access", [READ_CONTROL, KEY_ENUMERATE_SUB_KEYS, KEY_SET_VALUE, KEY_NOTIFY])
-def test_name_information_needs_no_query_value(reg, access):
+def test_name_information_needs_no_query_value(seeded_registry, access):
     """Fact 92: NtQueryKey(KeyNameInformation) does not need KEY_QUERY_VALUE; any handle with some granted
     access gets the name (MS:ZwQueryKey remarks; R-API NtQueryKey)."""
-    handle = open_ok(reg, KEY_PATH, access)
-    answer = reg.query_key(handle, K.KeyNameInformation)
+    handle = open_ok(seeded_registry, KEY_PATH, access)
+    answer = seeded_registry.query_key(handle, K.KeyNameInformation)
     assert (answer.status, answer.result_length) == (STATUS_SUCCESS, 4 + 2 * len(KEY_PATH))
 
 
-def test_create_through_parent_opened_for_notify_only(reg):
+def test_create_through_parent_opened_for_notify_only(seeded_registry):
     """Fact 93: a subkey created through a RootDirectory handle opened only with KEY_NOTIFY succeeds: the
     parent handle's access is not checked (W-ADV registry.c test_reg_create_key, "all versions of Windows ignore
     the access rights to the parent handle"; RegCreateKeyEx docs)."""
-    parent = open_ok(reg, KEY_PATH, KEY_NOTIFY)
-    status, child, disposition = reg.create_key("child", KEY_READ, root=parent)
+    parent = open_ok(seeded_registry, KEY_PATH, KEY_NOTIFY)
+    status, child, disposition = seeded_registry.create_key("child", KEY_READ, root=parent)
     assert (status, disposition) == (STATUS_SUCCESS, REG_CREATED_NEW_KEY) and child
-    assert reg.exists(KEY_PATH + "\\child")
+    assert seeded_registry.exists(KEY_PATH + "\\child")
 
 
 # --- fact 94: generic mapping ------------------------------------------------------------------------
@@ -254,58 +241,58 @@ def test_create_through_parent_opened_for_notify_only(reg):
 @pytest.mark.parametrize("generic,specific", [(GENERIC_READ, KEY_READ), (GENERIC_WRITE, KEY_WRITE),
                                               (GENERIC_EXECUTE, KEY_EXECUTE), (GENERIC_ALL, KEY_ALL_ACCESS)],
                          ids=["read", "write", "execute", "all"])
-def test_generic_rights_map_to_key_rights(reg, generic, specific):
+def test_generic_rights_map_to_key_rights(seeded_registry, generic, specific):
     """Fact 94: the key type maps GENERIC_READ to KEY_READ, GENERIC_WRITE to KEY_WRITE, GENERIC_EXECUTE to
     KEY_EXECUTE (= KEY_READ, without Wine's KEY_CREATE_LINK) and GENERIC_ALL to KEY_ALL_ACCESS; no generic bit is
     left in the granted access (R-CM cmsysini.c CmpKeyMapping; MS "Registry Key Security and Access Rights")."""
-    handle = open_ok(reg, KEY_PATH, generic)
-    assert granted_access(reg, handle) == specific
+    handle = open_ok(seeded_registry, KEY_PATH, generic)
+    assert granted_access(seeded_registry, handle) == specific
     if generic == GENERIC_EXECUTE:
-        assert specific == KEY_READ and not granted_access(reg, handle) & KEY_CREATE_LINK
+        assert specific == KEY_READ and not granted_access(seeded_registry, handle) & KEY_CREATE_LINK
 
 
-def test_generic_write_handle_cannot_read(reg):
+def test_generic_write_handle_cannot_read(seeded_registry):
     """Facts 91, 94: a GENERIC_WRITE handle (KEY_WRITE) may set values but not query them (STATUS_ACCESS_DENIED);
     a GENERIC_READ handle the other way round."""
-    writer, reader = open_ok(reg, KEY_PATH, GENERIC_WRITE), open_ok(reg, KEY_PATH, GENERIC_READ)
-    assert reg.set_value(writer, "w", REG_DWORD, DWORD_DATA) == STATUS_SUCCESS
-    assert reg.query_value(writer, "w").status == STATUS_ACCESS_DENIED
-    assert reg.query_value(reader, "w").status == STATUS_SUCCESS
-    assert reg.set_value(reader, "w", REG_DWORD, DWORD_DATA) == STATUS_ACCESS_DENIED
-    assert reg.enumerate_key(reader, 0).status == STATUS_SUCCESS
+    writer, reader = open_ok(seeded_registry, KEY_PATH, GENERIC_WRITE), open_ok(seeded_registry, KEY_PATH, GENERIC_READ)
+    assert seeded_registry.set_value(writer, "w", REG_DWORD, DWORD_DATA) == STATUS_SUCCESS
+    assert seeded_registry.query_value(writer, "w").status == STATUS_ACCESS_DENIED
+    assert seeded_registry.query_value(reader, "w").status == STATUS_SUCCESS
+    assert seeded_registry.set_value(reader, "w", REG_DWORD, DWORD_DATA) == STATUS_ACCESS_DENIED
+    assert seeded_registry.enumerate_key(reader, 0).status == STATUS_SUCCESS
 
 
 # --- fact 96 -----------------------------------------------------------------------------------------
 
-def test_perfdata_is_not_a_key(reg):
+def test_perfdata_is_not_a_key(seeded_registry):
     """Fact 96: "\\Registry\\PerfData" is not a key: STATUS_OBJECT_NAME_NOT_FOUND (W-ADV registry.c
     test_perflib_key)."""
-    assert reg.open_key("\\Registry\\PerfData").status == STATUS_OBJECT_NAME_NOT_FOUND
+    assert seeded_registry.open_key("\\Registry\\PerfData").status == STATUS_OBJECT_NAME_NOT_FOUND
 
 
 # --- kernel-mode callers ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call", ["NtQueryValueKey", "NtEnumerateKey", "NtSetValueKey", "NtDeleteValueKey",
                                   "NtQueryKey", "NtDeleteKey"])
-def test_kernel_mode_skips_the_access_check(reg, call):
+def test_kernel_mode_skips_the_access_check(seeded_registry, call):
     """A kernel-mode caller's handle reference skips the granted-access check (MS ObReferenceObjectByHandle:
     with AccessMode KernelMode the requested access is always allowed), so a READ_CONTROL handle that user mode
     is refused with STATUS_ACCESS_DENIED (fact 91) works from a driver's Zw call."""
     path = LEAF_PATH if call == "NtDeleteKey" else KEY_PATH
-    handle = open_ok(reg, path, READ_CONTROL)
-    assert HANDLE_CALLS[call](reg, handle) == STATUS_ACCESS_DENIED
+    handle = open_ok(seeded_registry, path, READ_CONTROL)
+    assert HANDLE_CALLS[call](seeded_registry, handle) == STATUS_ACCESS_DENIED
     with caller.kernel_mode():
-        assert HANDLE_CALLS[call](reg, handle) == STATUS_SUCCESS
+        assert HANDLE_CALLS[call](seeded_registry, handle) == STATUS_SUCCESS
 
 
-def test_kernel_mode_still_rejects_bad_handles(reg):
+def test_kernel_mode_still_rejects_bad_handles(seeded_registry):
     """Fact 89 from kernel mode: trusting the caller's access does not make a NULL or closed handle valid
     (STATUS_INVALID_HANDLE)."""
-    handle = open_ok(reg, KEY_PATH, KEY_READ)
-    assert reg.close(handle) == STATUS_SUCCESS
+    handle = open_ok(seeded_registry, KEY_PATH, KEY_READ)
+    assert seeded_registry.close(handle) == STATUS_SUCCESS
     with caller.kernel_mode():
-        assert reg.query_value(0, "v").status == STATUS_INVALID_HANDLE
-        assert reg.query_value(handle, "v").status == STATUS_INVALID_HANDLE
+        assert seeded_registry.query_value(0, "v").status == STATUS_INVALID_HANDLE
+        assert seeded_registry.query_value(handle, "v").status == STATUS_INVALID_HANDLE
 
 
 # --- property: random arguments never raise ----------------------------------------------------------

@@ -11,15 +11,16 @@ import pytest
 from ntddk_py import REG_NOTIFY_CLASS as N
 from ntddk_py import REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCESS
 
-from .filters import CFilter, PythonFilter, classes, make_key, register
+from ..helpers import classes, make_key, register
+from .filters import CFilter, PythonFilter
 
 DATA = "x\0".encode("utf-16-le")
 
 
 @pytest.fixture
-def walked_in_c(reg, native_walker):
-    reg.native.callbacks.native_walker = native_walker
-    return reg
+def walked_in_c(traced_registry, native_walker):
+    traced_registry.native.callbacks.native_walker = native_walker
+    return traced_registry
 
 
 def c_filter(filter_library) -> CFilter:
@@ -29,47 +30,47 @@ def c_filter(filter_library) -> CFilter:
 def test_only_c_callbacks_give_a_snapshot_the_shim_can_walk(walked_in_c, filter_library):
     """A Python callable among them sends the walk back to Python: the shim cannot call it safely
     and report its exception."""
-    reg = walked_in_c
+    registry = walked_in_c
     first = c_filter(filter_library)
-    register(reg, first)
-    assert reg.native.callbacks.snapshot.native is not None
-    cookie = register(reg, PythonFilter())
-    assert reg.native.callbacks.snapshot.native is None
-    assert reg.native.callbacks.unregister(cookie) == STATUS_SUCCESS
-    assert reg.native.callbacks.snapshot.native is not None
+    register(registry, first)
+    assert registry.native.callbacks.snapshot.native is not None
+    cookie = register(registry, PythonFilter())
+    assert registry.native.callbacks.snapshot.native is None
+    assert registry.native.callbacks.unregister(cookie) == STATUS_SUCCESS
+    assert registry.native.callbacks.snapshot.native is not None
 
 
 def test_a_blocking_pre_stops_the_c_walk_and_the_trace_names_the_blocker(walked_in_c, filter_library):
     """Decision 4 over three C callbacks: the first gets the pre, the second blocks it, the third
     is never called; nobody gets a post; the trace shows the two statuses and the blocker."""
-    reg = walked_in_c
-    handle = make_key(reg, "CWalk")
+    registry = walked_in_c
+    handle = make_key(registry, "CWalk")
     filters = [c_filter(filter_library) for _ in range(3)]
     for flt in filters:
-        register(reg, flt)
+        register(registry, flt)
     filters[1].block(N.RegNtPreSetValueKey, STATUS_ACCESS_DENIED)
-    reg.native.dispatcher.trace.clear()
-    assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_ACCESS_DENIED
+    registry.native.dispatcher.trace.clear()
+    assert registry.set_value(handle, "V", REG_SZ, DATA) == STATUS_ACCESS_DENIED
     assert classes(filters[0].events())[-1:] == [N.RegNtPreSetValueKey]
     assert classes(filters[1].events())[-1:] == [N.RegNtPreSetValueKey]
     assert N.RegNtPreSetValueKey not in classes(filters[2].events())
-    (operation,) = reg.native.dispatcher.trace.operations
+    (operation,) = registry.native.dispatcher.trace.operations
     (pre,) = operation.notifications
     assert [status for _, status in pre.results] == [STATUS_SUCCESS, STATUS_ACCESS_DENIED]
     assert pre.blocked_by == pre.results[1][0]
-    assert reg.get_value("\\REGISTRY\\MACHINE\\SOFTWARE\\CWalk", "V") is None
+    assert registry.get_value("\\REGISTRY\\MACHINE\\SOFTWARE\\CWalk", "V") is None
 
 
 def test_a_callback_may_unregister_another_one_in_the_same_walk(walked_in_c, filter_library):
     """Unregistering a callback that is not running (here: later in the same walk, on the same
     thread) returns at once, and the walk then skips it, as Windows' own walk does."""
-    reg = walked_in_c
-    handle = make_key(reg, "CWalkOther")
+    registry = walked_in_c
+    handle = make_key(registry, "CWalkOther")
     first, second = c_filter(filter_library), c_filter(filter_library)
-    register(reg, first)
-    second_cookie = register(reg, second)
+    register(registry, first)
+    second_cookie = register(registry, second)
     statuses = []
-    first.nest(N.RegNtPreSetValueKey, lambda: statuses.append(reg.native.callbacks.unregister(second_cookie)))
-    assert reg.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
+    first.nest(N.RegNtPreSetValueKey, lambda: statuses.append(registry.native.callbacks.unregister(second_cookie)))
+    assert registry.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert statuses == [STATUS_SUCCESS]
     assert second.events() == []

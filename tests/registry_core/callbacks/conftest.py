@@ -9,13 +9,14 @@ import pytest
 from registry_core.callbacks import Trace
 from registry_core.registry import Registry
 
-from .filters import SOURCE, CFilter, PythonFilter, build
+from ...compiling import build_module
+from .filters import SOURCE, CFilter, PythonFilter
 
 
 @pytest.fixture(scope="session")
 def filter_library(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("filters")
-    return build(SOURCE, directory), directory
+    """(the recorder filter's module, a folder for the private copy each CFilter loads)."""
+    return build_module(SOURCE), tmp_path_factory.mktemp("filters")
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +28,11 @@ def native_walker():
 
 
 @pytest.fixture(params=["python", "c", "c-walked-in-c"])
-def make_filter(request, filter_library, reg, native_walker):
+def make_filter(request, filter_library, traced_registry, native_walker):
     """make_filter() -> a new recording filter of this test's kind (call it twice for two)."""
     made = []
     if request.param == "c-walked-in-c":
-        reg.native.callbacks.native_walker = native_walker
+        traced_registry.native.callbacks.native_walker = native_walker
 
     def make():
         flt = PythonFilter() if request.param == "python" else CFilter(*filter_library)
@@ -44,7 +45,8 @@ def make_filter(request, filter_library, reg, native_walker):
 
 
 @pytest.fixture
-def reg():
+def traced_registry() -> Registry:
+    """A fresh default registry with a Trace on its dispatcher: every operation is recorded."""
     registry = Registry()
     registry.native.dispatcher.trace = Trace()
     return registry
