@@ -8,7 +8,10 @@ in Python (``routines.ROUTINES``) are C forwarders that call through the table's
 routines' prototypes in include/ntddk.h and committed beside the source:
 
 - cmhook_upcalls.h: ``CMHOOK_ROUTINE_UPCALLS``, one function pointer per routine;
-- cmhook_forwarders.inc: each routine's export, which notes its caller and calls up.
+- cmhook_forwarders.inc: each routine's export, which notes its caller and calls up. A routine
+  that raises on Windows (``routines.RAISING_ROUTINES``: ProbeForRead, ProbeForWrite) has an
+  upcall returning the NTSTATUS it raises, and its forwarder raises a failure in C
+  (``CMHOOK_RAISE_FAILURE``, after the upcall returned: longjmp never crosses Python).
 
 ``python -m harness.shim`` rewrites them (``--check`` only reports whether they are stale);
 generation reads the header through ``ntddk_py.header_model``. At run time the library is
@@ -90,10 +93,17 @@ def _plain(name: str, type_name: str) -> c_ast.TypeDecl:
     return c_ast.TypeDecl(declname=name, quals=[], align=None, type=c_ast.IdentifierType([type_name]))
 
 
-def _member(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node]) -> c_ast.Decl:
-    """The routine's upcall: its prototype as a function pointer, parameters as they cross."""
+def _returns_void(decl: c_ast.Decl, generator: c_generator.CGenerator) -> bool:
+    return generator.visit(decl.type.type).strip() in ("VOID", "void")
+
+
+def _member(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], raises: bool = False) -> c_ast.Decl:
+    """The routine's upcall: its prototype as a function pointer, parameters as they cross; a routine
+    that raises returns the NTSTATUS to raise instead of nothing."""
     member = copy.deepcopy(decl)
     member.storage, member.funcspec = [], []
+    if raises:
+        member.type.type = _plain(decl.name, "NTSTATUS")
     for param in _parameters(member):
         crossing = _crossing(param, native, typedefs)
         if crossing != "as is":
@@ -103,26 +113,31 @@ def _member(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node]) -> 
     return member
 
 
-def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], generator: c_generator.CGenerator
-               ) -> str:
+def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], generator: c_generator.CGenerator,
+               raises: bool = False) -> str:
     spell = {"int": f"({AS_INTEGER}){{}}", "quad": "{}.QuadPart", "as is": "{}"}
     arguments = ", ".join(spell[_crossing(p, native, typedefs)].format(p.name) for p in _parameters(decl))
-    returns = generator.visit(decl.type.type).strip() not in ("VOID", "void")
-    return (f"{generator.visit(decl)}\n{{\n    CMHOOK_NOTE_CALLER();\n"
-            f"    {'return ' if returns else ''}CmhookUpcalls.Routines.{decl.name}({arguments});\n}}\n")
+    call = f"CmhookUpcalls.Routines.{decl.name}({arguments})"
+    if raises:
+        body = f"CMHOOK_RAISE_FAILURE({call});"
+    else:
+        body = f"{'' if _returns_void(decl, generator) else 'return '}{call};"
+    return f"{generator.visit(decl)}\n{{\n    CMHOOK_NOTE_CALLER();\n    {body}\n}}\n"
 
 
 def render_all(model: header_model.HeaderModel | None = None, routine_names: Iterable[str] | None = None,
-               native: Collection[str] | None = None) -> dict[str, str]:
+               native: Collection[str] | None = None, raising: Collection[str] | None = None) -> dict[str, str]:
     """The text of every generated file, keyed by its name in harness/shim/.
 
-    By default the routines are ``routines.ROUTINES`` and the native ones ``routines.NATIVE_ROUTINES``;
-    members and forwarders follow the header's order of the prototypes.
+    By default the routines are ``routines.ROUTINES``, the native ones ``routines.NATIVE_ROUTINES`` and
+    the raising ones ``routines.RAISING_ROUTINES``; members and forwarders follow the header's order of
+    the prototypes.
     """
-    if routine_names is None or native is None:
+    if routine_names is None or native is None or raising is None:
         from . import routines  # generation only: the running shim never needs the registry's module
         routine_names = routines.ROUTINES if routine_names is None else routine_names
         native = routines.NATIVE_ROUTINES if native is None else native
+        raising = routines.RAISING_ROUTINES if raising is None else raising
     model = model or header_model.load()
     prototypes = {node.name: node for node in model.ast.ext
                   if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
@@ -132,13 +147,18 @@ def render_all(model: header_model.HeaderModel | None = None, routine_names: Ite
         raise ValueError(f"routines include/ntddk.h does not declare: {', '.join(undeclared)}")
     typedefs, generator = _typedefs(model), c_generator.CGenerator()
     ordered = [decl for name, decl in prototypes.items() if name in wanted]
-    members = "".join(f"    {generator.visit(_member(d, d.name in native, typedefs))};\n" for d in ordered)
-    bodies = "\n".join(_forwarder(d, d.name in native, typedefs, generator) for d in ordered)
+    not_void = sorted(d.name for d in ordered if d.name in raising and not _returns_void(d, generator))
+    if not_void:
+        raise ValueError(f"a raising routine returns the status it raises, so it must be VOID: {', '.join(not_void)}")
+    members = "".join(f"    {generator.visit(_member(d, d.name in native, typedefs, d.name in raising))};\n"
+                      for d in ordered)
+    bodies = "\n".join(_forwarder(d, d.name in native, typedefs, generator, d.name in raising) for d in ordered)
     upcalls = (f"{_BANNER}#ifndef CMHOOK_UPCALLS_H\n#define CMHOOK_UPCALLS_H\n\n"
                "/* One member per kernel routine implemented in Python (harness/routines.py's ROUTINES), with the\n"
                " * prototype include/ntddk.h gives it, except: a HANDLE crosses as ULONG_PTR, and so does every\n"
                " * pointer of the native routines (NATIVE_ROUTINES: Zw*Key, ZwClose), so that Python gets ints;\n"
-               " * a LARGE_INTEGER by value crosses as its QuadPart (cffi has no callback taking a union). */\n"
+               " * a LARGE_INTEGER by value crosses as its QuadPart (cffi has no callback taking a union); a\n"
+               " * routine that raises (RAISING_ROUTINES) returns the NTSTATUS its forwarder raises (0: none). */\n"
                f"typedef struct _CMHOOK_ROUTINE_UPCALLS {{\n{members}}} CMHOOK_ROUTINE_UPCALLS;\n\n"
                "#endif /* CMHOOK_UPCALLS_H */\n")
     forwarders = (f"{_BANNER}\n/* Each kernel routine implemented in Python, as a driver imports it. Included once by\n"

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "5cd904335dd08ce152d8b33dd921fc61d6020e571cec9fdf0f14ae9f3e7f64ba"
+HEADER_SHA256 = "76af41623345d1768b5e0ec09083345e802fbbf9d4bf4e66dbb5ed7f0e059fc2"
 
 CDEF = r"""
 typedef void VOID;
@@ -569,6 +569,27 @@ VOID ExAcquireFastMutex(PFAST_MUTEX FastMutex);
 VOID ExReleaseFastMutex(PFAST_MUTEX FastMutex);
 ULONG DbgPrint(PCSTR Format, ...);
 ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
+typedef struct _EXCEPTION_RECORD
+{
+  NTSTATUS ExceptionCode;
+  ULONG ExceptionFlags;
+  struct _EXCEPTION_RECORD *ExceptionRecord;
+  PVOID ExceptionAddress;
+  ULONG NumberParameters;
+  ULONG_PTR ExceptionInformation[15];
+} EXCEPTION_RECORD;
+typedef struct _EXCEPTION_RECORD *PEXCEPTION_RECORD;
+typedef struct _CONTEXT *PCONTEXT;
+typedef struct _EXCEPTION_POINTERS
+{
+  PEXCEPTION_RECORD ExceptionRecord;
+  PCONTEXT ContextRecord;
+} EXCEPTION_POINTERS;
+typedef struct _EXCEPTION_POINTERS *PEXCEPTION_POINTERS;
+VOID ExRaiseStatus(NTSTATUS Status);
+VOID ExRaiseAccessViolation(VOID);
+VOID ExRaiseDatatypeMisalignment(VOID);
+VOID RtlRaiseException(PEXCEPTION_RECORD ExceptionRecord);
 """
 
 # typedef name -> [(member, type as the header spells it)], anonymous members flattened
@@ -615,6 +636,8 @@ RECORDS = {
     'DRIVER_OBJECT': [('Type', 'CSHORT'), ('Size', 'CSHORT'), ('DeviceObject', 'struct _DEVICE_OBJECT *'), ('Flags', 'ULONG'), ('DriverStart', 'PVOID'), ('DriverSize', 'ULONG'), ('DriverSection', 'PVOID'), ('DriverExtension', 'struct _DRIVER_EXTENSION *'), ('DriverName', 'UNICODE_STRING'), ('HardwareDatabase', 'PUNICODE_STRING'), ('FastIoDispatch', 'struct _FAST_IO_DISPATCH *'), ('DriverInit', 'PDRIVER_INITIALIZE'), ('DriverStartIo', 'PDRIVER_STARTIO'), ('DriverUnload', 'PDRIVER_UNLOAD'), ('MajorFunction', 'PDRIVER_DISPATCH [0x1b + 1]')],
     'KEVENT': [('Header', 'ULONG_PTR [3]')],
     'FAST_MUTEX': [('Count', 'volatile LONG'), ('Owner', 'PKTHREAD'), ('Contention', 'ULONG'), ('Event', 'KEVENT'), ('OldIrql', 'ULONG')],
+    'EXCEPTION_RECORD': [('ExceptionCode', 'NTSTATUS'), ('ExceptionFlags', 'ULONG'), ('ExceptionRecord', 'struct _EXCEPTION_RECORD *'), ('ExceptionAddress', 'PVOID'), ('NumberParameters', 'ULONG'), ('ExceptionInformation', 'ULONG_PTR [15]')],
+    'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
 }
 
 # routine -> [(parameter, type as the header spells it)], in order
@@ -672,4 +695,8 @@ PROTOTYPES = {
     'ExReleaseFastMutex': [('FastMutex', 'PFAST_MUTEX')],
     'DbgPrint': [('Format', 'PCSTR'), ('...', '...')],
     'DbgPrintEx': [('ComponentId', 'ULONG'), ('Level', 'ULONG'), ('Format', 'PCSTR'), ('...', '...')],
+    'ExRaiseStatus': [('Status', 'NTSTATUS')],
+    'ExRaiseAccessViolation': [],
+    'ExRaiseDatatypeMisalignment': [],
+    'RtlRaiseException': [('ExceptionRecord', 'PEXCEPTION_RECORD')],
 }

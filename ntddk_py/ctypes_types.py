@@ -660,6 +660,35 @@ PFAST_MUTEX = ctypes.POINTER(FAST_MUTEX)
 PROCESSINFOCLASS = ctypes.c_int
 
 
+class EXCEPTION_RECORD(ctypes.Structure):
+    pass
+
+
+_EXCEPTION_RECORD = EXCEPTION_RECORD
+EXCEPTION_RECORD._fields_ = [
+    ('ExceptionCode', NTSTATUS),
+    ('ExceptionFlags', ULONG),
+    ('ExceptionRecord', ctypes.POINTER(EXCEPTION_RECORD)),
+    ('ExceptionAddress', PVOID),
+    ('NumberParameters', ULONG),
+    ('ExceptionInformation', (ULONG_PTR * 15)),
+]
+PEXCEPTION_RECORD = ctypes.POINTER(EXCEPTION_RECORD)
+PCONTEXT = ctypes.c_void_p
+
+
+class EXCEPTION_POINTERS(ctypes.Structure):
+    pass
+
+
+_EXCEPTION_POINTERS = EXCEPTION_POINTERS
+EXCEPTION_POINTERS._fields_ = [
+    ('ExceptionRecord', PEXCEPTION_RECORD),
+    ('ContextRecord', PCONTEXT),
+]
+PEXCEPTION_POINTERS = ctypes.POINTER(EXCEPTION_POINTERS)
+
+
 __all__ = [
     "VOID",
     "PVOID",
@@ -816,4 +845,9 @@ __all__ = [
     "FAST_MUTEX",
     "PFAST_MUTEX",
     "PROCESSINFOCLASS",
+    "EXCEPTION_RECORD",
+    "PEXCEPTION_RECORD",
+    "PCONTEXT",
+    "EXCEPTION_POINTERS",
+    "PEXCEPTION_POINTERS",
 ]

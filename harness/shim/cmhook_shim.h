@@ -42,8 +42,12 @@ ULONG_PTR CmhookModuleBase(PVOID Address);
 ULONG_PTR CmhookCallerBase(VOID);
 /* A test hook: format as DbgPrint would, into a caller's buffer. */
 ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
-/* Report a driver's fault (module and offset) before the process dies; installed after Python's handlers. */
+/* The fault handler (SIGSEGV, SIGBUS, SIGFPE, SIGILL), installed after Python's handlers: a fault in
+ * driver code inside a __try lands in its frames (include/ntddk.h's structured exception handling);
+ * any other fault is reported (module and offset) before the process dies. */
 VOID CmhookInstallFaultReporter(VOID);
+/* A test hook: how many __try frames this thread has on its chain (none while a Python routine runs). */
+ULONG CmhookSehDepth(VOID);
 
 /*
  * The callback walk for one notification, when every registered callback is a C function.

@@ -6,7 +6,8 @@
 /* One member per kernel routine implemented in Python (harness/routines.py's ROUTINES), with the
  * prototype include/ntddk.h gives it, except: a HANDLE crosses as ULONG_PTR, and so does every
  * pointer of the native routines (NATIVE_ROUTINES: Zw*Key, ZwClose), so that Python gets ints;
- * a LARGE_INTEGER by value crosses as its QuadPart (cffi has no callback taking a union). */
+ * a LARGE_INTEGER by value crosses as its QuadPart (cffi has no callback taking a union); a
+ * routine that raises (RAISING_ROUTINES) returns the NTSTATUS its forwarder raises (0: none). */
 typedef struct _CMHOOK_ROUTINE_UPCALLS {
     NTSTATUS (*CmRegisterCallback)(PEX_CALLBACK_FUNCTION Function, PVOID Context, PLARGE_INTEGER Cookie);
     NTSTATUS (*CmUnRegisterCallback)(LONGLONG Cookie);
@@ -28,8 +29,8 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     VOID (*ObDereferenceObject)(PVOID Object);
     NTSTATUS (*ObReferenceObjectByHandle)(ULONG_PTR Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode, PVOID *Object, POBJECT_HANDLE_INFORMATION HandleInformation);
     NTSTATUS (*ObQueryNameString)(PVOID Object, POBJECT_NAME_INFORMATION ObjectNameInfo, ULONG Length, PULONG ReturnLength);
-    VOID (*ProbeForRead)(const volatile VOID *Address, SIZE_T Length, ULONG Alignment);
-    VOID (*ProbeForWrite)(volatile VOID *Address, SIZE_T Length, ULONG Alignment);
+    NTSTATUS (*ProbeForRead)(const volatile VOID *Address, SIZE_T Length, ULONG Alignment);
+    NTSTATUS (*ProbeForWrite)(volatile VOID *Address, SIZE_T Length, ULONG Alignment);
     NTSTATUS (*ZwQueryInformationProcess)(ULONG_PTR ProcessHandle, PROCESSINFOCLASS ProcessInformationClass, PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
     HANDLE (*PsGetCurrentThreadId)(VOID);
     HANDLE (*PsGetCurrentProcessId)(VOID);

@@ -33,7 +33,107 @@ static __thread KIRQL CmhookIrql = PASSIVE_LEVEL;
 
 static __thread PLONG CmhookActiveCell;
 
-#define CMHOOK_NOTE_CALLER() (CmhookReturnAddress = __builtin_return_address(0))
+/* ---------------------------------------------------------------------------
+ * Structured exception handling, the shim's side (include/ntddk.h's __try section has the
+ * keywords and what differs from Windows). Each thread has a chain of the frames its __try
+ * blocks pushed, innermost first, each holding the registers CmhookSehSetjmp saved. A raise
+ * (ExRaiseStatus, RtlRaiseException, a probe) or a fault in driver code (OnFault) fills the
+ * thread's record and searches the chain: a constant filter is read from its frame; a
+ * __finally frame is passed over; the first frame that takes the exception, or whose filter
+ * must run to say, is the target. The unwind then pops frames down to it: a __finally frame on
+ * the way is landed in (longjmp) to run its block, whose end goes on with the unwind; the
+ * target is landed in last, to run its filter or its handler. Filters that decline go on with
+ * the search from the next outer frame.
+ *
+ * longjmp never crosses Python: every upcall to a Python routine hides the chain (Top is NULL
+ * while Python runs, so C that Python calls starts a chain of its own) and restores it when
+ * the upcall returns; a Python routine that raises returns a status, which its forwarder
+ * raises after the chain is back (CMHOOK_RAISE_FAILURE).
+ * ------------------------------------------------------------------------- */
+#define SEH_MAGIC 0x48455343u
+
+typedef struct _SEH_THREAD {
+    CMHOOK_SEH_FRAME *Top;      /* the innermost frame; NULL while a Python routine runs */
+    LONG Busy;                  /* the dispatcher is reading the chain: a fault now is no exception */
+    LONG Signal;                /* the signal Record came from; 0 for a raise */
+    EXCEPTION_RECORD Record;    /* the exception being dispatched */
+    EXCEPTION_RECORD Chained;   /* what a STATUS_NONCONTINUABLE_EXCEPTION raised in a search points to */
+    EXCEPTION_RECORD Handled;   /* what the running handler's GetExceptionCode() reads */
+    EXCEPTION_POINTERS Pointers;
+    CMHOOK_SEH_FINALLY Handoff; /* from a __finally frame's landing to its block: where the unwind goes */
+} SEH_THREAD;
+
+static __thread SEH_THREAD Seh;
+
+/* CmhookSehSetjmp(Jump) saves the callee-saved registers, the stack pointer after its return and
+ * its return address; CmhookSehLongjmp(Jump, Value) restores them and returns Value there. */
+__asm__(".text\n"
+        ".globl CmhookSehSetjmp\n"
+        ".type CmhookSehSetjmp, @function\n"
+        "CmhookSehSetjmp:\n"
+        "    .byte 0xf3, 0x0f, 0x1e, 0xfa\n" /* endbr64 */
+        "    movq %rbx, 0(%rdi)\n"
+        "    movq %rbp, 8(%rdi)\n"
+        "    movq %r12, 16(%rdi)\n"
+        "    movq %r13, 24(%rdi)\n"
+        "    movq %r14, 32(%rdi)\n"
+        "    movq %r15, 40(%rdi)\n"
+        "    leaq 8(%rsp), %rdx\n"
+        "    movq %rdx, 48(%rdi)\n"
+        "    movq (%rsp), %rdx\n"
+        "    movq %rdx, 56(%rdi)\n"
+        "    xorl %eax, %eax\n"
+        "    ret\n"
+        ".size CmhookSehSetjmp, .-CmhookSehSetjmp\n"
+        ".globl CmhookSehLongjmp\n"
+        ".hidden CmhookSehLongjmp\n"
+        ".type CmhookSehLongjmp, @function\n"
+        "CmhookSehLongjmp:\n"
+        "    .byte 0xf3, 0x0f, 0x1e, 0xfa\n"
+        "    cld\n"
+        "    movl %esi, %eax\n"
+        "    movq 0(%rdi), %rbx\n"
+        "    movq 8(%rdi), %rbp\n"
+        "    movq 16(%rdi), %r12\n"
+        "    movq 24(%rdi), %r13\n"
+        "    movq 32(%rdi), %r14\n"
+        "    movq 40(%rdi), %r15\n"
+        "    movq 48(%rdi), %rsp\n"
+        "    jmpq *56(%rdi)\n"
+        ".size CmhookSehLongjmp, .-CmhookSehLongjmp\n");
+extern void CmhookSehLongjmp(ULONG_PTR *Jump, int Value) __attribute__((noreturn, visibility("hidden")));
+
+static CMHOOK_SEH_FRAME *HideFrames(void)
+{
+    CMHOOK_SEH_FRAME *Top = Seh.Top;
+    Seh.Top = NULL;
+    return Top;
+}
+
+static void ShowFrames(CMHOOK_SEH_FRAME **Hidden)
+{
+    Seh.Top = *Hidden;
+}
+
+/* Declares the scope an upcall runs in: the chain is hidden until the scope ends. */
+#define CMHOOK_HIDE_FRAMES() \
+    CMHOOK_SEH_FRAME *CmhookHidden __attribute__((cleanup(ShowFrames), unused)) = HideFrames()
+
+static DECLSPEC_NORETURN void RaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine);
+
+/* A forwarder of a routine that raises (harness/routines.py's RAISING_ROUTINES): the chain back,
+ * then the failure its Python end returned raised from the driver's call at Caller. */
+static __attribute__((unused)) void RaiseFailure(NTSTATUS Status, CMHOOK_SEH_FRAME **Hidden, PVOID Caller,
+                                                 const char *Routine)
+{
+    ShowFrames(Hidden);
+    if (!NT_SUCCESS(Status))
+        RaiseStatus(Status, Caller, Routine);
+}
+
+/* Every forwarder starts with this: the chain hidden for the upcall, the caller noted. */
+#define CMHOOK_NOTE_CALLER() CMHOOK_HIDE_FRAMES(); (CmhookReturnAddress = __builtin_return_address(0))
+#define CMHOOK_RAISE_FAILURE(Status) RaiseFailure((Status), &CmhookHidden, __builtin_return_address(0), __func__)
 
 CMHOOK_UPCALLS CmhookUpcalls;
 
@@ -87,8 +187,11 @@ LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVO
         CmhookStatuses[Index] = Function(Entries[3 * Index + 1], (PVOID)NotifyClass, Argument2);
         CmhookActiveCell = Outer;
         CmhookCalled[Index] = 1;
-        if (StopOnFailure && !NT_SUCCESS(CmhookStatuses[Index]))
+        if (StopOnFailure && !NT_SUCCESS(CmhookStatuses[Index])) {
+            /* The callbacks after it were not called: no flag of an earlier walk may say they were. */
+            memset(CmhookCalled + Index + 1, 0, Count - Index - 1);
             return (LONG)Index;
+        }
     }
     return -1;
 }
@@ -104,10 +207,13 @@ ULONG_PTR CmhookCallerBase(VOID)
 }
 
 /* ---------------------------------------------------------------------------
- * A fault in a driver: on Windows a bugcheck; here, a line naming the module and offset
- * before the process dies the way it would have anyway (the previous handler runs next).
+ * Exceptions: the search and the unwind over the thread's __try frames, the raise routines,
+ * and faults. A fault no frame takes is what Windows bugchecks on: a line naming the module
+ * and offset before the process dies the way it would have anyway (the previous handler runs
+ * next); a raise no frame takes is reported the same way and aborts.
  * ------------------------------------------------------------------------- */
-static struct sigaction PreviousSegv, PreviousBus;
+static struct sigaction PreviousSegv, PreviousBus, PreviousFpe, PreviousIll;
+static ULONG_PTR ShimBase, LibcBase;
 
 static void WriteText(const char *Text)
 {
@@ -125,33 +231,422 @@ static void WriteHex(ULONG_PTR Value)
     WriteText(Digits);
 }
 
-static void OnFault(int Signal, siginfo_t *Info, void *Context)
+static void WriteHex32(ULONG Value)
 {
-    ucontext_t *Machine = Context;
-    PVOID Ip = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    char Digits[11] = "0x";
+    int Index;
+    for (Index = 0; Index < 8; Index++)
+        Digits[2 + Index] = "0123456789abcdef"[(Value >> (28 - 4 * Index)) & 0xF];
+    Digits[10] = 0;
+    WriteText(Digits);
+}
+
+static void WriteWhere(PVOID Ip)
+{
     Dl_info Where;
-    WriteText("\ncmhook: access violation (a bugcheck on Windows) reading or writing ");
-    WriteHex((ULONG_PTR)Info->si_addr);
     if (dladdr(Ip, &Where) && Where.dli_fname != NULL) {
         WriteText(" in ");
         WriteText(Where.dli_fname);
         WriteText(" at offset ");
         WriteHex((ULONG_PTR)Ip - (ULONG_PTR)Where.dli_fbase);
     }
-    WriteText("\n");
-    sigaction(Signal, Signal == SIGSEGV ? &PreviousSegv : &PreviousBus, NULL);
 }
 
-/* Installed by the harness after Python's own handlers, so that both run. */
+static struct sigaction *PreviousAction(int Signal)
+{
+    switch (Signal) {
+    case SIGBUS: return &PreviousBus;
+    case SIGFPE: return &PreviousFpe;
+    case SIGILL: return &PreviousIll;
+    default: return &PreviousSegv;
+    }
+}
+
+/* The bugcheck line of a fault: what it was, where. */
+static void ReportFault(int Signal, ULONG_PTR DataAddress, PVOID Ip)
+{
+    if (Signal == SIGFPE)
+        WriteText("\ncmhook: integer divide by zero (a bugcheck on Windows)");
+    else if (Signal == SIGILL)
+        WriteText("\ncmhook: illegal instruction (a bugcheck on Windows)");
+    else {
+        WriteText("\ncmhook: access violation (a bugcheck on Windows) reading or writing ");
+        WriteHex(DataAddress);
+    }
+    WriteWhere(Ip);
+    WriteText("\n");
+}
+
+/* No frame took the exception in Seh.Record: the bugcheck. */
+static DECLSPEC_NORETURN void Unhandled(const char *Routine)
+{
+    SEH_THREAD *T = &Seh;
+    EXCEPTION_RECORD *R = &T->Record;
+    if (T->Signal) {
+        /* A fault whose frames all declined once the unwind had begun: die of it, as it would have. */
+        int Signal = T->Signal;
+        ReportFault(Signal, R->NumberParameters >= 2 ? R->ExceptionInformation[1] : 0, R->ExceptionAddress);
+        sigaction(Signal, PreviousAction(Signal), NULL);
+        raise(Signal);
+        abort();
+    }
+    WriteText("\ncmhook: unhandled exception ");
+    WriteHex32((ULONG)R->ExceptionCode);
+    if (Routine != NULL) {
+        WriteText(" raised by ");
+        WriteText(Routine);
+    }
+    WriteWhere(R->ExceptionAddress);
+    WriteText(": KMODE_EXCEPTION_NOT_HANDLED (a bugcheck on Windows)\n");
+    abort();
+}
+
+static DECLSPEC_NORETURN void Die(const char *Why)
+{
+    WriteText("\ncmhook: ");
+    WriteText(Why);
+    WriteText(" (a bugcheck on Windows)\n");
+    abort();
+}
+
+static BOOLEAN Mapped(ULONG_PTR Address)
+{
+    return MmIsAddressValid((PVOID)Address) && MmIsAddressValid((PVOID)(Address + sizeof(CMHOOK_SEH_FRAME) - 1));
+}
+
+/* Every frame mapped, above Sp, marked, in its function's frame (at or above the stack pointer
+ * CmhookSehSetjmp saved), and an outer frame's function no deeper than an inner one's (the
+ * frames of one function lie in any order): a chain the dispatcher may follow. A buffer overrun
+ * that smashed a frame makes this false. */
+static BOOLEAN ChainIsSound(CMHOOK_SEH_FRAME *F, ULONG_PTR Sp)
+{
+    ULONG Count = 0;
+    for (; F != NULL; F = F->Next) {
+        ULONG_PTR At = (ULONG_PTR)F;
+        if (At < Sp || (At & 7) || ++Count > 100000 || !Mapped(At) || F->Magic != SEH_MAGIC ||
+            F->Jump[6] < Sp || F->Jump[6] > At ||
+            (F->Next != NULL && ((ULONG_PTR)F->Next & 7 || !Mapped((ULONG_PTR)F->Next) ||
+                                 F->Next->Jump[6] < F->Jump[6])))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Seh.Record becomes a noncontinuable exception Code raised by the search, pointing to what it was. */
+static void Chain(NTSTATUS Code)
+{
+    SEH_THREAD *T = &Seh;
+    T->Chained = T->Record;
+    T->Chained.ExceptionRecord = NULL;
+    memset(&T->Record, 0, sizeof(T->Record));
+    T->Record.ExceptionCode = Code;
+    T->Record.ExceptionFlags = EXCEPTION_NONCONTINUABLE;
+    T->Record.ExceptionRecord = &T->Chained;
+    T->Record.ExceptionAddress = T->Chained.ExceptionAddress;
+    T->Signal = 0;
+}
+
+/* Pops frames down to Target, landing in each __finally frame on the way (its block's end comes
+ * back here through CmhookSehFinallyDone), then in Target. */
+static DECLSPEC_NORETURN void ContinueUnwind(CMHOOK_SEH_FRAME *Target)
+{
+    SEH_THREAD *T = &Seh;
+    for (;;) {
+        CMHOOK_SEH_FRAME *F = T->Top;
+        if (F == NULL)
+            Die("an unwind lost the __try frame it was going to");
+        T->Top = F->Next;
+        F->Linked = 0;
+        if (F == Target) {
+            T->Pointers.ExceptionRecord = &F->Record;
+            T->Pointers.ContextRecord = NULL;
+            CmhookSehLongjmp(F->Jump, 1);
+        }
+        if (F->Kind == _CMHOOK_SEH_KIND_FINALLY) {
+            F->Phase = _CMHOOK_SEH_UNWIND;
+            F->UnwindTarget = Target;
+            CmhookSehLongjmp(F->Jump, 1);
+        }
+    }
+}
+
+static DECLSPEC_NORETURN void Unwind(CMHOOK_SEH_FRAME *Target, LONG Phase)
+{
+    Target->Record = Seh.Record;
+    Target->Signal = Seh.Signal;
+    Target->Phase = Phase;
+    ContinueUnwind(Target);
+}
+
+/* The search for Seh.Record, innermost frame first. Returns TRUE to continue execution (a constant
+ * EXCEPTION_CONTINUE_EXECUTION for a continuable exception still at its raise point), FALSE when
+ * no frame takes it; otherwise unwinds to the frame that takes it or must run its filter. */
+static BOOLEAN Dispatch(BOOLEAN AtRaisePoint, ULONG_PTR Sp)
+{
+    SEH_THREAD *T = &Seh;
+    CMHOOK_SEH_FRAME *F;
+    T->Busy = 1;
+    if (!ChainIsSound(T->Top, Sp)) {
+        T->Busy = 0;
+        Die("the __try frames of this thread are overwritten");
+    }
+    for (F = T->Top; F != NULL; F = F->Next) {
+        if (F->Kind == _CMHOOK_SEH_KIND_FINALLY)
+            continue;
+        if (!F->Constant || F->Disposition == EXCEPTION_EXECUTE_HANDLER) {
+            T->Busy = 0;
+            Unwind(F, F->Constant ? _CMHOOK_SEH_HANDLER : _CMHOOK_SEH_FILTER);
+        }
+        if (F->Disposition == EXCEPTION_CONTINUE_SEARCH)
+            continue;
+        if (F->Disposition == EXCEPTION_CONTINUE_EXECUTION && AtRaisePoint &&
+            !(T->Record.ExceptionFlags & EXCEPTION_NONCONTINUABLE)) {
+            T->Busy = 0;
+            return TRUE;
+        }
+        /* Windows raises these from the dispatcher; the frames searched so far are passed over. */
+        Chain(F->Disposition == EXCEPTION_CONTINUE_EXECUTION ? STATUS_NONCONTINUABLE_EXCEPTION
+                                                            : STATUS_INVALID_DISPOSITION);
+    }
+    T->Busy = 0;
+    return FALSE;
+}
+
+/* Raises a copy of Record from the current thread; returns only when a filter continues it. */
+static void Raise(const EXCEPTION_RECORD *Record, const char *Routine)
+{
+    SEH_THREAD *T = &Seh;
+    if (T->Busy)
+        Die("an exception was raised while the exception dispatcher ran");
+    T->Record = *Record;
+    if (T->Record.NumberParameters > EXCEPTION_MAXIMUM_PARAMETERS)
+        T->Record.NumberParameters = EXCEPTION_MAXIMUM_PARAMETERS;
+    T->Signal = 0;
+    T->Pointers.ExceptionRecord = &T->Record;
+    T->Pointers.ContextRecord = NULL;
+    if (Dispatch(TRUE, (ULONG_PTR)__builtin_frame_address(0)))
+        return;
+    Unhandled(Routine);
+}
+
+static DECLSPEC_NORETURN void RaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine)
+{
+    EXCEPTION_RECORD Record;
+    memset(&Record, 0, sizeof(Record));
+    Record.ExceptionCode = Status;
+    Record.ExceptionFlags = EXCEPTION_NONCONTINUABLE;
+    Record.ExceptionAddress = Address;
+    Raise(&Record, Routine);
+    abort(); /* the search never continues a noncontinuable exception */
+}
+
+VOID NTAPI ExRaiseStatus(NTSTATUS Status)
+{
+    RaiseStatus(Status, __builtin_return_address(0), "ExRaiseStatus");
+}
+
+VOID NTAPI ExRaiseAccessViolation(VOID)
+{
+    RaiseStatus(STATUS_ACCESS_VIOLATION, __builtin_return_address(0), "ExRaiseAccessViolation");
+}
+
+VOID NTAPI ExRaiseDatatypeMisalignment(VOID)
+{
+    RaiseStatus(STATUS_DATATYPE_MISALIGNMENT, __builtin_return_address(0), "ExRaiseDatatypeMisalignment");
+}
+
+VOID NTAPI RtlRaiseException(PEXCEPTION_RECORD ExceptionRecord)
+{
+    EXCEPTION_RECORD Record = *ExceptionRecord;
+    Record.ExceptionAddress = __builtin_return_address(0);
+    Raise(&Record, "RtlRaiseException");
+}
+
+/* --- the keywords' calls (include/ntddk.h) --- */
+LONG CmhookSehEnter(CMHOOK_SEH_FRAME *Frame)
+{
+    SEH_THREAD *T = &Seh;
+    /* A frame of a function deeper than this one is a dead one that a nonlocal exit of the
+     * driver's own (longjmp) skipped; CmhookSehSetjmp has just saved this one's stack pointer. */
+    while (T->Top != NULL && T->Top->Jump[6] < Frame->Jump[6])
+        T->Top = T->Top->Next;
+    Frame->Magic = SEH_MAGIC;
+    Frame->Phase = _CMHOOK_SEH_BODY;
+    Frame->Signal = 0;
+    Frame->UnwindTarget = NULL;
+    Frame->Next = T->Top;
+    Frame->Linked = 1;
+    T->Top = Frame;
+    return 1;
+}
+
+VOID CmhookSehUnlink(CMHOOK_SEH_FRAME *Frame)
+{
+    SEH_THREAD *T = &Seh;
+    CMHOOK_SEH_FRAME *F;
+    Frame->Linked = 0;
+    /* Frame is the top but for dead frames a nonlocal exit of the driver's own left above it. */
+    for (F = T->Top; F != NULL && F->Jump[6] <= Frame->Jump[6]; F = F->Next)
+        if (F == Frame) {
+            T->Top = Frame->Next;
+            return;
+        }
+}
+
+VOID CmhookSehLanded(CMHOOK_SEH_FRAME *Frame, LONG Disposition)
+{
+    SEH_THREAD *T = &Seh;
+    if (Frame->Phase == _CMHOOK_SEH_FILTER && Disposition != EXCEPTION_EXECUTE_HANDLER) {
+        T->Record = Frame->Record;
+        T->Signal = Frame->Signal;
+        if (Disposition == EXCEPTION_CONTINUE_EXECUTION)
+            Chain(STATUS_NONCONTINUABLE_EXCEPTION); /* the raise point is gone */
+        else if (Disposition != EXCEPTION_CONTINUE_SEARCH)
+            Chain(STATUS_INVALID_DISPOSITION);
+        T->Pointers.ExceptionRecord = &T->Record;
+        Dispatch(FALSE, (ULONG_PTR)__builtin_frame_address(0));
+        Unhandled(NULL);
+    }
+    T->Handled = Frame->Record;
+    T->Pointers.ExceptionRecord = &T->Handled;
+    T->Pointers.ContextRecord = NULL;
+}
+
+/* A __finally frame landed in by an unwind: its block runs next (CmhookSehFinallyBegin), then the
+ * unwind goes on. A __try block that ended normally or by __leave comes to the block directly. */
+VOID CmhookSehFinallyLanded(CMHOOK_SEH_FRAME *Frame)
+{
+    Seh.Handoff.UnwindTarget = Frame->UnwindTarget;
+}
+
+CMHOOK_SEH_FINALLY CmhookSehFinallyBegin(VOID)
+{
+    CMHOOK_SEH_FINALLY Handoff = {Seh.Handoff.UnwindTarget, 1};
+    Seh.Handoff.UnwindTarget = NULL;
+    return Handoff;
+}
+
+VOID CmhookSehFinallyDone(CMHOOK_SEH_FINALLY *Finally)
+{
+    if (Finally->UnwindTarget != NULL)
+        ContinueUnwind(Finally->UnwindTarget);
+    Finally->Run = 0;
+}
+
+NTSTATUS CmhookSehExceptionCode(VOID)
+{
+    return Seh.Pointers.ExceptionRecord != NULL ? Seh.Pointers.ExceptionRecord->ExceptionCode : STATUS_SUCCESS;
+}
+
+PEXCEPTION_POINTERS CmhookSehExceptionPointers(VOID)
+{
+    return &Seh.Pointers;
+}
+
+ULONG CmhookSehDepth(VOID)
+{
+    ULONG Depth = 0;
+    CMHOOK_SEH_FRAME *F;
+    for (F = Seh.Top; F != NULL; F = F->Next)
+        Depth++;
+    return Depth;
+}
+
+/* --- faults --- */
+
+/* Whether a fault at Ip may land in a frame: code of a driver with a frame on the chain, of the
+ * shim, or of the C library (a driver's memcpy); never Python's, cffi's or anything else's. */
+static BOOLEAN Catchable(PVOID Ip, CMHOOK_SEH_FRAME *Top, ULONG_PTR Sp)
+{
+    ULONG_PTR Base = CmhookModuleBase(Ip);
+    CMHOOK_SEH_FRAME *F;
+    if (Base == 0 || !ChainIsSound(Top, Sp))
+        return FALSE;
+    if (Base == ShimBase || Base == LibcBase)
+        return TRUE;
+    for (F = Top; F != NULL; F = F->Next)
+        if (CmhookModuleBase((PVOID)F->Jump[7]) == Base)
+            return TRUE;
+    return FALSE;
+}
+
+static void RecordFault(int Signal, siginfo_t *Info, ucontext_t *Machine)
+{
+    EXCEPTION_RECORD *R = &Seh.Record;
+    memset(R, 0, sizeof(*R));
+    R->ExceptionAddress = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    switch (Signal) {
+    case SIGFPE:
+        R->ExceptionCode = Info->si_code == FPE_INTDIV   ? STATUS_INTEGER_DIVIDE_BY_ZERO
+                           : Info->si_code == FPE_INTOVF ? STATUS_INTEGER_OVERFLOW
+                                                         : STATUS_FLOAT_INVALID_OPERATION;
+        break;
+    case SIGILL:
+        R->ExceptionCode = STATUS_ILLEGAL_INSTRUCTION;
+        break;
+    case SIGBUS:
+        if (Info->si_code == BUS_ADRALN) {
+            R->ExceptionCode = STATUS_DATATYPE_MISALIGNMENT;
+            break;
+        }
+        /* fall through */
+    default: {
+        /* The page-fault error code says write (bit 1) or instruction fetch (bit 4); a general
+         * protection fault (a non-canonical address) has no address, which Windows gives as ~0. */
+        ULONG_PTR Error = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_ERR];
+        R->ExceptionCode = STATUS_ACCESS_VIOLATION;
+        R->NumberParameters = 2;
+        R->ExceptionInformation[0] = Signal != SIGSEGV ? 0 : (Error & 0x10) ? 8 : (Error & 2) ? 1 : 0;
+        R->ExceptionInformation[1] = Info->si_code == SI_KERNEL ? ~(ULONG_PTR)0 : (ULONG_PTR)Info->si_addr;
+        break;
+    }
+    }
+    Seh.Signal = Signal;
+    Seh.Pointers.ExceptionRecord = R;
+    Seh.Pointers.ContextRecord = NULL;
+}
+
+static void OnFault(int Signal, siginfo_t *Info, void *Context)
+{
+    ucontext_t *Machine = Context;
+    PVOID Ip = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    ULONG_PTR Sp = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_RSP];
+    SEH_THREAD *T = &Seh;
+    if (T->Top != NULL && !T->Busy) {
+        BOOLEAN Takes;
+        T->Busy = 1;
+        Takes = Catchable(Ip, T->Top, Sp);
+        T->Busy = 0;
+        if (Takes) {
+            RecordFault(Signal, Info, Machine);
+            if (Dispatch(TRUE, Sp))
+                return; /* EXCEPTION_CONTINUE_EXECUTION: the instruction runs again */
+            if (!T->Signal)
+                Unhandled(NULL); /* the search raised STATUS_INVALID_DISPOSITION, and no frame took it */
+        }
+    }
+    ReportFault(Signal, (ULONG_PTR)Info->si_addr, Ip);
+    sigaction(Signal, PreviousAction(Signal), NULL);
+}
+
+/* Installed by the harness after Python's own handlers, so that both run. SA_NODEFER: a landing
+ * leaves the handler by longjmp with the signal mask as it was at the fault. */
 VOID CmhookInstallFaultReporter(VOID)
 {
     struct sigaction Action;
+    Dl_info Where;
+    if (dladdr((PVOID)CmhookInstallFaultReporter, &Where))
+        ShimBase = (ULONG_PTR)Where.dli_fbase;
+    if (dladdr((PVOID)abort, &Where))
+        LibcBase = (ULONG_PTR)Where.dli_fbase;
     memset(&Action, 0, sizeof(Action));
     Action.sa_sigaction = OnFault;
     Action.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&Action.sa_mask);
     sigaction(SIGSEGV, &Action, &PreviousSegv);
     sigaction(SIGBUS, &Action, &PreviousBus);
+    sigaction(SIGFPE, &Action, &PreviousFpe);
+    sigaction(SIGILL, &Action, &PreviousIll);
 }
 
 /* ---------------------------------------------------------------------------
@@ -167,6 +662,7 @@ KIRQL NTAPI KeGetCurrentIrql(VOID)
  * ------------------------------------------------------------------------- */
 static PVOID PoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, ULONG_PTR Caller)
 {
+    CMHOOK_HIDE_FRAMES();
     PVOID Block = malloc(NumberOfBytes ? NumberOfBytes : 1);
     if (Block != NULL)
         CmhookUpcalls.PoolAllocated(Block, NumberOfBytes, Tag, (ULONG)PoolType, Caller);
@@ -176,6 +672,7 @@ static PVOID PoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, U
 static VOID PoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller)
 {
     /* The harness says whether the block is a live allocation (and reports it if not). */
+    CMHOOK_HIDE_FRAMES();
     if (CmhookUpcalls.PoolFreed(P, Tag, CheckTag, Caller))
         free(P);
 }
@@ -469,16 +966,55 @@ static void PutString(OUT_BUFFER *Out, const char *Spec, const char *Utf8)
     Put(Out, Formatted, strlen(Formatted));
 }
 
-/* A width or a precision: digits, or '*' taken from the arguments. */
-static void CopyCount(const char **P, char *Spec, SIZE_T *S, SIZE_T Limit, va_list *Args)
+/* What sits between '%' and the conversion: flags, width, precision. Widths and precisions are
+ * clamped to what the output can hold: more can never show, and the C library would still pad a
+ * %2000000000s one character at a time. */
+#define FORMAT_COUNT_LIMIT ((int)sizeof(((OUT_BUFFER *)0)->Text) - 1)
+
+typedef struct _FORMAT_FIELDS {
+    char Flags[6]; /* each of "-+ #0" at most once */
+    int Width;     /* -1: none */
+    int Precision; /* -1: none */
+} FORMAT_FIELDS;
+
+static void AddFlag(FORMAT_FIELDS *Fields, char Flag)
 {
-    if (**P == '*') {
-        *S += snprintf(Spec + *S, 32 - *S, "%d", va_arg(*Args, int));
-        (*P)++;
-        return;
+    SIZE_T Used = strlen(Fields->Flags);
+    if (!strchr(Fields->Flags, Flag) && Used + 1 < sizeof(Fields->Flags)) {
+        Fields->Flags[Used] = Flag;
+        Fields->Flags[Used + 1] = 0;
     }
-    while (**P >= '0' && **P <= '9' && *S < Limit)
-        Spec[(*S)++] = *(*P)++;
+}
+
+/* A width or a precision: digits, or '*' taken from the arguments (*Negative when that is < 0);
+ * -1 when there is neither. */
+static int ReadCount(const char **P, va_list *Args, BOOLEAN *Negative)
+{
+    long long Value = 0;
+    if (**P == '*') {
+        int Argument = va_arg(*Args, int);
+        (*P)++;
+        *Negative = Argument < 0;
+        Value = Argument < 0 ? -(long long)Argument : Argument;
+        return Value > FORMAT_COUNT_LIMIT ? FORMAT_COUNT_LIMIT : (int)Value;
+    }
+    if (**P < '0' || **P > '9')
+        return -1;
+    for (; **P >= '0' && **P <= '9'; (*P)++)
+        if (Value <= FORMAT_COUNT_LIMIT)
+            Value = Value * 10 + (**P - '0');
+    return Value > FORMAT_COUNT_LIMIT ? FORMAT_COUNT_LIMIT : (int)Value;
+}
+
+/* The C library's spec for these fields, a length modifier and a conversion (at most 20 bytes). */
+static void MakeSpec(char *Spec, SIZE_T Room, const FORMAT_FIELDS *Fields, const char *Length, char Conversion)
+{
+    int Used = snprintf(Spec, Room, "%%%s", Fields->Flags);
+    if (Fields->Width >= 0)
+        Used += snprintf(Spec + Used, Room - (SIZE_T)Used, "%d", Fields->Width);
+    if (Fields->Precision >= 0)
+        Used += snprintf(Spec + Used, Room - (SIZE_T)Used, ".%d", Fields->Precision);
+    snprintf(Spec + Used, Room - (SIZE_T)Used, "%s%c", Length, Conversion);
 }
 
 static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
@@ -488,7 +1024,8 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
     va_copy(Args, Incoming);
     while (*P) {
         char Spec[32], Converted[4096];
-        SIZE_T S = 0;
+        FORMAT_FIELDS Fields = {.Width = -1, .Precision = -1};
+        BOOLEAN Negative = FALSE;
         int Size = 32; /* argument width in bits; 0 for "h", -1 for "hh" */
         int Wide = -1; /* for strings and characters: 1 wide, 0 narrow, -1 as the conversion says */
         char Conversion;
@@ -501,13 +1038,19 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
             continue;
         }
         P++;
-        Spec[S++] = '%';
-        while (*P && strchr("-+ #0", *P) && S < 8)
-            Spec[S++] = *P++;
-        CopyCount(&P, Spec, &S, 16, &Args);
+        for (; *P && strchr("-+ #0", *P); P++)
+            AddFlag(&Fields, *P);
+        Fields.Width = ReadCount(&P, &Args, &Negative);
+        if (Negative) /* a negative '*' width: left-justified */
+            AddFlag(&Fields, '-');
         if (*P == '.') {
-            Spec[S++] = *P++;
-            CopyCount(&P, Spec, &S, 24, &Args);
+            P++;
+            Negative = FALSE;
+            Fields.Precision = ReadCount(&P, &Args, &Negative);
+            if (Negative) /* a negative '*' precision: as if none */
+                Fields.Precision = -1;
+            else if (Fields.Precision < 0) /* "." alone: zero */
+                Fields.Precision = 0;
         }
         if (P[0] == 'I' && P[1] == '6' && P[2] == '4') { Size = 64; P += 3; }
         else if (P[0] == 'I' && P[1] == '3' && P[2] == '2') { Size = 32; P += 3; }
@@ -523,7 +1066,7 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
             long long Value = Size == 64 ? va_arg(Args, long long) : (long long)va_arg(Args, int);
             if (Size == 0) Value = (short)Value;
             if (Size == -1) Value = (signed char)Value;
-            strcpy(Spec + S, "lld");
+            MakeSpec(Spec, sizeof(Spec), &Fields, "ll", 'd');
             snprintf(Converted, sizeof(Converted), Spec, Value);
             Put(Out, Converted, strlen(Converted));
             break;
@@ -533,10 +1076,7 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
                                                   : (unsigned long long)va_arg(Args, unsigned int);
             if (Size == 0) Value = (unsigned short)Value;
             if (Size == -1) Value = (unsigned char)Value;
-            Spec[S++] = 'l';
-            Spec[S++] = 'l';
-            Spec[S++] = Conversion;
-            Spec[S] = 0;
+            MakeSpec(Spec, sizeof(Spec), &Fields, "ll", Conversion);
             snprintf(Converted, sizeof(Converted), Spec, Value);
             Put(Out, Converted, strlen(Converted));
             break;
@@ -555,7 +1095,7 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
                 Converted[0] = (char)Value;
                 Converted[1] = 0;
             }
-            strcpy(Spec + S, "s");
+            MakeSpec(Spec, sizeof(Spec), &Fields, "", 's');
             PutString(Out, Spec, Converted);
             break;
         }
@@ -568,7 +1108,7 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
                 Utf8FromUtf16(Value, WideLength(Value), Converted, sizeof(Converted));
             else
                 snprintf(Converted, sizeof(Converted), "%s", (const char *)Value);
-            strcpy(Spec + S, "s");
+            MakeSpec(Spec, sizeof(Spec), &Fields, "", 's');
             PutString(Out, Spec, Converted);
             break;
         }
@@ -589,7 +1129,7 @@ static ULONG Format(OUT_BUFFER *Out, PCSTR Format, va_list Incoming)
                 else
                     snprintf(Converted, sizeof(Converted), "%.*s", (int)A->Length, A->Buffer);
             }
-            strcpy(Spec + S, "s");
+            MakeSpec(Spec, sizeof(Spec), &Fields, "", 's');
             PutString(Out, Spec, Converted);
             break;
         }
@@ -610,7 +1150,10 @@ static ULONG Emit(ULONG_PTR Module, ULONG ComponentId, ULONG Level, PCSTR Format
     OUT_BUFFER Out = {.Used = 0};
     Out.Text[0] = 0;
     Format(&Out, Format_, Args);
-    CmhookUpcalls.DbgOutput(Module, ComponentId, Level, Out.Text);
+    {
+        CMHOOK_HIDE_FRAMES();
+        CmhookUpcalls.DbgOutput(Module, ComponentId, Level, Out.Text);
+    }
     return STATUS_SUCCESS;
 }
 

@@ -832,6 +832,60 @@ NTSYSAPI ULONG DbgPrintEx(IN ULONG ComponentId, IN ULONG Level, IN PCSTR Format,
 #define KdPrint(_x_) DbgPrint _x_
 #define KdPrintEx(_x_) DbgPrintEx _x_
 
+/* ------------------------------------------------------------------------
+ * Structured exception handling: the exception codes a fault or a probe
+ * raises, the records a filter reads, the filter results, the raise
+ * routines. The __try/__except/__finally keywords are at the end of this
+ * header, with what differs from Windows.
+ * ------------------------------------------------------------------------ */
+#ifdef __CMHOOK_BINDGEN__
+#define DECLSPEC_NORETURN
+#else
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#endif
+
+#define STATUS_ILLEGAL_INSTRUCTION       ((NTSTATUS)0xC000001D)
+#define STATUS_NONCONTINUABLE_EXCEPTION  ((NTSTATUS)0xC0000025)
+#define STATUS_INVALID_DISPOSITION       ((NTSTATUS)0xC0000026)
+#define STATUS_FLOAT_INVALID_OPERATION   ((NTSTATUS)0xC0000090)
+#define STATUS_INTEGER_DIVIDE_BY_ZERO    ((NTSTATUS)0xC0000094)
+#define STATUS_INTEGER_OVERFLOW          ((NTSTATUS)0xC0000095)
+
+/* What an __except filter evaluates to. */
+#define EXCEPTION_EXECUTE_HANDLER     1
+#define EXCEPTION_CONTINUE_SEARCH     0
+#define EXCEPTION_CONTINUE_EXECUTION  (-1)
+
+#define EXCEPTION_NONCONTINUABLE      0x1
+#define EXCEPTION_MAXIMUM_PARAMETERS  15
+
+/* An access violation has two parameters: 0 read, 1 write or 8 execute; the address. */
+typedef struct _EXCEPTION_RECORD {
+    NTSTATUS ExceptionCode;
+    ULONG ExceptionFlags;
+    struct _EXCEPTION_RECORD *ExceptionRecord;
+    PVOID ExceptionAddress;
+    ULONG NumberParameters;
+    ULONG_PTR ExceptionInformation[EXCEPTION_MAXIMUM_PARAMETERS];
+} EXCEPTION_RECORD, *PEXCEPTION_RECORD;
+
+/* The processor context is not modelled: ContextRecord is NULL. */
+typedef struct _CONTEXT *PCONTEXT;
+
+typedef struct _EXCEPTION_POINTERS {
+    PEXCEPTION_RECORD ExceptionRecord;
+    PCONTEXT ContextRecord;
+} EXCEPTION_POINTERS, *PEXCEPTION_POINTERS;
+
+/* Raise an exception into the innermost __except of this thread. ExRaiseStatus and its two
+ * shorthands raise a noncontinuable exception, as on Windows; RtlRaiseException raises the
+ * record it is given (ExceptionAddress becomes its caller's address) and returns when a filter
+ * continues a continuable one. ProbeForRead and ProbeForWrite raise as ExRaiseStatus does. */
+NTKERNELAPI DECLSPEC_NORETURN VOID NTAPI ExRaiseStatus(IN NTSTATUS Status);
+NTKERNELAPI DECLSPEC_NORETURN VOID NTAPI ExRaiseAccessViolation(VOID);
+NTKERNELAPI DECLSPEC_NORETURN VOID NTAPI ExRaiseDatatypeMisalignment(VOID);
+NTSYSAPI VOID NTAPI RtlRaiseException(IN PEXCEPTION_RECORD ExceptionRecord);
+
 #ifndef __CMHOOK_BINDGEN__
 /* Pool tags are multi-character constants ('kooH'); gcc and clang give them
  * MSVC's value, so the warning about them is only noise for a driver. */
@@ -925,16 +979,162 @@ FORCEINLINE WCHAR *cmhook_wcscat(WCHAR *d, const WCHAR *s)
 #define wcsncpy(d, s, n) cmhook_wcsncpy(d, s, n)
 #define wcscat(d, s) cmhook_wcscat(d, s)
 
-/* Structured exception handling has no gcc/clang equivalent on Linux. These
- * keep __try/__except/__finally sources compiling; the guarded block runs
- * normally and the handler never does (a fault is not recovered). */
-#define EXCEPTION_EXECUTE_HANDLER     1
-#define EXCEPTION_CONTINUE_SEARCH     0
-#define EXCEPTION_CONTINUE_EXECUTION  (-1)
-#define __try if (1)
-#define __except(filter) else if (((void)sizeof(filter), 0))
-#define __finally if (1)
-#define GetExceptionCode() STATUS_ACCESS_VIOLATION
+/* ------------------------------------------------------------------------
+ * Structured exception handling for gcc and clang: __try/__except(filter),
+ * __try/__finally, __leave, GetExceptionCode(), GetExceptionInformation(),
+ * AbnormalTermination(), nested to any depth.
+ *
+ * Each __try puts a frame (the registers setjmp would save) on its thread's
+ * chain in the kernel shim and takes it off on every way out. What raises
+ * into the innermost frame: a fault in driver code (SIGSEGV and SIGBUS give
+ * STATUS_ACCESS_VIOLATION with its two parameters, SIGFPE
+ * STATUS_INTEGER_DIVIDE_BY_ZERO, SIGILL STATUS_ILLEGAL_INSTRUCTION),
+ * ExRaiseStatus, RtlRaiseException, and ProbeForRead/ProbeForWrite when a
+ * range is misaligned (STATUS_DATATYPE_MISALIGNMENT) or not in the caller's
+ * user address space (STATUS_ACCESS_VIOLATION). Filters answer as on Windows:
+ * EXCEPTION_EXECUTE_HANDLER runs the handler once the __finally blocks inside
+ * its __try have run, EXCEPTION_CONTINUE_SEARCH asks the next outer frame,
+ * EXCEPTION_CONTINUE_EXECUTION continues. An exception no frame takes is a
+ * bugcheck: a line naming the module and offset, and the process dies.
+ *
+ * What differs from Windows (setjmp/longjmp underneath):
+ * - Locals: a local changed inside a __try and read in its filter, its
+ *   handler or after it must be volatile when an exception got there.
+ * - No unwinding through frames without a __try: a function an exception
+ *   passes through is abandoned where it was (a lock it holds stays held, a
+ *   cleanup attribute does not run).
+ * - Synchronous faults only, of the faulting thread, in a driver's code or in
+ *   the shim's or the C library's routines it called (memcpy for
+ *   RtlCopyMemory); never across the harness's Python: a Python routine's
+ *   upcall hides the caller's frames until it returns.
+ * - Filters: one that is an integer constant expression (the three
+ *   EXCEPTION_ values) is known before anything unwinds. Any other runs after
+ *   the frames inside its __try are gone and their __finally blocks have run
+ *   (Windows runs it first); EXCEPTION_CONTINUE_EXECUTION from such a filter
+ *   raises STATUS_NONCONTINUABLE_EXCEPTION, the raise point being gone.
+ * - EXCEPTION_CONTINUE_EXECUTION re-runs a faulting instruction (which faults
+ *   again unless its cause went away), returns from RtlRaiseException of a
+ *   continuable record, and for ExRaiseStatus and the probes (noncontinuable,
+ *   as on Windows) raises STATUS_NONCONTINUABLE_EXCEPTION to the outer frames.
+ * - return, break, continue or goto out of a __try block take its frame off
+ *   but skip its __finally block (Windows runs it): leave with __leave or by
+ *   reaching the block's end. Leaving a __finally block early ends an unwind
+ *   that ran it.
+ * - A function ending in __try { return ...; } __finally { ... }, or (gcc
+ *   -O0) in nested __try blocks that all return, needs a return after them:
+ *   the compilers warn that control reaches the end. gcc's -Wclobbered (in
+ *   -Wextra) names locals that the first note is about.
+ * - GetExceptionCode() reads the thread's latest exception: in a handler,
+ *   read it before anything that may raise and handle another one. The
+ *   ContextRecord of GetExceptionInformation() is NULL.
+ * - `if (c) __try {...} __except (f) {...} else ...` does not compile.
+ * ------------------------------------------------------------------------ */
+#define _CMHOOK_SEH_KIND_EXCEPT  0
+#define _CMHOOK_SEH_KIND_FINALLY 1
+#define _CMHOOK_SEH_BODY     0 /* phases: running the __try block */
+#define _CMHOOK_SEH_FILTER   1 /* landed to evaluate the filter */
+#define _CMHOOK_SEH_HANDLER  2 /* landed to run the handler */
+#define _CMHOOK_SEH_UNWIND   3 /* landed to run the __finally block of an unwind */
+
+typedef struct _CMHOOK_SEH_FRAME {
+    struct _CMHOOK_SEH_FRAME *Next;         /* the next outer frame of this thread */
+    ULONG_PTR Jump[8];                      /* rbx rbp r12 r13 r14 r15 rsp rip, as CmhookSehSetjmp saves them */
+    ULONG Magic;
+    LONG Kind;                              /* _CMHOOK_SEH_KIND_EXCEPT or _CMHOOK_SEH_KIND_FINALLY */
+    LONG Constant;                          /* the filter is an integer constant expression ... */
+    LONG Disposition;                       /* ... of this value */
+    LONG Phase;                             /* what the shim landed here for */
+    LONG Linked;                            /* on the thread's chain */
+    LONG Signal;                            /* the signal the landed exception came from (0: a raise) */
+    struct _CMHOOK_SEH_FRAME *UnwindTarget; /* landed for an unwind: the frame it goes on to */
+    EXCEPTION_RECORD Record;                /* the exception landed with */
+} CMHOOK_SEH_FRAME;
+
+typedef struct _CMHOOK_SEH_FINALLY_STATE {
+    CMHOOK_SEH_FRAME *UnwindTarget;         /* NULL: the __try block ended normally or by __leave */
+    LONG Run;
+} CMHOOK_SEH_FINALLY;
+
+/* The kernel shim's side of the keywords; drivers call them only through the macros below. */
+int CmhookSehSetjmp(ULONG_PTR *Jump) __attribute__((returns_twice));
+LONG CmhookSehEnter(CMHOOK_SEH_FRAME *Frame);
+VOID CmhookSehUnlink(CMHOOK_SEH_FRAME *Frame);
+VOID CmhookSehLanded(CMHOOK_SEH_FRAME *Frame, LONG Disposition);
+VOID CmhookSehFinallyLanded(CMHOOK_SEH_FRAME *Frame);
+CMHOOK_SEH_FINALLY CmhookSehFinallyBegin(VOID);
+VOID CmhookSehFinallyDone(CMHOOK_SEH_FINALLY *Finally);
+NTSTATUS CmhookSehExceptionCode(VOID);
+PEXCEPTION_POINTERS CmhookSehExceptionPointers(VOID);
+
+FORCEINLINE VOID CmhookSehClose(CMHOOK_SEH_FRAME *Frame)
+{
+    if (Frame->Linked)
+        CmhookSehUnlink(Frame);
+}
+
+/* 1 when x is an integer constant expression (x is not evaluated), else 0. */
+#define _CMHOOK_SEH_CONSTANT(x) \
+    __builtin_types_compatible_p(__typeof__(1 ? (int *)0 : (void *)((long)(x) * 0l)), int *)
+#define _CMHOOK_SEH_JOIN(a, b) a##b
+#define _CMHOOK_SEH_LABEL(a, b) _CMHOOK_SEH_JOIN(a, b)
+
+/* One statement: `if (1) { { frame; setjmp; the __try block; else landing } leave: } else
+ * handler:`. The first pass jumps ahead to record the kind of the construct and a constant
+ * filter's value in the frame, then back to push the frame and run the block; a landing that
+ * runs the handler jumps to it. The frame's cleanup takes it off on every way out of its scope;
+ * nothing follows the block inside that scope, so that gcc -O0 sees a block ending in return
+ * as not falling through. */
+#define __try \
+    if (1) { \
+        __label__ _cmhook_leave; \
+        { \
+            __label__ _cmhook_enter, _cmhook_kind; \
+            CMHOOK_SEH_FRAME _cmhook_frame __attribute__((cleanup(CmhookSehClose))); \
+            goto _cmhook_kind; \
+        _cmhook_enter: \
+            if (CmhookSehSetjmp(_cmhook_frame.Jump) == 0 && CmhookSehEnter(&_cmhook_frame))
+
+#define __except(...) _CMHOOK_SEH_EXCEPT_AT((__VA_ARGS__), _CMHOOK_SEH_LABEL(_cmhook_handler_, __COUNTER__))
+#define _CMHOOK_SEH_EXCEPT_AT(Filter, Handler) \
+            else { \
+                CmhookSehLanded(&_cmhook_frame, _cmhook_frame.Phase == _CMHOOK_SEH_FILTER ? (LONG)(Filter) : 0); \
+                goto Handler; \
+            _cmhook_kind: \
+                _cmhook_frame.Kind = _CMHOOK_SEH_KIND_EXCEPT; \
+                _cmhook_frame.Constant = _CMHOOK_SEH_CONSTANT(Filter); \
+                _cmhook_frame.Disposition = _CMHOOK_SEH_CONSTANT(Filter) ? (LONG)(Filter) : 0; \
+                _cmhook_frame.Linked = 0; \
+                goto _cmhook_enter; \
+            } \
+        } \
+    _cmhook_leave: __attribute__((unused)); \
+    } else Handler:
+
+#define __finally _CMHOOK_SEH_FINALLY_AT(_CMHOOK_SEH_LABEL(_cmhook_finally_, __COUNTER__))
+#define _CMHOOK_SEH_FINALLY_AT(Finally) \
+            else { \
+                CmhookSehFinallyLanded(&_cmhook_frame); \
+                goto Finally; \
+            _cmhook_kind: \
+                _cmhook_frame.Kind = _CMHOOK_SEH_KIND_FINALLY; \
+                _cmhook_frame.Constant = 0; \
+                _cmhook_frame.Linked = 0; \
+                goto _cmhook_enter; \
+            } \
+        } \
+    _cmhook_leave: __attribute__((unused)); \
+        goto Finally; \
+    } else Finally: \
+        for (CMHOOK_SEH_FINALLY _cmhook_finally = CmhookSehFinallyBegin(); _cmhook_finally.Run; \
+             CmhookSehFinallyDone(&_cmhook_finally))
+
+#define __leave goto _cmhook_leave
+#define GetExceptionCode() CmhookSehExceptionCode()
+#define GetExceptionInformation() CmhookSehExceptionPointers()
+#define AbnormalTermination() (_cmhook_finally.UnwindTarget != NULL)
+#define _exception_code() GetExceptionCode()
+#define _exception_info() GetExceptionInformation()
+#define _abnormal_termination() AbnormalTermination()
 #endif /* __CMHOOK_BINDGEN__ */
 
 #ifdef __cplusplus
