@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -120,6 +122,11 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     if (args.export is None) != (args.export_file is None):
         print("cmhook run: error: --export KEY and -o FILE.reg go together", file=sys.stderr)
         return EXIT_USAGE
+    for option, target in (("--trace", args.trace), ("-o", args.export_file)):
+        problem = _cannot_write(target)
+        if problem:  # said before anything is built or run, not after the whole run
+            print(f"cmhook run: {option} {target}: {problem}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         drivers = _driver_modules(args, flags)
     except build.BuildError as error:
@@ -131,6 +138,18 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         exported = _export_after_run(job, args)
         status = status or exported
     return status
+
+
+def _cannot_write(target: str | None) -> str | None:
+    """Why a file cannot be written at target (its folder is missing, it is a folder), or None."""
+    if target is None:
+        return None
+    path = Path(target)
+    if path.is_dir():
+        return os.strerror(errno.EISDIR)
+    if not path.parent.is_dir():
+        return os.strerror(errno.ENOENT if not path.parent.exists() else errno.ENOTDIR)
+    return None
 
 
 def _export_after_run(job, args: argparse.Namespace) -> int:

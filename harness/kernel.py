@@ -16,6 +16,7 @@ where it was made (``origin``), and ``Kernel(replace=True)`` closes one still ac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from ntddk_py import (
     REG_DWORD,
     REG_EXPAND_SZ,
     REG_SZ,
+    STATUS_INTERNAL_ERROR,
     ffi,
     nt_success,
     status_name,
@@ -146,12 +148,35 @@ def _route(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return upcall
 
 
-def _on_upcall_error(name: str) -> Callable[..., None]:
+def _on_upcall_error(name: str, error: int | None = None) -> Callable[..., None]:
+    """What runs when an upcall's Python end raises: a finding naming the routine, the exception and
+    the calling driver. The C caller then gets ``error``, the upcall's failure value."""
+    returned = f"; the call returned {status_name(error)}" if error is not None else ""
+
     def report(exception_type: type[BaseException], exception: BaseException, traceback: object) -> None:
         kernel = _active
         if kernel is not None:
-            kernel.finding("upcall-error", f"{name} raised {exception_type.__name__}: {exception}")
+            try:
+                driver = kernel.calling_driver()
+            except Exception:  # the report itself must not fail
+                driver = None
+            kernel.finding("upcall-error", f"{name} raised {exception_type.__name__}: {exception}{returned}",
+                           driver.name if driver is not None else None)
     return report
+
+
+# What an NTSTATUS upcall returns when its Python end raises: a failure, never cffi's default 0,
+# STATUS_SUCCESS, which would let the driver read half-written output as if it were the answer.
+UPCALL_FAILURE = STATUS_INTERNAL_ERROR
+# Each bound upcall's failure value (None: cffi's default, for upcalls returning no NTSTATUS).
+UPCALL_ERRORS: dict[str, int | None] = {}
+
+
+def ntstatus_upcalls() -> frozenset[str]:
+    """The upcalls returning an NTSTATUS, as the shim's generated tables declare them: what C gets
+    back, which for a raising routine (routines.RAISING_ROUTINES, the status its forwarder raises)
+    is not the header's VOID."""
+    return frozenset(re.findall(r"\bNTSTATUS\s*\(\s*\*\s*(\w+)\s*\)", shim.cdef_text()))
 
 
 def _upcall_types(ctype: Any, handlers: dict[str, Callable[..., Any]], skip: str | None = None) -> dict[str, Any]:
@@ -181,11 +206,16 @@ def _bind(lib: Any, ffi_: cffi.FFI) -> None:
     members: list[tuple[Any, dict[str, Callable[..., Any]], dict[str, Any]]] = [
         (table.Routines, routines.ROUTINES, routine_types), (table, own, own_types)]
     lib.CmhookInstallFaultReporter()
+    returns_status = ntstatus_upcalls()
     for target, handlers, types in members:
         for name, function in handlers.items():
-            callback = ffi_.callback(types[name], _route(name, function), onerror=_on_upcall_error(name))
+            error = UPCALL_FAILURE if name in returns_status else None
+            options = {"error": error} if error is not None else {}
+            callback = ffi_.callback(types[name], _route(name, function), onerror=_on_upcall_error(name, error),
+                                     **options)
             setattr(target, name, callback)
             _bound[name] = callback
+            UPCALL_ERRORS[name] = error
     upcase_table = ffi_.cast(ffi_.typeof("WCHAR *"), ffi_.addressof(lib, "CmhookUpcaseTable"))
     for code in range(0x10000):
         upcase_table[code] = ord(upcase(chr(code))) if not 0xD800 <= code <= 0xDFFF else code

@@ -20,11 +20,13 @@ from ntddk_py import (
     PROCESSINFOCLASS,
     PROTOTYPES,
     STATUS_ACCESS_DENIED,
+    STATUS_ACCESS_VIOLATION,
     STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INVALID_HANDLE,
     STATUS_INVALID_INFO_CLASS,
     STATUS_INVALID_PARAMETER,
     STATUS_KEY_DELETED,
+    STATUS_NAME_TOO_LONG,
     STATUS_SUCCESS,
     STATUS_UNSUCCESSFUL,
     ffi,
@@ -117,10 +119,20 @@ for _name in NATIVE_ROUTINES:
 
 # --- Ob ------------------------------------------------------------------------------
 
+# A UNICODE_STRING's Length and MaximumLength are USHORTs of bytes: 65,534 at most, counted in WCHARs.
+MAX_STRING_BYTES = 0xFFFE
+
+
+def _bugcheck(kernel, message: str) -> None:
+    """What Windows would bug check on: a verifier finding naming the calling driver."""
+    driver = kernel.calling_driver()
+    kernel.finding("bugcheck", message, driver.name if driver is not None else None)
+
+
 def _key_object(kernel, Object, routine_name: str):
     obj = kernel.native.objects.from_address(address(Object))
     if obj is None:
-        kernel.finding("bugcheck", f"{routine_name} on 0x{address(Object):x}, which is no live key object")
+        _bugcheck(kernel, f"{routine_name} on 0x{address(Object):x}, which is no live key object")
     return obj
 
 
@@ -129,29 +141,40 @@ def ob_reference_object(kernel, Object) -> None:
     """VOID ObReferenceObject(PVOID Object)."""
     obj = _key_object(kernel, Object, "ObReferenceObject")
     if obj is not None:
-        obj.reference()
+        obj.reference(by_driver=True)
 
 
 @routine("ObDereferenceObject")
 def ob_dereference_object(kernel, Object) -> None:
-    """VOID ObDereferenceObject(PVOID Object)."""
+    """VOID ObDereferenceObject(PVOID Object): gives back a reference a driver took. One more than
+    drivers took would free the object under the handles and calls that hold it: bug check 0x18,
+    REFERENCE_BY_POINTER, on Windows; here a finding naming the driver, and nothing changes."""
     obj = _key_object(kernel, Object, "ObDereferenceObject")
-    if obj is not None:
-        obj.dereference()
+    if obj is not None and not obj.dereference_by_driver():
+        _bugcheck(kernel, f"ObDereferenceObject(0x{obj.address:x}) on {obj.key.path()} gives back a reference "
+                          "no driver took (ObReferenceObject, ObReferenceObjectByHandle): the object would be "
+                          "freed while handles or the call in flight still use it (bug check 0x18, "
+                          "REFERENCE_BY_POINTER)")
 
 
 @routine("ObReferenceObjectByHandle")
 def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, AccessMode, Object,
                                   HandleInformation) -> int:
     """NTSTATUS ObReferenceObjectByHandle(HANDLE, ACCESS_MASK, POBJECT_TYPE, KPROCESSOR_MODE, PVOID *,
-    POBJECT_HANDLE_INFORMATION): a KernelMode reference skips the access check, as on Windows."""
+    POBJECT_HANDLE_INFORMATION): a KernelMode reference skips the access check, as on Windows.
+    A NULL Object would be written through: a bug check on Windows, a finding here (and a failure
+    status, with no reference taken)."""
+    if Object == ffi.NULL:
+        _bugcheck(kernel, f"ObReferenceObjectByHandle(0x{address(Handle):x}) with Object NULL: the object "
+                          "pointer would be written to address 0")
+        return STATUS_ACCESS_VIOLATION
     entry = kernel.native.handles.lookup(address(Handle))
     if entry is None:
         return STATUS_INVALID_HANDLE
     mode = AccessMode[0] if isinstance(AccessMode, bytes) else AccessMode
     if mode == MODE.UserMode and DesiredAccess & ~entry.granted_access:
         return STATUS_ACCESS_DENIED
-    Object[0] = entry.obj.reference().pointer
+    Object[0] = entry.obj.reference(by_driver=True).pointer
     if HandleInformation != ffi.NULL:
         HandleInformation.GrantedAccess = entry.granted_access
         HandleInformation.HandleAttributes = entry.attributes
@@ -162,48 +185,66 @@ def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, Acc
 def ob_query_name_string(kernel, Object, ObjectNameInfo, Length, ReturnLength) -> int:
     """NTSTATUS ObQueryNameString(PVOID, POBJECT_NAME_INFORMATION, ULONG, PULONG): the full
     \\REGISTRY\\... name, NUL-terminated; a buffer too small gets STATUS_INFO_LENGTH_MISMATCH and,
-    in ReturnLength, the size needed (the two-call protocol)."""
+    in ReturnLength, the size needed (the two-call protocol).
+
+    A name longer than a UNICODE_STRING holds (a key more than 32,767 characters deep) gets
+    STATUS_NAME_TOO_LONG and nothing written, before any length check, so that no driver retries
+    with a bigger buffer (cmhook's decision). MaximumLength counts the terminator when a USHORT can."""
     obj = _key_object(kernel, Object, "ObQueryNameString")
     if obj is None:
         return STATUS_INVALID_PARAMETER
     if obj.key.deleted:
         return STATUS_KEY_DELETED
     name = obj.key.path().encode("utf-16-le", "surrogatepass")
+    if len(name) > MAX_STRING_BYTES:
+        return STATUS_NAME_TOO_LONG
     header = OBJECT_NAME_INFORMATION_SIZE
     needed = header + len(name) + WCHAR_SIZE
     if ReturnLength != ffi.NULL:
         ReturnLength[0] = needed
-    if Length < needed or ObjectNameInfo == ffi.NULL:
+    if Length < needed:
         return STATUS_INFO_LENGTH_MISMATCH
+    if ObjectNameInfo == ffi.NULL:
+        _bugcheck(kernel, f"ObQueryNameString(0x{obj.address:x}) with ObjectNameInfo NULL and Length {Length}: "
+                          "the name would be written to address 0")
+        return STATUS_ACCESS_VIOLATION
     buffer = ffi.cast(PWSTR_TYPE, address(ObjectNameInfo) + header)
     ffi.memmove(buffer, name + b"\0\0", len(name) + 2)
     ObjectNameInfo.Name.Buffer = buffer
     ObjectNameInfo.Name.Length = len(name)
-    ObjectNameInfo.Name.MaximumLength = len(name) + 2
+    ObjectNameInfo.Name.MaximumLength = min(len(name) + 2, MAX_STRING_BYTES)
     return STATUS_SUCCESS
 
 
 # --- probing -------------------------------------------------------------------------
 
-def _probe(kernel, routine_name: str, Address, Length, Alignment) -> None:
-    if not caller.current().user_mode:
-        return
-    status = kernel.native.memory.probe(address(Address), Length, max(Alignment, 1))
-    if not nt_success(status):
-        # Windows raises the status into the caller's __except; C on Linux cannot be unwound
-        # from here, so the harness reports it instead.
-        kernel.finding("probe", f"{routine_name}(0x{address(Address):x}, {Length}) raised {status:#x} in "
-                                f"{kernel.calling_driver_name()}")
+# The routines that raise on Windows: each one's Python end returns the NTSTATUS the routine raises
+# (STATUS_SUCCESS: none), and its generated forwarder raises a failure in C, into the calling
+# driver's __except, once the upcall has returned (harness/shim.py; longjmp never crosses Python).
+RAISING_ROUTINES: frozenset[str] = frozenset({"ProbeForRead", "ProbeForWrite"})
+
+
+def _probe(kernel, Address, Length, Alignment) -> int:
+    """What ProbeForRead and ProbeForWrite raise, as Windows checks it whatever the previous mode: nothing
+    for a zero Length; STATUS_DATATYPE_MISALIGNMENT for an Address not a multiple of Alignment; then
+    STATUS_ACCESS_VIOLATION unless the whole range lies in the emulated user address space (where the
+    Python API builds a user-mode caller's buffers; Windows compares with MmUserProbeAddress), so a
+    driver's own or a kernel-mode caller's buffer fails, as a kernel address does on Windows. The
+    range is checked now: a caller's block freed after the native layer's probe fails here."""
+    return kernel.native.memory.probe(address(Address), Length, max(Alignment, 1))
 
 
 @routine("ProbeForRead")
-def probe_for_read(kernel, Address, Length, Alignment) -> None:
-    _probe(kernel, "ProbeForRead", Address, Length, Alignment)
+def probe_for_read(kernel, Address, Length, Alignment) -> int:
+    """VOID ProbeForRead(const volatile VOID *Address, SIZE_T Length, ULONG Alignment): see _probe."""
+    return _probe(kernel, Address, Length, Alignment)
 
 
 @routine("ProbeForWrite")
-def probe_for_write(kernel, Address, Length, Alignment) -> None:
-    _probe(kernel, "ProbeForWrite", Address, Length, Alignment)
+def probe_for_write(kernel, Address, Length, Alignment) -> int:
+    """VOID ProbeForWrite(volatile VOID *Address, SIZE_T Length, ULONG Alignment): see _probe (the emulated
+    user memory is all writable)."""
+    return _probe(kernel, Address, Length, Alignment)
 
 
 # --- Ps, Ex, Ke: who is calling, and when ----------------------------------------------
@@ -211,22 +252,31 @@ def probe_for_write(kernel, Address, Length, Alignment) -> None:
 @routine("ZwQueryInformationProcess")
 def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass, ProcessInformation,
                                  ProcessInformationLength, ReturnLength) -> int:
-    """ProcessImageFileName of NtCurrentProcess(): a UNICODE_STRING and the image's NT path after it."""
+    """ProcessImageFileName of NtCurrentProcess(): a UNICODE_STRING and the image's NT path after it.
+
+    An image name longer than a UNICODE_STRING holds (no Windows process has one; a Python caller
+    can make one) gets STATUS_NAME_TOO_LONG and nothing written (cmhook's decision)."""
     if address(ProcessHandle) != CURRENT_PROCESS:
         return STATUS_INVALID_HANDLE
     if ProcessInformationClass != PROCESSINFOCLASS.ProcessImageFileName:
         return STATUS_INVALID_INFO_CLASS
     image = caller.current().image.encode("utf-16-le", "surrogatepass")
+    if len(image) > MAX_STRING_BYTES:
+        return STATUS_NAME_TOO_LONG
     header = UNICODE_STRING_SIZE
     needed = header + len(image) + 2
     if ReturnLength != ffi.NULL:
         ReturnLength[0] = needed
     if ProcessInformationLength < needed:
         return STATUS_INFO_LENGTH_MISMATCH
+    if ProcessInformation == ffi.NULL:
+        _bugcheck(kernel, f"ZwQueryInformationProcess(ProcessImageFileName) with ProcessInformation NULL and "
+                          f"length {ProcessInformationLength}: the name would be written to address 0")
+        return STATUS_ACCESS_VIOLATION
     string = ffi.cast(PUNICODE_STRING_TYPE, ProcessInformation)
     buffer = ffi.cast(PWSTR_TYPE, address(ProcessInformation) + header)
     ffi.memmove(buffer, image + b"\0\0", len(image) + 2)
-    string.Buffer, string.Length, string.MaximumLength = buffer, len(image), len(image) + 2
+    string.Buffer, string.Length, string.MaximumLength = buffer, len(image), min(len(image) + 2, MAX_STRING_BYTES)
     return STATUS_SUCCESS
 
 

@@ -32,6 +32,10 @@ the quotes \\" is a quote and every other character is itself, backslashes inclu
 MASK is a KEY_* name, GENERIC_* name or a number, combined with |. STATUS_NAME is any status
 include/ntddk.h defines. A script with an error is refused whole, naming file and line.
 
+A script file is UTF-8 (a UTF-8 or UTF-16LE byte-order mark is honoured); lines end at CR, LF or
+CR LF. A name longer than a UNICODE_STRING holds (32,767 UTF-16 units: a key path, a value name,
+a class, a new name, an image) is refused where it is written.
+
 Each command is one class registered with ``@command(name)``: ``parse(args, line)`` turns the
 text after the command name into a Step, ``run(runner, step)`` performs it and returns its status.
 """
@@ -62,6 +66,7 @@ from ntddk_py import KEY_INFORMATION_CLASS as KIC
 from ntddk_py import KEY_VALUE_INFORMATION_CLASS as KVIC
 from registry_core import caller, infoclass, regfile
 from registry_core.regfile import RegFileError
+from registry_core.registry import MAX_UNICODE_STRING_CHARS, utf16_units
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 # A word: unquoted characters and double-quoted parts (with \" escapes), up to a space.
@@ -69,6 +74,12 @@ WORD = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
 # advance's units, in the clock's 100 ns.
 TIME_UNITS = {"ns": Fraction(1, 100), "us": Fraction(10), "ms": Fraction(10_000), "s": Fraction(10_000_000),
               "min": Fraction(600_000_000), "h": Fraction(36_000_000_000), "d": Fraction(864_000_000_000)}
+# How far a script may move the clock in all: 10,000 years, so a FILETIME (a signed 64-bit count of
+# 100 ns, good until the year 30828) never overflows from today's date (cmhook's decision).
+MAX_ADVANCE = 10_000 * 365 * TIME_UNITS["d"].numerator
+# Process ids as Windows hands them out fit a DWORD (GetProcessId returns one).
+MAX_PROCESS_ID = 0xFFFFFFFF
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class ScriptError(Exception):
@@ -198,14 +209,28 @@ def _mask(text: str, where: str) -> int:
     total = 0
     for part in text.split("|"):
         part = part.strip()
-        if re.fullmatch(r"0[xX][0-9A-Fa-f]+|\d+", part):
-            total |= int(part, 0)
-        elif (part.startswith(("KEY_", "GENERIC_")) or part in ("DELETE", "MAXIMUM_ALLOWED", "READ_CONTROL")) \
-                and hasattr(ntddk_py, part):
-            total |= getattr(ntddk_py, part)
+        named = getattr(ntddk_py, part, None) if part.startswith(("KEY_", "GENERIC_")) or part in (
+            "DELETE", "MAXIMUM_ALLOWED", "READ_CONTROL") else None
+        if re.fullmatch(r"0[xX][0-9A-Fa-f]+", part):
+            total |= int(part, 16)
+        elif re.fullmatch(r"[0-9]+", part):
+            total |= int(part, 10)
+        elif isinstance(named, int) and not isinstance(named, bool):
+            total |= named
         else:
             raise ScriptError(f"{where}: unknown access right {part!r} (use KEY_READ, KEY_ALL_ACCESS, 0x20019, ...)")
+    if total > 0xFFFFFFFF:
+        raise ScriptError(f"{where}: access mask {text} does not fit an ACCESS_MASK (32 bits)")
     return total
+
+
+def _check_length(text: str, what: str, where: str) -> str:
+    """The text, if a UNICODE_STRING can hold it; else a ScriptError naming it."""
+    units = utf16_units(text)
+    if units > MAX_UNICODE_STRING_CHARS:
+        raise ScriptError(f"{where}: {what} {text[:20] + '...'!r} is {units} characters long; a name holds at "
+                          f"most {MAX_UNICODE_STRING_CHARS} (a UNICODE_STRING's length is a USHORT of bytes)")
+    return text
 
 
 def _key(word: str, where: str) -> KeyRef:
@@ -214,9 +239,9 @@ def _key(word: str, where: str) -> KeyRef:
     first, _, rest = text.partition("\\")
     # HKEY_SOMEWHERE\X is a path with a wrong root, never a key under a name bound as HKEY_SOMEWHERE.
     if NAME.match(first) and first.upper() not in regfile.ROOTS and not (rest and first.upper().startswith("HKEY_")):
-        return KeyRef(rest.strip("\\"), bound=first)
+        return KeyRef(_check_length(rest.strip("\\"), "the key path", where), bound=first)
     try:
-        return KeyRef(regfile.native_path(text))
+        return KeyRef(_check_length(regfile.native_path(text), "the key path", where))
     except RegFileError as error:
         raise ScriptError(f"{where}: {error}") from None
 
@@ -229,7 +254,9 @@ def _open_options(words: list[str], where: str, allowed: set[str]) -> dict:
         if word.startswith("access=") and "access" in allowed:
             options["access"] = _mask(word[7:], where)
         elif word.startswith("class=") and "class" in allowed:
-            options["class"] = word[6:].strip('"')
+            text = word[6:]
+            text = _unquote(text, where) if text.startswith('"') else text
+            options["class"] = _check_length(text, "the class", where)
         elif word in ("volatile", "link", "openlink") and word in allowed:
             options[word] = True
         elif word == "as" and index + 1 < len(words) and NAME.match(words[index + 1]):
@@ -253,9 +280,11 @@ class As(Command):
         image = image.strip()
         if len(image) >= 2 and image[0] == image[-1] == '"':
             image = _unquote(image, line.where)
-        if not pid.isdigit() or not image:
+        if not re.fullmatch(r"[0-9]+", pid) or not image:
             raise line.error(self.usage)
-        return line.step(pid=int(pid), image=image)
+        if int(pid) > MAX_PROCESS_ID:
+            raise line.error(f"process id {pid} does not fit a DWORD (at most {MAX_PROCESS_ID})")
+        return line.step(pid=int(pid), image=_check_length(image, "the image name", line.where))
 
     def run(self, runner: Runner, step: Step) -> int:
         runner.process = caller.Caller(process_id=step.args["pid"], image=step.args["image"])
@@ -423,7 +452,7 @@ class Rename(Command):
         if len(words) != 2:
             raise line.error("rename KEY NEWNAME")
         new = _unquote(words[1], line.where) if words[1].startswith('"') else words[1].strip('"')
-        return line.step(key=_key(words[0], line.where), new=new)
+        return line.step(key=_key(words[0], line.where), new=_check_length(new, "the new name", line.where))
 
     def run(self, runner: Runner, step: Step) -> int:
         return runner.with_key(step.args["key"], lambda handle: runner.registry.rename_key(handle, step.args["new"]))
@@ -469,12 +498,14 @@ class Advance(Command):
     operation = False
 
     def parse(self, args: str, line: Line) -> Step:
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]+)", args.strip())
+        match = re.fullmatch(r"([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*([a-z]+)", args.strip())
         if match is None or match.group(2) not in TIME_UNITS:
             raise line.error(self.usage)
         units = Fraction(match.group(1)) * TIME_UNITS[match.group(2)]
         if units.denominator != 1:
             raise line.error(f"advance {args.strip()}: the clock counts whole 100 ns")
+        if units > MAX_ADVANCE:
+            raise line.error(f"advance {args.strip()}: a script moves the clock at most 10,000 years")
         return line.step(units=int(units))
 
     def run(self, runner: Runner, step: Step) -> int:
@@ -539,7 +570,8 @@ def parse_line(text: str, line: int, where: str, base: Path) -> Step | None:
     stripped = text.strip()
     if not stripped or stripped.startswith("#"):
         return None
-    name, _, rest = stripped.partition(" ")
+    name, *tail = stripped.split(None, 1)
+    rest = tail[0] if tail else ""
     handler = COMMANDS.get(name)
     if handler is None:
         raise ScriptError(f"{where}: unknown command {name!r}; commands: {', '.join(COMMANDS)}")
@@ -554,10 +586,15 @@ def parse(text: str, filename: str = "<script>") -> list[Step]:
     """Every step of a script, or ScriptError for the first line that cannot run (nothing runs)."""
     base = Path(filename).parent
     steps = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(LINE_BREAK.split(text), 1):
         step = parse_line(line, number, f"{filename}:{number}", base)
         if step is not None:
             steps.append(step)
+    advanced = 0
+    for step in steps:
+        advanced += step.args.get("units", 0) if step.command == "advance" else 0
+        if advanced > MAX_ADVANCE:
+            raise ScriptError(f"{filename}:{step.line}: the script's advances add up to more than 10,000 years")
     bound: set[str] = set()
     for index, step in enumerate(steps):
         where = f"{filename}:{step.line}"
@@ -575,13 +612,34 @@ def parse(text: str, filename: str = "<script>") -> list[Step]:
     return steps
 
 
+def decode(raw: bytes, filename: str = "<script>") -> str:
+    """A script file's text: UTF-8 (after a UTF-8 byte-order mark, if any) or UTF-16LE after its
+    byte-order mark; ScriptError naming the line of the first byte that is neither."""
+    if raw.startswith(b"\xff\xfe"):
+        body = raw[2:]
+        if len(body) % 2:
+            line = body[:-1].decode("utf-16-le", "surrogatepass").count("\n") + 1
+            raise ScriptError(f"{filename}:{line}: UTF-16 text with an odd number of bytes: the file is cut short")
+        return body.decode("utf-16-le", "surrogatepass")
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = body.count(b"\n", 0, error.start) + 1
+        column = error.start - (body.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ScriptError(f"{filename}:{line}: not UTF-8: byte 0x{body[error.start]:02x} at byte {column} of "
+                          "the line (save the script as UTF-8)") from None
+
+
 def load(path: str | Path) -> list[Step]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
-        raise ScriptError(f"{path}: {error.strerror}") from None
-    return parse(text, str(path))
+        raise ScriptError(f"{path}: {error.strerror or error}") from None
+    except ValueError as error:  # a NUL in the file name
+        raise ScriptError(f"{str(path)!r}: not a file name: {error}") from None
+    return parse(decode(raw, str(path)), str(path))
 
 
 # --- running -------------------------------------------------------------------------

@@ -5,6 +5,11 @@ the key it reached. The object is a block of native memory whose address stays
 valid while any reference is held (handles and operations in flight hold
 them); the last dereference frees it. This module knows nothing about handles'
 numbers or access, only about objects, their addresses and their references.
+
+References a driver takes (ObReferenceObject, ObReferenceObjectByHandle) are also counted on
+their own, so that a driver's ObDereferenceObject can be refused when it would give back a
+reference no driver took: on Windows that frees the object from under a handle or a call in
+flight, bug check 0x18 REFERENCE_BY_POINTER; here nothing changes and the caller reports it.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ KEY_OBJECT_BYTES = 64
 class KeyObject:
     """A referenced view of one key, living at a stable native address."""
 
-    __slots__ = ("key", "_memory", "address", "_references", "_table")
+    __slots__ = ("key", "_memory", "address", "_references", "_driver_references", "_table")
 
     def __init__(self, key: Key, table: ObjectTable) -> None:
         self.key = key
         self._memory = ffi.new("UCHAR[]", KEY_OBJECT_BYTES)
         self.address = int(ffi.cast("ULONG_PTR", self._memory))
         self._references = 1
+        self._driver_references = 0
         self._table = table
 
     @property
@@ -40,12 +46,28 @@ class KeyObject:
     def references(self) -> int:
         return self._references
 
-    def reference(self) -> KeyObject:
+    @property
+    def driver_references(self) -> int:
+        """How many of the references drivers took are still held."""
+        return self._driver_references
+
+    def reference(self, *, by_driver: bool = False) -> KeyObject:
         with self._table.lock:
             if self._references <= 0:
                 raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) referenced after it was freed")
             self._references += 1
+            if by_driver:
+                self._driver_references += 1
         return self
+
+    def dereference_by_driver(self) -> bool:
+        """Give back a reference a driver took; False, changing nothing, when drivers hold none."""
+        with self._table.lock:
+            if self._driver_references <= 0:
+                return False
+            self._driver_references -= 1
+        self.dereference()
+        return True
 
     def dereference(self) -> None:
         with self._table.lock:

@@ -24,7 +24,10 @@ from ntddk_py import (
     REG_QWORD,
     REG_SZ,
     STATUS_BUFFER_TOO_SMALL,
+    STATUS_NAME_TOO_LONG,
+    STATUS_OBJECT_NAME_NOT_FOUND,
     STATUS_OBJECT_PATH_SYNTAX_BAD,
+    STATUS_SUCCESS,
     ffi,
     nt_success,
     status_name,
@@ -36,6 +39,19 @@ from .native import NativeApi
 from .store import Store
 
 DEFAULT_LENGTH = 4096
+# A UNICODE_STRING's Length is a USHORT of bytes: at most 65,534, 32,767 UTF-16 units.
+MAX_UNICODE_STRING_CHARS = 0xFFFE // 2
+
+
+def utf16_units(text: str) -> int:
+    """How many UTF-16 units the text is (a character beyond U+FFFF is two)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for character in text if character > "\uffff")
+
+
+class NameTooLong(ValueError):
+    """A name no UNICODE_STRING can hold: the helpers turn it into STATUS_NAME_TOO_LONG."""
 
 
 class CreateResult(NamedTuple):
@@ -90,10 +106,11 @@ class Arena:
         if text is None:
             return ffi.NULL
         encoded = text.encode("utf-16-le", "surrogatepass")
+        if len(encoded) > 0xFFFE:
+            raise NameTooLong(f"a UNICODE_STRING holds at most {MAX_UNICODE_STRING_CHARS} characters, "
+                              f"not {len(encoded) // 2}")
         buffer = self.new("UCHAR[]", max(len(encoded), 1))
         ffi.memmove(buffer, encoded, len(encoded))
-        if len(encoded) > 0xFFFE:
-            raise ValueError(f"a UNICODE_STRING holds at most 32767 characters, not {len(encoded) // 2}")
         return self.new("UNICODE_STRING *", {"Length": len(encoded), "MaximumLength": len(encoded),
                                              "Buffer": ffi.cast("PWSTR", buffer)})
 
@@ -120,7 +137,11 @@ def encode_data(type_: int, data: bytes | str | int | Iterable[str]) -> bytes:
 
 
 class Registry:
-    """One emulated registry: the native API plus the conveniences tests want."""
+    """One emulated registry: the native API plus the conveniences tests want.
+
+    A name longer than a UNICODE_STRING holds (32,767 UTF-16 units) never reaches the native API:
+    the call returns STATUS_NAME_TOO_LONG, what RtlInitUnicodeStringEx gives a caller building such
+    a string (cmhook's decision, modelled on that routine)."""
 
     def __init__(self, contents: str | dict | None = "default", store: Store | None = None) -> None:
         self.native = NativeApi(store)
@@ -150,15 +171,23 @@ class Registry:
                    class_name: str | None = None, attributes: int = OBJ_CASE_INSENSITIVE) -> CreateResult:
         with self.arena() as arena:
             handle, disposition = arena.new("HANDLE *"), arena.new("ULONG *")
-            status = self.native.NtCreateKey(handle, access, self._attributes(arena, path, root, attributes), 0,
-                                             arena.unicode_string(class_name), options, disposition)
+            try:
+                attributes_ = self._attributes(arena, path, root, attributes)
+                class_string = arena.unicode_string(class_name)
+            except NameTooLong:
+                return CreateResult(STATUS_NAME_TOO_LONG, 0, 0)
+            status = self.native.NtCreateKey(handle, access, attributes_, 0, class_string, options, disposition)
             return CreateResult(status, int(ffi.cast("ULONG_PTR", handle[0])), disposition[0])
 
     def open_key(self, path: str, access: int = KEY_READ, *, root: int = 0,
                  attributes: int = OBJ_CASE_INSENSITIVE) -> OpenResult:
         with self.arena() as arena:
             handle = arena.new("HANDLE *")
-            status = self.native.NtOpenKey(handle, access, self._attributes(arena, path, root, attributes))
+            try:
+                attributes_ = self._attributes(arena, path, root, attributes)
+            except NameTooLong:
+                return OpenResult(STATUS_NAME_TOO_LONG, 0)
+            status = self.native.NtOpenKey(handle, access, attributes_)
             return OpenResult(status, int(ffi.cast("ULONG_PTR", handle[0])))
 
     def close(self, handle: int) -> int:
@@ -169,7 +198,11 @@ class Registry:
 
     def rename_key(self, handle: int, new_name: str) -> int:
         with self.arena() as arena:
-            return self.native.NtRenameKey(handle, arena.unicode_string(new_name))
+            try:
+                string = arena.unicode_string(new_name)
+            except NameTooLong:
+                return STATUS_NAME_TOO_LONG
+            return self.native.NtRenameKey(handle, string)
 
     def flush_key(self, handle: int) -> int:
         return self.native.NtFlushKey(handle)
@@ -180,17 +213,27 @@ class Registry:
 
     def set_value(self, handle: int, name: str, type_: int, data: bytes) -> int:
         with self.arena() as arena:
-            return self.native.NtSetValueKey(handle, arena.unicode_string(name), 0, type_, arena.data(data),
-                                             len(data))
+            try:
+                string = arena.unicode_string(name)
+            except NameTooLong:
+                return STATUS_NAME_TOO_LONG
+            return self.native.NtSetValueKey(handle, string, 0, type_, arena.data(data), len(data))
 
     def delete_value(self, handle: int, name: str) -> int:
         with self.arena() as arena:
-            return self.native.NtDeleteValueKey(handle, arena.unicode_string(name))
+            try:
+                string = arena.unicode_string(name)
+            except NameTooLong:
+                return STATUS_NAME_TOO_LONG
+            return self.native.NtDeleteValueKey(handle, string)
 
     def _query(self, call, length: int, fill: int) -> QueryResult:
         with self.arena() as arena:
             buffer, result = arena.new("UCHAR[]", bytes([fill]) * max(length, 1)), arena.new("ULONG *", 0xFFFFFFFF)
-            status = call(arena, buffer, result)
+            try:
+                status = call(arena, buffer, result)
+            except NameTooLong:
+                status = STATUS_NAME_TOO_LONG
             return QueryResult(status, ffi.buffer(buffer, length)[:], result[0])
 
     def query_value(self, handle: int, name: str,
@@ -219,8 +262,11 @@ class Registry:
     def query_multiple_values(self, handle: int, names: list[str], buffer_length: int) -> MultipleResult:
         with self.arena() as arena:
             entries = arena.new("KEY_VALUE_ENTRY[]", max(len(names), 1))
-            for index, name in enumerate(names):
-                entries[index].ValueName = arena.unicode_string(name)
+            try:
+                for index, name in enumerate(names):
+                    entries[index].ValueName = arena.unicode_string(name)
+            except NameTooLong:
+                return MultipleResult(STATUS_NAME_TOO_LONG, [], b"", buffer_length, 0)
             buffer = arena.new("UCHAR[]", max(buffer_length, 1))
             length, required = arena.new("ULONG *", buffer_length), arena.new("ULONG *", 0)
             status = self.native.NtQueryMultipleValueKey(handle, entries, len(names), buffer, length, required)
@@ -229,14 +275,14 @@ class Registry:
 
     # --- helpers for test writers ---------------------------------------------------
     def exists(self, path: str) -> bool:
-        status, handle = self.open_key(path, KEY_READ)
+        status, handle = self.open_path(path, KEY_READ)
         if nt_success(status):
             self.close(handle)
         return nt_success(status)
 
     def get_value(self, path: str, name: str) -> tuple[int, bytes] | None:
         """(type, data) of a value, or None when the key or the value is missing."""
-        status, handle = self.open_key(path, KEY_READ)
+        status, handle = self.open_path(path, KEY_READ)
         if not nt_success(status):
             return None
         try:
@@ -264,31 +310,75 @@ class Registry:
             self.close(handle)
 
     def create_path(self, path: str) -> int:
-        """A handle to the key at path, creating each missing level in turn (NtCreateKey makes one)."""
+        """A handle to the key at path, creating what is missing, as RegCreateKeyEx does: one
+        NtCreateKey of the whole path, which is all it takes when the parent exists; when the parent
+        is missing too (STATUS_OBJECT_NAME_NOT_FOUND), each level in turn (NtCreateKey makes one).
+        A level is created by its absolute name while that fits a UNICODE_STRING; deeper, by its own
+        name relative to the level above (RootDirectory), so a path of any length works."""
         parts = [part for part in path.split("\\") if part]
         if not parts:
             raise RegistryError(f"{path!r} names no key", STATUS_OBJECT_PATH_SYNTAX_BAD)
-        handle, current = 0, ""
+        whole = "\\" + "\\".join(parts)
+        if utf16_units(whole) <= MAX_UNICODE_STRING_CHARS:
+            status, handle, _ = self.create_key(whole)
+            if nt_success(status):
+                return handle
+            if status != STATUS_OBJECT_NAME_NOT_FOUND:
+                raise RegistryError(f"creating {whole}", status)
+        handle, current, units = 0, "", 0
         for part in parts:
             current += "\\" + part
+            units += 1 + utf16_units(part)
+            if units <= MAX_UNICODE_STRING_CHARS or not handle:
+                if handle:
+                    self.close(handle)
+                status, handle, _ = self.create_key(current)
+            else:
+                status, child, _ = self.create_key(part, root=handle)
+                self.close(handle)
+                handle = child
+            if not nt_success(status):
+                raise RegistryError(f"creating {_shorten(current)}", status)
+        return handle
+
+    def open_path(self, path: str, access: int = KEY_READ, *, attributes: int = OBJ_CASE_INSENSITIVE) -> OpenResult:
+        """NtOpenKey of an absolute path; one longer than a UNICODE_STRING holds is opened in pieces
+        that each fit, every piece relative to the key the one before opened."""
+        if utf16_units(path) <= MAX_UNICODE_STRING_CHARS:
+            return self.open_key(path, access, attributes=attributes)
+        pieces: list[str] = []
+        units = 0
+        for part in (part for part in path.split("\\") if part):
+            if pieces and units + 1 + utf16_units(part) <= MAX_UNICODE_STRING_CHARS:
+                pieces[-1] += "\\" + part
+                units += 1 + utf16_units(part)
+            else:
+                pieces.append(("\\" if not pieces else "") + part)
+                units = utf16_units(pieces[-1])
+        handle = 0
+        for piece in pieces:
+            status, opened = self.open_key(piece, access, root=handle, attributes=attributes)
             if handle:
                 self.close(handle)
-            status, handle, _ = self.create_key(current)
             if not nt_success(status):
-                raise RegistryError(f"creating {current}", status)
-        return handle
+                return OpenResult(status, 0)
+            handle = opened
+        return OpenResult(STATUS_SUCCESS, handle)
+
+    def subkey_name(self, handle: int, index: int) -> str | None:
+        """The name of the key's subkey at index (NtEnumerateKey), or None past the last one."""
+        result = self.enumerate_key(handle, index, KEY_INFORMATION_CLASS.KeyBasicInformation, 1024)
+        if not nt_success(result.status):
+            return None
+        info, name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
+        return name[:info.NameLength].decode("utf-16-le", "surrogatepass")
 
     def subkey_names(self, handle: int) -> list[str]:
         """The names of a key's subkeys, in enumeration order, through NtEnumerateKey."""
         names: list[str] = []
-        index = 0
-        while True:
-            result = self.enumerate_key(handle, index, KEY_INFORMATION_CLASS.KeyBasicInformation, 1024)
-            if not nt_success(result.status):
-                return names
-            info, name = infoclass.decode("KEY_BASIC_INFORMATION", result.buffer)
-            names.append(name[:info.NameLength].decode("utf-16-le", "surrogatepass"))
-            index += 1
+        while (name := self.subkey_name(handle, len(names))) is not None:
+            names.append(name)
+        return names
 
     def load(self, contents: dict) -> None:
         """Build keys and values from {path: {name: (type, data)}} (an empty dict: just the key)."""
@@ -303,12 +393,25 @@ class Registry:
         if key is None:
             raise RegistryError(f"{path} does not exist", 0)
 
-        def dump(node) -> dict:
-            return {"values": {v.name: (v.type, v.data) for v in node.values()},
-                    "subkeys": {child.name: dump(child) for child in node.subkeys()}}
+        def entry(node) -> dict:
+            return {"values": {v.name: (v.type, v.data) for v in node.values()}, "subkeys": {}}
 
-        return dump(key)
+        # A loop, not recursion: a tree of any depth.
+        top = entry(key)
+        stack = [(key, top)]
+        while stack:
+            node, out = stack.pop()
+            for child in node.subkeys():
+                out["subkeys"][child.name] = made = entry(child)
+                stack.append((child, made))
+        return top
 
 
-__all__ = ["Registry", "RegistryError", "CreateResult", "OpenResult", "QueryResult", "MultipleResult",
+def _shorten(text: str, keep: int = 200) -> str:
+    """A path for a message: a very long one cut in the middle."""
+    return text if len(text) <= keep else f"{text[:keep // 2]}...({len(text)} characters)...{text[-keep // 2:]}"
+
+
+__all__ = ["Registry", "RegistryError", "NameTooLong", "MAX_UNICODE_STRING_CHARS", "utf16_units",
+           "CreateResult", "OpenResult", "QueryResult", "MultipleResult",
            "encode_data"]
