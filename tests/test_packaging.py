@@ -5,7 +5,7 @@ data located by ``ntddk_py.resources``; pyproject.toml's package-data patterns m
 them, or an installed cmhook misses it (tools/wheel_check.sh, run by .ci/run, proves the wheel
 itself). In a clone, ``include/`` and ``examples/`` are relative symlinks into the packages, so the
 README's paths and ``-I include`` keep working. The suite stands on its own: no code, test or
-script reads the sibling ``../shared`` folder.
+script reads the specification folder that sits beside a developer's checkout.
 """
 
 from __future__ import annotations
