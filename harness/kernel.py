@@ -101,7 +101,7 @@ class VerifierFailure(AssertionError):
 
 @dataclass
 class Finding:
-    kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, probe, upcall-error, ...
+    kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, deadlock, upcall-error, ...
     driver: str | None
     message: str
 

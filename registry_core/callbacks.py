@@ -446,10 +446,12 @@ class Dispatcher:
                 self.table._wake()
         if results is None and blocker < 0:
             return STATUS_SUCCESS, None
-        try:
-            statuses, called = _local.results
-        except AttributeError:
-            statuses, called = _local.results = (walker[2](), walker[3]())  # this thread's arrays in the shim
+        # This thread's result arrays in the shim that walked, asked once per thread and shim (two
+        # shims, built by two compilers, each have their own).
+        arrays = getattr(_local, "results", None)
+        if arrays is None or arrays[0] is not walker:
+            arrays = _local.results = (walker, walker[2](), walker[3]())
+        _, statuses, called = arrays
         if results is not None:
             results.extend((registration.name, statuses[index]) for index, registration in enumerate(snapshot)
                            if called[index])

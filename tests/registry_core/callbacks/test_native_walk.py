@@ -74,3 +74,27 @@ def test_a_callback_may_unregister_another_one_in_the_same_walk(walked_in_c, fil
     assert registry.set_value(handle, "V", REG_SZ, DATA) == STATUS_SUCCESS
     assert statuses == [STATUS_SUCCESS]
     assert second.events() == []
+
+
+def test_each_shim_s_walk_reports_from_its_own_result_arrays(walked_in_c, filter_library):
+    """Two shims in one process (built by gcc and by clang) keep their results in arrays of their
+    own; a thread that walked with one and then walks with the other reads the other's."""
+    from harness import shim
+
+    reg = walked_in_c
+    gcc_walker = reg.native.callbacks.native_walker
+    lib = shim.shim_ffi().dlopen(str(shim.build_shim("clang")))
+    clang_walker = (lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled)
+    assert clang_walker[2]() != gcc_walker[2]()  # two libraries, two sets of arrays
+    handle = make_key(reg, "TwoShims")
+    flt = c_filter(filter_library)
+    register(reg, flt)
+    # The same thread walks with gcc's shim (the callback lets the call through), then with
+    # clang's (it blocks): the second status must come from clang's arrays, not gcc's.
+    for walker, status in ((gcc_walker, STATUS_SUCCESS), (clang_walker, STATUS_ACCESS_DENIED)):
+        flt.block(N.RegNtPreSetValueKey, status)
+        reg.native.callbacks.native_walker = walker
+        reg.native.dispatcher.trace.clear()
+        assert reg.set_value(handle, "V", REG_SZ, DATA) == status
+        (operation,) = reg.native.dispatcher.trace.operations
+        assert [result for _, result in operation.notifications[0].results] == [status]
