@@ -34,6 +34,7 @@ from ntddk_py import (
 )
 from registry_core import caller
 from registry_core.callbacks import VerifierError
+from registry_core.names import MAX_UNICODE_STRING_BYTES
 from registry_core.native import address
 from registry_core.operations import OPERATIONS
 
@@ -120,7 +121,6 @@ for _name in NATIVE_ROUTINES:
 # --- Ob ------------------------------------------------------------------------------
 
 # A UNICODE_STRING's Length and MaximumLength are USHORTs of bytes: 65,534 at most, counted in WCHARs.
-MAX_STRING_BYTES = 0xFFFE
 
 
 def _bugcheck(kernel, message: str) -> None:
@@ -196,7 +196,7 @@ def ob_query_name_string(kernel, Object, ObjectNameInfo, Length, ReturnLength) -
     if obj.key.deleted:
         return STATUS_KEY_DELETED
     name = obj.key.path().encode("utf-16-le", "surrogatepass")
-    if len(name) > MAX_STRING_BYTES:
+    if len(name) > MAX_UNICODE_STRING_BYTES:
         return STATUS_NAME_TOO_LONG
     header = OBJECT_NAME_INFORMATION_SIZE
     needed = header + len(name) + WCHAR_SIZE
@@ -212,7 +212,7 @@ def ob_query_name_string(kernel, Object, ObjectNameInfo, Length, ReturnLength) -
     ffi.memmove(buffer, name + b"\0\0", len(name) + 2)
     ObjectNameInfo.Name.Buffer = buffer
     ObjectNameInfo.Name.Length = len(name)
-    ObjectNameInfo.Name.MaximumLength = min(len(name) + 2, MAX_STRING_BYTES)
+    ObjectNameInfo.Name.MaximumLength = min(len(name) + 2, MAX_UNICODE_STRING_BYTES)
     return STATUS_SUCCESS
 
 
@@ -261,7 +261,7 @@ def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass,
     if ProcessInformationClass != PROCESSINFOCLASS.ProcessImageFileName:
         return STATUS_INVALID_INFO_CLASS
     image = caller.current().image.encode("utf-16-le", "surrogatepass")
-    if len(image) > MAX_STRING_BYTES:
+    if len(image) > MAX_UNICODE_STRING_BYTES:
         return STATUS_NAME_TOO_LONG
     header = UNICODE_STRING_SIZE
     needed = header + len(image) + 2
@@ -276,7 +276,8 @@ def zw_query_information_process(kernel, ProcessHandle, ProcessInformationClass,
     string = ffi.cast(PUNICODE_STRING_TYPE, ProcessInformation)
     buffer = ffi.cast(PWSTR_TYPE, address(ProcessInformation) + header)
     ffi.memmove(buffer, image + b"\0\0", len(image) + 2)
-    string.Buffer, string.Length, string.MaximumLength = buffer, len(image), min(len(image) + 2, MAX_STRING_BYTES)
+    string.Buffer, string.Length = buffer, len(image)
+    string.MaximumLength = min(len(image) + 2, MAX_UNICODE_STRING_BYTES)
     return STATUS_SUCCESS
 
 

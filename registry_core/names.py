@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 import sys
 
-from ntddk_py import STATUS_OBJECT_NAME_INVALID, STATUS_SUCCESS
+from ntddk_py import STATUS_OBJECT_NAME_INVALID, STATUS_SUCCESS, ffi
 
 # Longest key-name component, in characters; a longer one is invalid.
 MAX_KEY_NAME_CHARS = 256
 # Longest value name, in characters.
 MAX_VALUE_NAME_CHARS = 16383
 SEPARATOR = "\\"
+# The most bytes a UNICODE_STRING can count: its Length is a USHORT of bytes (as the header
+# declares it), and a WCHAR takes two, so the largest even value of that type.
+MAX_UNICODE_STRING_BYTES = ((1 << (8 * ffi.sizeof(dict(ffi.typeof("UNICODE_STRING").fields)["Length"].type))) - 1) & ~1
+MAX_UNICODE_STRING_CHARS = MAX_UNICODE_STRING_BYTES // ffi.sizeof("WCHAR")
 
 
 def _build_upcase_table() -> dict[int, int]:

@@ -35,12 +35,12 @@ from ntddk_py import (
 
 from . import infoclass
 from .memory import UserMemory
+from .names import MAX_UNICODE_STRING_BYTES, MAX_UNICODE_STRING_CHARS
 from .native import NativeApi
 from .store import Store
 
 DEFAULT_LENGTH = 4096
 # A UNICODE_STRING's Length is a USHORT of bytes: at most 65,534, 32,767 UTF-16 units.
-MAX_UNICODE_STRING_CHARS = 0xFFFE // 2
 
 
 def utf16_units(text: str) -> int:
@@ -106,7 +106,7 @@ class Arena:
         if text is None:
             return ffi.NULL
         encoded = text.encode("utf-16-le", "surrogatepass")
-        if len(encoded) > 0xFFFE:
+        if len(encoded) > MAX_UNICODE_STRING_BYTES:
             raise NameTooLong(f"a UNICODE_STRING holds at most {MAX_UNICODE_STRING_CHARS} characters, "
                               f"not {len(encoded) // 2}")
         buffer = self.new("UCHAR[]", max(len(encoded), 1))
