@@ -157,11 +157,6 @@ class Trace:
         self._raw.append(raw)
         self._appended += 1
 
-    def add(self, record: OperationRecord) -> None:
-        notes = tuple((note.notify_class, tuple(note.results), note.blocked_by) for note in record.notifications)
-        detail = None if record.value_name is None else (record.value_name, record.value_type)
-        self.add_raw((record.api, record.thread_id, record.process_id, record.key_path, record.status, notes, detail))
-
     @property
     def dropped(self) -> int:
         """Calls recorded but no longer kept because of the limit."""
@@ -367,9 +362,6 @@ class CallbackTable:
         with self._lock:
             self._idle.notify_all()
 
-    def has_registrations(self) -> bool:
-        return bool(self.snapshot)
-
     def registrations(self) -> list[Registration]:
         return list(self.snapshot)
 
@@ -402,15 +394,6 @@ class Dispatcher:
     def __init__(self, table: CallbackTable, trace: Trace | None = None) -> None:
         self.table = table
         self.trace = trace
-
-    def idle(self) -> bool:
-        """No callback registered and nothing traced: a call needs no notification at all."""
-        return self.trace is None and not self.table.snapshot
-
-    @staticmethod
-    def silenced() -> bool:
-        """A thread inside a callback reaches no callback with its own registry calls (decision 6)."""
-        return inside_callback()
 
     def walk(self, snapshot: Snapshot, notify_class: int, argument2, stop_on_failure: bool,
              results: list | None) -> tuple[int, str | None]:
