@@ -47,8 +47,7 @@ def build_noop(directory: Path):
 def shim_walker() -> tuple:
     from harness import shim
 
-    lib = shim.shim_ffi().dlopen(str(shim.build_shim()))
-    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled
+    return shim.load_callback_walker()
 
 
 def cost(callbacks: int, function, walker=None, batch: int = 3000, repeats: int = 7) -> float:

@@ -263,8 +263,7 @@ class Kernel:
             stale.close_left_open(f"to start the Kernel made {self.origin}")
         self._workdir = Path(tempfile.mkdtemp(prefix="cmhook-drivers-"))
         # With only C callbacks registered, the shim walks them in one call per notification.
-        self.native.callbacks.native_walker = (self.lib.CmhookWalkCallbacks, self.lib.CmhookActiveCallback,
-                                               self.lib.CmhookWalkStatuses, self.lib.CmhookWalkCalled)
+        self.native.callbacks.native_walker = shim.callback_walker(self.lib)
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:

@@ -31,6 +31,7 @@ import sys
 from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import cffi
 from pycparser import c_ast, c_generator
@@ -217,6 +218,17 @@ def shim_ffi() -> cffi.FFI:
     ffi.include(ntddk_py.ffi)
     ffi.cdef(cdef_text())
     return ffi
+
+
+def callback_walker(lib: Any) -> tuple:
+    """What registry_core's callback table takes as its native walker, from a loaded shim:
+    (CmhookWalkCallbacks, CmhookActiveCallback, CmhookWalkStatuses, CmhookWalkCalled)."""
+    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled
+
+
+def load_callback_walker(cc: str = "gcc") -> tuple:
+    """The shim's callback walk without a Kernel (registry_core alone, tests, benches)."""
+    return callback_walker(shim_ffi().dlopen(str(build_shim(cc))))
 
 
 @cache

@@ -23,8 +23,7 @@ def filter_library(tmp_path_factory):
 def native_walker():
     from harness import shim
 
-    lib = shim.shim_ffi().dlopen(str(shim.build_shim()))
-    return lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled
+    return shim.load_callback_walker()
 
 
 @pytest.fixture(params=["python", "c", "c-walked-in-c"])

@@ -83,8 +83,7 @@ def test_each_shim_s_walk_reports_from_its_own_result_arrays(walked_in_c, filter
 
     reg = walked_in_c
     gcc_walker = reg.native.callbacks.native_walker
-    lib = shim.shim_ffi().dlopen(str(shim.build_shim("clang")))
-    clang_walker = (lib.CmhookWalkCallbacks, lib.CmhookActiveCallback, lib.CmhookWalkStatuses, lib.CmhookWalkCalled)
+    clang_walker = shim.load_callback_walker("clang")
     assert clang_walker[2]() != gcc_walker[2]()  # two libraries, two sets of arrays
     handle = make_key(reg, "TwoShims")
     flt = c_filter(filter_library)
