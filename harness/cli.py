@@ -12,6 +12,7 @@ from pathlib import Path
 from ntddk_py import abi_table, resources
 
 from . import build
+from .isolation import HANG_SECONDS
 
 ROOT = resources.examples_directory().parent
 DEMO_FILTER = ROOT / "examples" / "filters" / "run_blocker.c"
@@ -22,14 +23,27 @@ DEMO_SCRIPT = ROOT / "examples" / "scenarios" / "persistence.script"
 EXIT_OK = 0  # everything held
 EXIT_FAILED = 1  # an expectation, the verifier, a driver, a build or an input file failed; stderr says why
 EXIT_USAGE = 2  # the command line itself is wrong (argparse's status)
-EXIT_CRASHED = 3  # reserved: a driver crashed (a bugcheck on Windows), once the crash-isolation work reports it
+EXIT_CRASHED = 3  # the machine crashed (a bugcheck on Windows) or ended early (a driver called exit)
+EXIT_HUNG = 4  # a driver routine did not return within --hang-timeout: the watchdog stopped the machine
 EXIT_STATUSES = f"""exit status:
   {EXIT_OK}  everything held: drivers loaded and unloaded cleanly, every expect held, no verifier finding
   {EXIT_FAILED}  something failed: an expectation, the verifier, a driver, a build or an input; stderr says why
   {EXIT_USAGE}  usage error: the command line is wrong
-  {EXIT_CRASHED}  reserved: a driver crashed (a bugcheck on Windows), to be reported by the crash-isolation
-     work; until then the process dies of the signal (SIGSEGV: 139 in a shell) after a line naming
-     the module and offset"""
+  {EXIT_CRASHED}  a driver crashed the machine (a bugcheck on Windows: stderr has the bugcheck report), or
+     ended it early (exit() or exit_group() in driver code, whatever its status)
+  {EXIT_HUNG}  a driver hung: a callback, DriverEntry or DriverUnload did not return within
+     --hang-timeout seconds (stderr has the thread's stack)"""
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
 
 
 def version() -> str:
@@ -110,7 +124,7 @@ def _driver_modules(args: argparse.Namespace, flags: list[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
-    from .job import Job
+    from .job import run_job
 
     flags = _compiler_flags("run", extra)
     if flags is None:
@@ -132,12 +146,10 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     except build.BuildError as error:
         print(f"cmhook run: {error}", file=sys.stderr)
         return EXIT_FAILED
-    job = Job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc)
-    status = job.run().exit_code
-    if args.export is not None:  # also after a failed run: the registry as it stands is what tells why
-        exported = _export_after_run(job, args)
-        status = status or exported
-    return status
+    # --export: also after a failed run, the registry as it stands is what tells why.
+    export = (args.export, args.export_file, args.regedit4) if args.export is not None else None
+    return run_job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc, export=export,
+                   isolated=not args.in_process, hang_seconds=args.hang_timeout)
 
 
 def _cannot_write(target: str | None) -> str | None:
@@ -152,31 +164,12 @@ def _cannot_write(target: str | None) -> str | None:
     return None
 
 
-def _export_after_run(job, args: argparse.Namespace) -> int:
-    """--export: the registry as the script and the drivers' unload left it, written as a .reg file."""
-    from registry_core import regfile
-
-    if job.kernel is None:
-        print(f"cmhook run: --export: nothing ran, {args.export_file} not written", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        data = regfile.export(job.kernel.registry, args.export, regfile.HEADER_4 if args.regedit4 else regfile.HEADER_5)
-        Path(args.export_file).write_bytes(data)
-    except regfile.RegFileError as error:
-        print(f"cmhook run: --export: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as error:
-        print(f"cmhook run: -o {args.export_file}: {error.strerror}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
 def _demo(args: argparse.Namespace) -> int:
-    from .job import Job
+    from .job import run_job
 
     print(f"cmhook demo: {DEMO_FILTER.relative_to(ROOT)} against {DEMO_SCRIPT.relative_to(ROOT)} "
           "on the embedded default registry\n")
-    return Job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc).run().exit_code
+    return run_job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -265,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "\\REGISTRY\\...) to the -o file as a .reg file")
     runner.add_argument("-o", "--export-file", metavar="FILE.reg", help="where --export writes")
     runner.add_argument("--regedit4", action="store_true", help="--export as REGEDIT4 (ANSI), not version 5.00")
+    runner.add_argument("--hang-timeout", type=_seconds, default=HANG_SECONDS, metavar="SECONDS",
+                        help=f"how long a callback, DriverEntry or DriverUnload may run before the watchdog "
+                             f"reports a hang and stops the machine (default {HANG_SECONDS:g})")
+    runner.add_argument("--in-process", action="store_true",
+                        help="run the machine in this process, not in a watched child: for a debugger (gdb "
+                             "--args python -m cmhook run --in-process ...); a crash then kills cmhook itself "
+                             "and nothing watches for hangs")
     runner.epilog, runner.formatter_class = EXIT_STATUSES, _Formatter
     runner.set_defaults(run=_run, takes_extra=True)
 

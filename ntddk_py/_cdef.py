@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "76af41623345d1768b5e0ec09083345e802fbbf9d4bf4e66dbb5ed7f0e059fc2"
+HEADER_SHA256 = "2e3bfd3c1ad9b5289d17a24dcfcddeb7633aa73b30e2666077bf9c6d94cdc6ee"
 
 CDEF = r"""
 typedef void VOID;

@@ -11,6 +11,8 @@ whole range lies inside one live block. Nothing here knows about the registry.
 from __future__ import annotations
 
 import bisect
+import ctypes
+import mmap
 import struct
 import threading
 
@@ -95,3 +97,36 @@ class UserMemory:
         if address % alignment:
             return STATUS_DATATYPE_MISALIGNMENT
         return STATUS_SUCCESS if self.contains(address, length) else STATUS_ACCESS_VIOLATION
+
+
+# --- blocks that end at a guard page ------------------------------------------------------
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_MAP_FAILED = ctypes.c_void_p(-1).value
+_PROT_NONE = 0  # Linux; the mmap module does not export it
+
+
+class GuardedBlock:
+    """Native memory whose last byte is followed by an inaccessible page: what is placed to end
+    at ``end`` cannot be read or written past without a fault at the very instruction (as Driver
+    Verifier's special pool places a block). Unmapped when the object goes."""
+
+    def __init__(self, size: int) -> None:
+        page = mmap.PAGESIZE
+        self._span = -(-size // page) * page + page
+        base = _libc.mmap(None, self._span, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                          -1, 0)
+        if base in (None, _MAP_FAILED):
+            raise MemoryError(f"mmap of {self._span} bytes failed: {ctypes.get_errno()}")
+        self._base = base
+        self.end = base + self._span - page
+        if _libc.mprotect(self.end, page, _PROT_NONE) != 0:
+            _libc.munmap(base, self._span)
+            raise MemoryError(f"mprotect of a guard page failed: {ctypes.get_errno()}")
+        self.pointers: dict[int, object] = {}  # size -> a cdata pointer to end - size, made once
+
+    def __del__(self) -> None:
+        _libc.munmap(self._base, self._span)

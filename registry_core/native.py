@@ -36,7 +36,7 @@ from . import caller
 from .callbacks import CallbackTable, Dispatcher, Trace, inside_callback
 from .failure import Failure
 from .handles import HandleTable
-from .memory import ADDRESS_SPACE, UserMemory, read_unicode_string_header, write_ulong
+from .memory import ADDRESS_SPACE, GuardedBlock, UserMemory, read_unicode_string_header, write_ulong
 from .namespace import LINK_VALUE_NAME, Namespace
 from .notification import SCRATCH_BYTES, builder
 from .objects import KeyObject, ObjectTable
@@ -99,13 +99,14 @@ class NativeApi:
 
     @profile.setter
     def profile(self, profile: Profile) -> None:
-        # Each call's notifications with their struct builders, resolved once per profile.
+        # Each call's notifications with their struct builders, resolved once per profile. The
+        # classes are plain ints: they go into trace records, which cross to a watching parent.
         plans = {}
         for op in OPERATIONS.values():
             pre, post = profile.sends.get(op.api, (None, None))
             plans[op.api] = None if pre is None else (
-                pre.notify_class, builder(pre.struct, op.pre_sources),
-                post.notify_class if post else None, builder(post.struct, POST_SOURCES) if post else None)
+                int(pre.notify_class), builder(pre.struct, op.pre_sources),
+                int(post.notify_class) if post else None, builder(post.struct, POST_SOURCES) if post else None)
         self._profile, self._plans = profile, plans
 
     # --- probing and reading the caller's memory -------------------------------
@@ -254,7 +255,7 @@ class NativeApi:
         complete_name = (state.name_pointer or address(state.empty_name)) if op.kind == "open" else 0
         values = (complete_name, obj.address) if op.kind == "open" else (obj.address, *args[1:])
         pre_block, post_block = self._scratch()
-        info = pre_builder.fill(pre_block[0], pre_block[1], values)
+        info = pre_builder.fill(pre_block, values)
         status, blocker = self.dispatcher.walk(snapshot, pre_class, info, op.vetoable, results)
         notes = [(pre_class, tuple(results), blocker)] if results is not None else None
         if blocker is not None and op.vetoable:
@@ -268,7 +269,7 @@ class NativeApi:
         return status
 
     def _post(self, op: Operation, obj: KeyObject, state: Any, post_class: int, post_builder, status: int,
-              complete_name: int, notes: list | None, block: tuple) -> None:
+              complete_name: int, notes: list | None, block: GuardedBlock) -> None:
         """Every callback gets the post with the work's status; what they return is ignored (decision 5).
 
         A create/open's post names the key it reached, or NULL when it failed (decision 8); XP
@@ -281,15 +282,15 @@ class NativeApi:
                 target = address(holder)
         else:
             target = obj.address
-        info = post_builder.fill(block[0], block[1], (target, status, complete_name))
+        info = post_builder.fill(block, (target, status, complete_name))
         results: list | None = [] if notes is not None else None
         self.dispatcher.walk(self.callbacks.snapshot, post_class, info, False, results)
         if notes is not None and results is not None:
             notes.append((post_class, tuple(results), None))
 
     @staticmethod
-    def _scratch() -> tuple[tuple, tuple]:
-        """This thread's two blocks for a call's pre and post structs: (cdata, address) each.
+    def _scratch() -> tuple[GuardedBlock, GuardedBlock]:
+        """This thread's two blocks for a call's pre and post structs, each ending at a guard page.
 
         Reused call after call, as Windows builds these structs on the kernel stack: a callback
         must not keep Argument2 past its return. Calls made inside a callback send nothing, so
@@ -297,11 +298,7 @@ class NativeApi:
         try:
             return _scratch.blocks
         except AttributeError:
-            blocks = []
-            for _ in range(2):
-                block = ffi.new("UCHAR[]", SCRATCH_BYTES)
-                blocks.append((block, int(ffi.cast(_ULONG_PTR, block))))
-            _scratch.blocks = (blocks[0], blocks[1])
+            _scratch.blocks = (GuardedBlock(SCRATCH_BYTES), GuardedBlock(SCRATCH_BYTES))
             return _scratch.blocks
 
     def _record(self, op: Operation, obj: KeyObject, args: tuple, state: Any, status: int, notes: list | None) -> None:

@@ -14,7 +14,7 @@ from functools import cache
 
 from ntddk_py import ffi
 
-from .memory import ADDRESS_SPACE, layout
+from .memory import ADDRESS_SPACE, GuardedBlock, layout
 
 # Room for the largest REG_* struct (REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION: 48 bytes on x64).
 SCRATCH_BYTES = 64
@@ -24,12 +24,13 @@ class StructBuilder:
     """Builds one REG_* struct from a tuple of call values named by ``sources``."""
 
     __slots__ = ("struct_name", "members", "order", "_pack", "_pack_into", "_masks", "_pointer_type", "size",
-                 "_bytes_type", "_prefix")
+                 "_bytes_type", "_bytes_pointer_type", "_prefix")
 
     def __init__(self, struct_name: str, sources: tuple[str, ...]) -> None:
         self.struct_name = struct_name
         self._pointer_type = ffi.typeof(struct_name + " *")
         self._bytes_type = ffi.typeof("UCHAR[]")
+        self._bytes_pointer_type = ffi.typeof("UCHAR *")
         self.size = ffi.sizeof(struct_name)
         form, members, sizes = layout(struct_name)
         for name in members:
@@ -58,15 +59,20 @@ class StructBuilder:
         except struct.error:  # a negative NTSTATUS or an out-of-range ULONG: stored as C stores it
             return self._pack(*(value & mask for value, mask in zip(chosen, self._masks, strict=True)))
 
-    def fill(self, block, address: int, values: tuple):
-        """Write the struct into ``block`` (native memory at ``address``, at least SCRATCH_BYTES) and
-        return block: the per-thread scratch the pipeline reuses, as Windows keeps these on the stack."""
+    def fill(self, block: GuardedBlock, values: tuple):
+        """Write the struct so that it ends where ``block`` does, at a guard page, and return a
+        pointer to it: the per-thread scratch the pipeline reuses, as Windows keeps these on the
+        stack. A callback reading or writing past the struct faults at that instruction."""
+        address = block.end - self.size
         chosen = self._chosen(values)
         try:
             self._pack_into(ADDRESS_SPACE, address, *chosen)
         except struct.error:
             self._pack_into(ADDRESS_SPACE, address, *(v & m for v, m in zip(chosen, self._masks, strict=True)))
-        return block
+        pointer = block.pointers.get(self.size)
+        if pointer is None:
+            pointer = block.pointers[self.size] = ffi.cast(self._bytes_pointer_type, address)
+        return pointer
 
     def build(self, values: tuple):
         """The struct in fresh native memory (a UCHAR array holding its bytes, one allocation and

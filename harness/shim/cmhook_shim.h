@@ -65,6 +65,94 @@ UCHAR *CmhookWalkCalled(VOID);
 /* The Removed cell of the callback this thread is running inside CmhookWalkCallbacks (NULL if none). */
 PLONG CmhookActiveCallback(VOID);
 
+/*
+ * The machine record: what the shim tells a watching parent process about driver code, in
+ * memory the parent shares (harness/isolation.py maps it before the machine's process starts
+ * and hands it over with CmhookUseMachineRecord). Until then the shim writes into a record of
+ * its own, and reports faults itself on stderr.
+ *
+ * - Slots: one per thread that has entered driver code (DriverEntry, DriverUnload, a registry
+ *   callback): how deep it is in driver code now, what it entered outermost and since when
+ *   (CLOCK_MONOTONIC nanoseconds), the notify class of its innermost callback. The parent's
+ *   watchdog reads them to tell a hang.
+ * - Crash: filled once, by the first fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) that
+ *   no __try frame takes, before the process dies: what, where, the thread's slot, its stack.
+ * - Stack: the C stack of thread StackTid, written by that thread when the parent sends it
+ *   SIGUSR2 (CMHOOK_STACK_SIGNAL) after setting StackTid; StackReady is set last.
+ */
+typedef enum _CMHOOK_DRIVER_CALL {
+    CmhookOutsideDriver = 0,
+    CmhookInDriverEntry = 1,
+    CmhookInDriverUnload = 2,
+    CmhookInCallback = 3
+} CMHOOK_DRIVER_CALL;
+
+enum {
+    CMHOOK_WATCH_SLOTS = 64,
+    CMHOOK_STACK_FRAMES = 32,
+    CMHOOK_MODULE_CHARS = 256,
+    CMHOOK_SYMBOL_CHARS = 64,
+    CMHOOK_STACK_SIGNAL = 12, /* SIGUSR2 */
+    CMHOOK_RECORD_MAGIC = 0x44524352 /* "RCRD" */
+};
+
+typedef struct _CMHOOK_FRAME {
+    ULONG_PTR Address;                   /* frame 0: the faulting instruction; then return addresses */
+    ULONG_PTR ModuleBase;                /* the base of the module holding Address (dladdr); 0: none */
+    CHAR Module[CMHOOK_MODULE_CHARS];    /* that module's file, as it was loaded */
+    CHAR Symbol[CMHOOK_SYMBOL_CHARS];    /* the nearest symbol dladdr knows ("" if none) */
+} CMHOOK_FRAME;
+
+typedef struct _CMHOOK_WATCH_SLOT {
+    LONG Tid;                 /* the Linux thread owning the slot; 0: free */
+    LONG Depth;               /* how many driver calls this thread is inside now (0: none) */
+    LONG Kind;                /* CMHOOK_DRIVER_CALL of the outermost one */
+    LONG NotifyClass;         /* of the innermost callback running; -1 if none */
+    ULONG_PTR Function;       /* the driver routine entered outermost */
+    ULONG_PTR ProcessId;      /* the emulated caller's process and thread ids (what PsGetCurrent*Id give) */
+    ULONG_PTR ThreadId;
+    LONGLONG Since;            /* CLOCK_MONOTONIC ns at which the outermost driver call began */
+    ULONGLONG Entries;         /* driver calls this thread has begun: the watchdog sees progress */
+} CMHOOK_WATCH_SLOT;
+
+typedef struct _CMHOOK_CRASH {
+    LONG Crashed;             /* 0 until the first fatal signal: set first, the rest then filled */
+    LONG Signal;
+    LONG SignalCode;          /* siginfo's si_code */
+    LONG Tid;
+    NTSTATUS ExceptionCode;   /* STATUS_ACCESS_VIOLATION, STATUS_INTEGER_DIVIDE_BY_ZERO, ... (0 for SIGABRT) */
+    ULONG Access;             /* of an access violation: 0 read, 1 write, 8 execute */
+    ULONG_PTR FaultAddress;   /* the data address of an access violation */
+    ULONG_PTR Ip;
+    ULONG_PTR Sp;
+    ULONG_PTR StackLow;       /* the faulting thread's stack (pthread_getattr_np), to tell an overflow */
+    ULONG_PTR StackHigh;
+    LONG StackOverflow;       /* the fault hit the thread's stack guard */
+    LONG Complete;            /* set last: every field above and the frames are written */
+    CMHOOK_WATCH_SLOT Thread; /* the faulting thread's slot as it was (Depth 0: outside driver code) */
+    ULONG FrameCount;
+    CMHOOK_FRAME Frames[CMHOOK_STACK_FRAMES];
+} CMHOOK_CRASH;
+
+typedef struct _CMHOOK_MACHINE_RECORD {
+    ULONG Magic;              /* CMHOOK_RECORD_MAGIC, written by CmhookUseMachineRecord */
+    ULONG Size;               /* sizeof(CMHOOK_MACHINE_RECORD) */
+    LONG Isolated;            /* a parent reports what is here: the shim prints no fault text itself */
+    LONG StackTid;            /* the thread whose stack the parent asks for */
+    LONG StackReady;
+    ULONG StackCount;
+    CMHOOK_FRAME Stack[CMHOOK_STACK_FRAMES];
+    CMHOOK_CRASH Crash;
+    CMHOOK_WATCH_SLOT Slots[CMHOOK_WATCH_SLOTS];
+} CMHOOK_MACHINE_RECORD;
+
+/* Where the shim writes its record from now on (a parent's shared memory); NULL: its own again. */
+VOID CmhookUseMachineRecord(CMHOOK_MACHINE_RECORD *Record);
+CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID);
+/* DriverEntry and DriverUnload, called as driver code the watchdog and the crash record know of. */
+NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
+VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject);
+
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 

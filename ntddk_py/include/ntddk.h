@@ -850,6 +850,24 @@ NTSYSAPI ULONG DbgPrintEx(IN ULONG ComponentId, IN ULONG Level, IN PCSTR Format,
 #define STATUS_FLOAT_INVALID_OPERATION   ((NTSTATUS)0xC0000090)
 #define STATUS_INTEGER_DIVIDE_BY_ZERO    ((NTSTATUS)0xC0000094)
 #define STATUS_INTEGER_OVERFLOW          ((NTSTATUS)0xC0000095)
+#define STATUS_STACK_OVERFLOW            ((NTSTATUS)0xC00000FD)
+#define STATUS_STACK_BUFFER_OVERRUN      ((NTSTATUS)0xC0000409)
+#define STATUS_FATAL_APP_EXIT            ((NTSTATUS)0x40000015)
+
+/* Bug check codes (bugcodes.h): what Windows stops with when driver code faults or corrupts
+ * the kernel; the harness names them in its bugcheck reports. */
+#define IRQL_NOT_LESS_OR_EQUAL               ((ULONG)0x0000000A)
+#define BAD_POOL_HEADER                      ((ULONG)0x00000019)
+#define KMODE_EXCEPTION_NOT_HANDLED          ((ULONG)0x0000001E)
+#define SYSTEM_SERVICE_EXCEPTION             ((ULONG)0x0000003B)
+#define PAGE_FAULT_IN_NONPAGED_AREA          ((ULONG)0x00000050)
+#define SYSTEM_THREAD_EXCEPTION_NOT_HANDLED  ((ULONG)0x0000007E)
+#define UNEXPECTED_KERNEL_MODE_TRAP          ((ULONG)0x0000007F)
+#define KERNEL_MODE_EXCEPTION_NOT_HANDLED    ((ULONG)0x0000008E)
+#define BAD_POOL_CALLER                      ((ULONG)0x000000C2)
+#define DRIVER_OVERRAN_STACK_BUFFER          ((ULONG)0x000000F7)
+/* UNEXPECTED_KERNEL_MODE_TRAP's first parameter for a double fault: a kernel stack overflow. */
+#define EXCEPTION_DOUBLE_FAULT               8
 
 /* What an __except filter evaluates to. */
 #define EXCEPTION_EXECUTE_HANDLER     1

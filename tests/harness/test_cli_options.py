@@ -171,7 +171,7 @@ def test_a_usage_error_exits_2_on_stderr():
 
 
 def test_exit_statuses_are_one_set():
-    assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_CRASHED) == (0, 1, 2, 3)
+    assert (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_CRASHED, cli.EXIT_HUNG) == (0, 1, 2, 3, 4)
 
 
 @pytest.mark.parametrize("command", [[], ["run"]])
@@ -181,14 +181,14 @@ def test_the_help_documents_the_exit_statuses(command):
     text = done.stdout
     assert "exit status:" in text
     for code, words in [(0, "everything held"), (1, "something failed"), (2, "usage error"),
-                        (3, "reserved: a driver crashed")]:
+                        (3, "a driver crashed the machine"), (4, "a driver hung")]:
         assert re.search(rf"^  {code}  {words}", text, re.M), (code, text)
 
 
 def test_the_readme_documents_the_exit_statuses_and_the_new_options():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## The command line"):readme.index("### Registry scripts")]
-    for code in ("`0`", "`1`", "`2`", "`3`"):
+    for code in ("`0`", "`1`", "`2`", "`3`", "`4`", "--hang-timeout", "--in-process"):
         assert code in section
     assert "--export KEY -o FILE.reg" in section and "--version" in section and "python -m cmhook" in section
     scripts = readme[readme.index("### Registry scripts"):]
