@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ntddk_py import header_model
+from ntddk_py import header_model, resources
 
 from .shim import cache_directory
 
@@ -46,8 +46,12 @@ COMPILERS = ("gcc", "clang")
 # called it, which is how the harness tells which driver allocated pool or printed a line.
 # -Werror=implicit-function-declaration: an undeclared routine is assumed to return int, which
 # truncates pointers; the user learns it here, by name, not as a crash or a "missing routine".
+# -Wno-unknown-pragmas: MSVC's pragmas (alloc_text, code_seg, warning) mean nothing to gcc and clang,
+# also before the first #include, where the header's own silencing does not reach yet.
 COMPILE_FLAGS = ["-fPIC", "-fshort-wchar", "-fno-strict-aliasing", "-fno-optimize-sibling-calls",
-                 "-O2", "-g", "-Wall", "-Werror=implicit-function-declaration"]
+                 "-O2", "-g", "-Wall", "-Wno-unknown-pragmas", "-Werror=implicit-function-declaration"]
+# Where the compiler finds the header set: include/, then include/variants/.
+HEADER_INCLUDES = [f"-I{header_model.HEADER.parent}", f"-I{resources.variants_directory()}"]
 # Only the link reads -shared (clang warns that a compile step does not use it).
 FILTER_FLAGS = ["-shared", *COMPILE_FLAGS]
 # Bumped when the layout of the cache or the meaning of its key changes.
@@ -156,6 +160,24 @@ def _make_dependencies(text: str) -> list[str]:
     return [name.replace("$$", "$") for name in names]
 
 
+@cache
+def header_texts(cc: str = "gcc") -> tuple[tuple[str, str], ...]:
+    """(header, its text) for ntddk.h and for every other header of include/ a source includes on
+    its own (ntstrsafe.h, ntintsafe.h, ...): the files as written, then as the preprocessor expands
+    them (the headers' own macros make some of their routines' names, RtlStringCchCopyW among them).
+    ntddk.h stands for what it includes (wdm.h ...)."""
+    core = header_model.headers()
+    groups = [("ntddk.h", core)] + [(path.name, [path])
+                                    for path in sorted(set(header_model.HEADER.parent.glob("*.h")) - set(core))]
+    texts = []
+    for name, paths in groups:
+        written = "\n".join(path.read_text() for path in paths)
+        done = subprocess.run([cc, "-E", "-P", "-fshort-wchar", *HEADER_INCLUDES, "-x", "c", "-"],
+                              input=f"#include <{name}>\n", capture_output=True, text=True)
+        texts.append((name, written + "\n" + (done.stdout if done.returncode == 0 else "")))
+    return tuple(texts)
+
+
 def explain_implicit_declarations(diagnostics: str, cc: str = "gcc") -> str:
     """For each routine the compiler found called undeclared: does the harness lack it, or does
     only a declaration lack? The two need different fixes, and the compiler cannot tell them apart."""
@@ -169,18 +191,24 @@ def explain_implicit_declarations(diagnostics: str, cc: str = "gcc") -> str:
         exports: frozenset[str] | None = shim.exported_symbols(shim.build_shim(cc)) | RUNTIME_EXPORTS
     except (RuntimeError, OSError, subprocess.CalledProcessError):
         exports = None
-    header_text = header_model.HEADER.read_text()
+    texts = header_texts(cc)
     lines = ["implicit function declarations are errors here (C would assume the routine returns int, "
              "truncating a returned pointer):"]
     for name in names:
-        in_header = re.search(rf"\b{re.escape(name)}\s*\(", header_text) is not None
+        called = re.compile(rf"\b{re.escape(name)}\s*\(")
+        header = next((header for header, text in texts if called.search(text)), None)
+        # A routine a header defines (ntstrsafe.h's, wdm.h's lists) or makes a macro of (RtlZeroMemory).
+        defined = re.compile(rf"#\s*define\s+{re.escape(name)}\(|\b{re.escape(name)}\s*\([^;{{}}#]*\)\s*\{{")
+        inline = next((header for header, text in texts if defined.search(text)), None)
         if exports is None:
             why = "could not check the harness's exports (the kernel shim did not build)"
+        elif name not in exports and inline is not None:
+            why = f"<{inline}> defines it (inline or as a macro, as the WDK does): #include <{inline}> before the call"
         elif name not in exports:
             why = ("the harness does not export it, so a driver calling it would not load; if it is your own "
                    "routine from another source, declare it in a header both sources include")
-        elif in_header:
-            why = "the harness exports it and <ntddk.h> declares it: #include <ntddk.h> before the call"
+        elif header is not None:
+            why = f"the harness exports it and <{header}> declares it: #include <{header}> before the call"
         elif name in RUNTIME_EXPORTS:
             why = ("the harness exports it (a C runtime routine ntoskrnl exports too), but <ntddk.h> does "
                    "not declare it: include the C library header that does (such as <string.h>)")
@@ -212,8 +240,9 @@ def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc"
             raise BuildError(f"{source} is not a C source (.c): a header is found through #include and -I")
         if not (source if cwd is None or source.is_absolute() else cwd / source).is_file():
             raise BuildError(f"{source}: no such file")
-    # The harness's include/ first: <ntddk.h> is always the header the harness and its ABI tests agree on.
-    includes = [f"-I{header_model.HEADER.parent}", *(f"-I{directory}" for directory in include_dirs)]
+    # The harness's include/ first: <ntddk.h> is always the header the harness and its ABI tests agree on;
+    # then its variants/ (<Ntifs.h>, <NtStrSafe.h>: the spellings sources use on a case-insensitive Windows).
+    includes = [*HEADER_INCLUDES, *(f"-I{directory}" for directory in include_dirs)]
     compile_extra, link_extra = _split_extra(list(extra or []))
     definitions = define_flags(defines)
     base = cwd or Path.cwd()

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "2e3bfd3c1ad9b5289d17a24dcfcddeb7633aa73b30e2666077bf9c6d94cdc6ee"
+HEADER_SHA256 = "b3a866120d54807329d53429fd01f4501614099914bf991413201e1036da801c"
 
 CDEF = r"""
 typedef void VOID;
@@ -35,13 +35,80 @@ typedef LONGLONG *PLONGLONG;
 typedef unsigned long long ULONGLONG;
 typedef ULONGLONG *PULONGLONG;
 typedef long long LONG_PTR;
+typedef LONG_PTR *PLONG_PTR;
 typedef unsigned long long ULONG_PTR;
 typedef ULONG_PTR *PULONG_PTR;
 typedef ULONG_PTR SIZE_T;
 typedef SIZE_T *PSIZE_T;
 typedef LONG_PTR SSIZE_T;
+typedef SSIZE_T *PSSIZE_T;
 typedef UCHAR BOOLEAN;
 typedef BOOLEAN *PBOOLEAN;
+typedef signed char SCHAR;
+typedef SCHAR *PSCHAR;
+typedef signed char INT8;
+typedef INT8 *PINT8;
+typedef short INT16;
+typedef INT16 *PINT16;
+typedef int INT32;
+typedef INT32 *PINT32;
+typedef long long INT64;
+typedef INT64 *PINT64;
+typedef unsigned char UINT8;
+typedef UINT8 *PUINT8;
+typedef unsigned short UINT16;
+typedef UINT16 *PUINT16;
+typedef unsigned int UINT32;
+typedef UINT32 *PUINT32;
+typedef unsigned long long UINT64;
+typedef UINT64 *PUINT64;
+typedef int LONG32;
+typedef LONG32 *PLONG32;
+typedef unsigned int ULONG32;
+typedef ULONG32 *PULONG32;
+typedef long long LONG64;
+typedef LONG64 *PLONG64;
+typedef unsigned long long ULONG64;
+typedef ULONG64 *PULONG64;
+typedef long long INT_PTR;
+typedef INT_PTR *PINT_PTR;
+typedef unsigned long long UINT_PTR;
+typedef UINT_PTR *PUINT_PTR;
+typedef ULONG_PTR KAFFINITY;
+typedef KAFFINITY *PKAFFINITY;
+typedef const UCHAR *PCUCHAR;
+typedef const USHORT *PCUSHORT;
+typedef const ULONG *PCULONG;
+typedef const CHAR *PCCH;
+typedef CHAR *PCH;
+typedef CHAR *PSZ;
+typedef ULONG CLONG;
+typedef int INT;
+typedef INT *PINT;
+typedef unsigned int UINT;
+typedef UINT *PUINT;
+typedef int BOOL;
+typedef BOOL *PBOOL;
+typedef unsigned char BYTE;
+typedef BYTE *PBYTE;
+typedef unsigned short WORD;
+typedef WORD *PWORD;
+typedef unsigned int DWORD;
+typedef DWORD *PDWORD;
+typedef unsigned int DWORD32;
+typedef DWORD32 *PDWORD32;
+typedef unsigned long long DWORD64;
+typedef DWORD64 *PDWORD64;
+typedef unsigned long long DWORDLONG;
+typedef DWORDLONG *PDWORDLONG;
+typedef ULONG_PTR DWORD_PTR;
+typedef DWORD_PTR *PDWORD_PTR;
+typedef void *LPVOID;
+typedef const void *LPCVOID;
+typedef CHAR *LPSTR;
+typedef const CHAR *LPCSTR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
 typedef void *HANDLE;
 typedef HANDLE *PHANDLE;
 typedef LONG NTSTATUS;
@@ -259,7 +326,8 @@ typedef struct _KEY_WOW64_FLAGS_INFORMATION
   ULONG UserFlags;
 } KEY_WOW64_FLAGS_INFORMATION;
 typedef struct _KEY_WOW64_FLAGS_INFORMATION *PKEY_WOW64_FLAGS_INFORMATION;
-typedef NTSTATUS (*PEX_CALLBACK_FUNCTION)(PVOID CallbackContext, PVOID Argument1, PVOID Argument2);
+typedef NTSTATUS EX_CALLBACK_FUNCTION(PVOID CallbackContext, PVOID Argument1, PVOID Argument2);
+typedef EX_CALLBACK_FUNCTION *PEX_CALLBACK_FUNCTION;
 typedef enum _REG_NOTIFY_CLASS
 {
   RegNtDeleteKey,
@@ -590,6 +658,62 @@ VOID ExRaiseStatus(NTSTATUS Status);
 VOID ExRaiseAccessViolation(VOID);
 VOID ExRaiseDatatypeMisalignment(VOID);
 VOID RtlRaiseException(PEXCEPTION_RECORD ExceptionRecord);
+typedef struct _LIST_ENTRY
+{
+  struct _LIST_ENTRY *Flink;
+  struct _LIST_ENTRY *Blink;
+} LIST_ENTRY;
+typedef struct _LIST_ENTRY *PLIST_ENTRY;
+typedef struct _LIST_ENTRY *PRLIST_ENTRY;
+typedef struct _SINGLE_LIST_ENTRY
+{
+  struct _SINGLE_LIST_ENTRY *Next;
+} SINGLE_LIST_ENTRY;
+typedef struct _SINGLE_LIST_ENTRY *PSINGLE_LIST_ENTRY;
+typedef struct _DEVICE_OBJECT DEVICE_OBJECT;
+typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
+typedef struct _IRP IRP;
+typedef struct _IRP *PIRP;
+typedef struct _FILE_OBJECT FILE_OBJECT;
+typedef struct _FILE_OBJECT *PFILE_OBJECT;
+typedef struct _KDPC KDPC;
+typedef struct _KDPC *PKDPC;
+typedef struct _KDPC *PRKDPC;
+typedef struct _IO_WORKITEM IO_WORKITEM;
+typedef struct _IO_WORKITEM *PIO_WORKITEM;
+typedef PVOID PSECURITY_DESCRIPTOR;
+typedef PVOID PACCESS_TOKEN;
+typedef PVOID PSID;
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_RAISED;
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
+typedef NTSTATUS DRIVER_ADD_DEVICE(struct _DRIVER_OBJECT *DriverObject, PDEVICE_OBJECT PhysicalDeviceObject);
+typedef DRIVER_ADD_DEVICE *PDRIVER_ADD_DEVICE;
+typedef VOID DRIVER_REINITIALIZE(struct _DRIVER_OBJECT *DriverObject, PVOID Context, ULONG Count);
+typedef DRIVER_REINITIALIZE *PDRIVER_REINITIALIZE;
+typedef VOID DRIVER_CANCEL(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+typedef DRIVER_CANCEL *PDRIVER_CANCEL;
+typedef NTSTATUS IO_COMPLETION_ROUTINE(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context);
+typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
+typedef VOID IO_TIMER_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
+typedef IO_TIMER_ROUTINE *PIO_TIMER_ROUTINE;
+typedef VOID IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
+typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
+typedef VOID KDEFERRED_ROUTINE(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
+typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
+typedef VOID KSTART_ROUTINE(PVOID StartContext);
+typedef KSTART_ROUTINE *PKSTART_ROUTINE;
+typedef VOID WORKER_THREAD_ROUTINE(PVOID Parameter);
+typedef WORKER_THREAD_ROUTINE *PWORKER_THREAD_ROUTINE;
+typedef VOID CALLBACK_FUNCTION(PVOID CallbackContext, PVOID Argument1, PVOID Argument2);
+typedef CALLBACK_FUNCTION *PCALLBACK_FUNCTION;
+typedef PVOID ALLOCATE_FUNCTION(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef ALLOCATE_FUNCTION *PALLOCATE_FUNCTION;
+typedef VOID FREE_FUNCTION(PVOID Buffer);
+typedef FREE_FUNCTION *PFREE_FUNCTION;
+typedef VOID (*PCREATE_PROCESS_NOTIFY_ROUTINE)(HANDLE ParentId, HANDLE ProcessId, BOOLEAN Create);
+typedef VOID (*PCREATE_THREAD_NOTIFY_ROUTINE)(HANDLE ProcessId, HANDLE ThreadId, BOOLEAN Create);
 """
 
 # typedef name -> [(member, type as the header spells it)], anonymous members flattened
@@ -638,6 +762,8 @@ RECORDS = {
     'FAST_MUTEX': [('Count', 'volatile LONG'), ('Owner', 'PKTHREAD'), ('Contention', 'ULONG'), ('Event', 'KEVENT'), ('OldIrql', 'ULONG')],
     'EXCEPTION_RECORD': [('ExceptionCode', 'NTSTATUS'), ('ExceptionFlags', 'ULONG'), ('ExceptionRecord', 'struct _EXCEPTION_RECORD *'), ('ExceptionAddress', 'PVOID'), ('NumberParameters', 'ULONG'), ('ExceptionInformation', 'ULONG_PTR [15]')],
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
+    'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
+    'SINGLE_LIST_ENTRY': [('Next', 'struct _SINGLE_LIST_ENTRY *')],
 }
 
 # routine -> [(parameter, type as the header spells it)], in order

@@ -6,6 +6,11 @@ every enumerator and #define'd integer constant, because pycparser never sees
 macros and only the compiler knows what an expression like
 ``((NTSTATUS)0xC0000022)`` is worth. It knows nothing about how the model is
 rendered (see ``generate``) or used.
+
+"The header" is ntddk.h with the headers of its folder it includes (``headers``):
+sdkddkver.h, the annotation headers, wdm.h. The preprocessor follows the includes
+for the declarations; the macros are read from every one of those files, and the
+digest the bindings record covers them all.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ _TOKEN = re.compile(
     r"|(?P<op><<|>>|[-+~!*/%&|^()<>?:]))"
 )
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\()?(.*)$")
+_LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 
 
 @dataclass
@@ -150,13 +156,40 @@ def integer_typedefs(model: HeaderModel) -> set[str]:
     return found
 
 
+def headers(header: Path = HEADER) -> list[Path]:
+    """The header and every header beside it that it includes (``#include "x.h"``), directly or
+    through another, each once, in the order first reached (the header first)."""
+    seen: dict[Path, None] = {}
+    pending = [header.resolve()]
+    while pending:
+        path = pending.pop(0)
+        if path in seen:
+            continue
+        seen[path] = None
+        for name in _LOCAL_INCLUDE.findall(path.read_text()):
+            candidate = (path.parent / name).resolve()
+            if candidate.is_file() and candidate not in seen:
+                pending.append(candidate)
+    return list(seen)
+
+
+def digest(header: Path = HEADER) -> str:
+    """The SHA-256 of the header and of every header it includes, names and contents."""
+    hashed = hashlib.sha256()
+    for path in headers(header):
+        hashed.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return hashed.hexdigest()
+
+
 def macro_definitions(header: Path = HEADER) -> list[tuple[str, bool]]:
-    """(name, is_function_like) for every public #define, in header order."""
+    """(name, is_function_like) for every public #define of the header and the headers it
+    includes, in header order (the header's own first)."""
     seen: dict[str, bool] = {}
-    for line in header.read_text().splitlines():
-        m = _DEFINE.match(line)
-        if m and not m.group(1).startswith("_"):
-            seen.setdefault(m.group(1), m.group(2) is not None)
+    for path in headers(header):
+        for line in path.read_text().splitlines():
+            m = _DEFINE.match(line)
+            if m and not m.group(1).startswith("_"):
+                seen.setdefault(m.group(1), m.group(2) is not None)
     return list(seen.items())
 
 
@@ -216,7 +249,7 @@ def load(header: Path = HEADER, cc: str | None = None) -> HeaderModel:
     """Parse the header and ask the compiler for every enumerator's and constant's value."""
     cc = cc or compiler()
     model = HeaderModel(
-        header_sha256=hashlib.sha256(header.read_bytes()).hexdigest(),
+        header_sha256=digest(header),
         ast=c_parser.CParser().parse(preprocess(header, cc), filename=str(header.name)),
     )
     _collect(model)

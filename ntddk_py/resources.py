@@ -2,8 +2,9 @@
 
 They are package data, found through ``importlib.resources`` from the package that owns them:
 
-- ``ntddk_py/include/ntddk.h``: the header filters include (``include/`` in a clone is a
-  relative symlink to it, so ``-I include`` keeps working there);
+- ``ntddk_py/include/``: ntddk.h, the header filters include, and the header set beside it
+  (wdm.h, ntifs.h, ntstrsafe.h ...), with ``variants/``, the case spellings sources use
+  (``include/`` in a clone is a relative symlink to it, so ``-I include`` keeps working there);
 - ``harness/shim/``: the kernel shim's C source, its headers and the generated upcall files;
 - ``harness/examples/``: the example filters and scenarios (``examples/`` in a clone is a
   symlink to it).
@@ -31,6 +32,12 @@ def _directory(package: str, name: str) -> Path:
 def include_directory() -> Path:
     """The directory to pass as ``-I`` so that ``#include <ntddk.h>`` finds the header."""
     return _directory("ntddk_py", "include")
+
+
+def variants_directory() -> Path:
+    """The second ``-I`` directory: ``include/variants/``, one forwarder per spelling sources use
+    for a header (``Ntifs.h``, ``NtStrSafe.h``, ...), each including the header itself."""
+    return include_directory() / "variants"
 
 
 def header() -> Path:

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness import build
-from ntddk_py import header_model
 
 # The suite's own C (fixtures, probes, the recorder filter) compiles warning-free.
 STRICT = ("-Wextra", "-Werror")
@@ -29,10 +28,9 @@ SHORT_WCHAR = "-fshort-wchar"
 
 def flags(*, shared: bool = True, short_wchar: bool = True) -> list[str]:
     """harness.build's flags for a shared object (else for any other output), with or without
-    -fshort-wchar, then STRICT and -I for include/ntddk.h."""
+    -fshort-wchar, then STRICT and harness.build's -I for the header set (include/, include/variants/)."""
     chosen = build.FILTER_FLAGS if shared else build.COMPILE_FLAGS
-    return [flag for flag in chosen if short_wchar or flag != SHORT_WCHAR] + [*STRICT,
-                                                                              f"-I{header_model.HEADER.parent}"]
+    return [flag for flag in chosen if short_wchar or flag != SHORT_WCHAR] + [*STRICT, *build.HEADER_INCLUDES]
 
 
 def compile_c(cc: str, sources: Iterable[Path | str], output: Path, *extra: str, shared: bool = True,

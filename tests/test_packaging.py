@@ -98,6 +98,8 @@ def test_the_clone_keeps_its_top_level_paths_as_relative_symlinks(link, target):
 def test_package_data_covers_every_file_the_code_reads():
     shipped = _shipped("ntddk_py") | _shipped("harness")
     needed = [resources.header(), *shim._sources()]
+    # The header set beside ntddk.h and include/variants/, whatever the case of their names (NTDDK.H).
+    needed += [p.resolve() for p in resources.include_directory().rglob("*") if p.is_file()]
     needed += [p.resolve() for p in resources.examples_directory().rglob("*")
                if p.is_file() and p.suffix not in (".so", ".o") and "__pycache__" not in p.parts]
     assert len(needed) > 8

@@ -70,6 +70,24 @@ shutil.copy(r.files("harness") / "examples" / "filters" / "run_blocker.c", ".")'
 cmhook build run_blocker.c
 test -s run_blocker.so
 
+step "cmhook build a source that starts as real filters do: <Ntifs.h>, <NtStrSafe.h>"
+cat >wdk_prelude.c <<'EOF'
+#include <Ntifs.h>
+#include <NtStrSafe.h>
+
+DRIVER_INITIALIZE DriverEntry;
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    WCHAR Name[8];
+    UNREFERENCED_PARAMETER(DriverObject);
+    UNREFERENCED_PARAMETER(RegistryPath);
+    return RtlStringCchCopyW(Name, ARRAYSIZE(Name), L"cmhook");
+}
+EOF
+cmhook build wdk_prelude.c
+test -s wdk_prelude.so
+
 step "pytest with the cmhook plugin"
 cat >test_user_filter.py <<'EOF'
 from ntddk_py import KEY_ALL_ACCESS, REG_SZ, STATUS_ACCESS_DENIED, STATUS_SUCCESS

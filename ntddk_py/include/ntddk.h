@@ -20,9 +20,26 @@
  * When ntddk_py's generator reads this file it defines __CMHOOK_BINDGEN__;
  * everything pycparser cannot or need not see (compiler builtins, inline
  * helpers, static assertions) sits behind #ifndef __CMHOOK_BINDGEN__.
+ *
+ * The header set: this file, and beside it what it includes (sdkddkver.h for
+ * NTDDI_VERSION, driverspecs.h/specstrings.h/sal.h for the annotations, and
+ * wdm.h for what the WDK's wdm.h adds: lists, assertions, PAGED_CODE, routine
+ * role typedefs), the headers that include it (ntifs.h, fltKernel.h), and the
+ * stand-alone ntstrsafe.h, ntintsafe.h, wdmsec.h and dontuse.h. The generator
+ * reads this file and every header it includes; variants/ holds the case
+ * spellings sources use (Ntifs.h, NtStrSafe.h, ...), each forwarding here.
  */
 #ifndef _CMHOOK_NTDDK_H_
 #define _CMHOOK_NTDDK_H_
+#define _NTDDK_
+
+#include "sdkddkver.h"
+#include "driverspecs.h"
+#ifndef __CMHOOK_BINDGEN__
+/* size_t and ptrdiff_t, which Windows code uses as freely as SIZE_T (the WDK's wdm.h brings
+ * them in too): the compiler's own stddef.h. */
+#include <stddef.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,19 +51,94 @@ extern "C" {
 #define IN
 #define OUT
 #define OPTIONAL
+#define CONST const
 #define NTAPI
 #define NTSYSAPI
+#define NTSYSCALLAPI
 #define NTKERNELAPI
+#define NTHALAPI
 #define DDKAPI
 #define FORCEINLINE static inline
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
-#define PAGED_CODE()
 #ifndef NULL
 #define NULL ((void *)0)
 #endif
 #define TRUE 1
 #define FALSE 0
 #define ANYSIZE_ARRAY 1
+
+/* MSVC's words for calling conventions, storage classes and sizes, as gcc and clang
+ * read them. Calling conventions mean nothing on x64. __declspec(x) becomes the gcc
+ * attribute of the same meaning (dllexport, noinline, noreturn, align(n), selectany,
+ * thread, deprecated, nothrow, naked, restrict), or nothing where the meaning is the
+ * image's (dllimport, allocate("PAGE"), code_seg, novtable, uuid, safebuffers); one not
+ * listed is a compile error naming _CMHOOK_DECLSPEC_ and it. The generator sees them
+ * all as nothing. */
+#define __stdcall
+#define __cdecl
+#define __fastcall
+#define __thiscall
+#define __int8 char
+#define __int16 short
+#define __int32 int
+#define __int64 long long
+#define __ptr32
+#define __ptr64
+#define __w64
+#define __unaligned
+#define UNALIGNED
+#define UNALIGNED64
+#define POINTER_32
+#define POINTER_64
+#define RESTRICTED_POINTER
+#define DECLSPEC_IMPORT
+#define DECLSPEC_NOVTABLE
+#define DECLSPEC_UUID(x)
+#define DECLSPEC_ADDRSAFE
+#define DECLSPEC_DEPRECATED_DDK
+#define SYSTEM_CACHE_ALIGNMENT_SIZE 64
+#ifdef __CMHOOK_BINDGEN__
+#define __declspec(x)
+#define __forceinline
+#define DECLSPEC_NOINLINE
+#define DECLSPEC_ALIGN(x)
+#define DECLSPEC_CACHEALIGN
+#define DECLSPEC_SELECTANY
+#define DECLSPEC_NOTHROW
+#define DECLSPEC_DEPRECATED
+#else
+#define __declspec(x) _CMHOOK_DECLSPEC_##x
+#define _CMHOOK_DECLSPEC_dllexport __attribute__((visibility("default")))
+#define _CMHOOK_DECLSPEC_dllimport
+#define _CMHOOK_DECLSPEC_noinline __attribute__((noinline))
+#define _CMHOOK_DECLSPEC_noreturn __attribute__((noreturn))
+#define _CMHOOK_DECLSPEC_nothrow __attribute__((nothrow))
+#define _CMHOOK_DECLSPEC_align(x) __attribute__((aligned(x)))
+#define _CMHOOK_DECLSPEC_selectany __attribute__((weak))
+#define _CMHOOK_DECLSPEC_thread __thread
+#define _CMHOOK_DECLSPEC_deprecated __attribute__((deprecated))
+#define _CMHOOK_DECLSPEC_naked __attribute__((naked))
+#define _CMHOOK_DECLSPEC_restrict __attribute__((malloc))
+#define _CMHOOK_DECLSPEC_noalias
+#define _CMHOOK_DECLSPEC_novtable
+#define _CMHOOK_DECLSPEC_safebuffers
+#define _CMHOOK_DECLSPEC_allocate(...)
+#define _CMHOOK_DECLSPEC_code_seg(...)
+#define _CMHOOK_DECLSPEC_uuid(...)
+#define _CMHOOK_DECLSPEC_guard(...)
+/* C99 inline, always inlined: `static __forceinline` and a plain `__forceinline`
+ * definition in a source both work (the latter as long as nothing takes its address). */
+#define __forceinline __inline__ __attribute__((__always_inline__))
+#define DECLSPEC_NOINLINE __attribute__((noinline))
+#define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
+#define DECLSPEC_CACHEALIGN DECLSPEC_ALIGN(SYSTEM_CACHE_ALIGNMENT_SIZE)
+#define DECLSPEC_SELECTANY __attribute__((weak))
+#define DECLSPEC_NOTHROW __attribute__((nothrow))
+#define DECLSPEC_DEPRECATED __attribute__((deprecated))
+#endif
+#define __pragma(x) _Pragma(#x)
+/* __assume(0) marks a path that cannot be taken, as on Windows. */
+#define __assume(e) ((e) ? (void)0 : __builtin_unreachable())
 
 /* ------------------------------------------------------------------------
  * Base types, with the widths they have on Windows x64 (LLP64).
@@ -82,13 +174,85 @@ typedef LONGLONG *PLONGLONG;
 typedef unsigned long long ULONGLONG;
 typedef ULONGLONG *PULONGLONG;
 typedef long long LONG_PTR;
+typedef LONG_PTR *PLONG_PTR;
 typedef unsigned long long ULONG_PTR;
 typedef ULONG_PTR *PULONG_PTR;
 typedef ULONG_PTR SIZE_T;
 typedef SIZE_T *PSIZE_T;
 typedef LONG_PTR SSIZE_T;
+typedef SSIZE_T *PSSIZE_T;
 typedef UCHAR BOOLEAN;
 typedef BOOLEAN *PBOOLEAN;
+
+/* The fixed-width and pointer-width names of basetsd.h and ntdef.h. */
+typedef signed char SCHAR;
+typedef SCHAR *PSCHAR;
+typedef signed char INT8;
+typedef INT8 *PINT8;
+typedef short INT16;
+typedef INT16 *PINT16;
+typedef int INT32;
+typedef INT32 *PINT32;
+typedef long long INT64;
+typedef INT64 *PINT64;
+typedef unsigned char UINT8;
+typedef UINT8 *PUINT8;
+typedef unsigned short UINT16;
+typedef UINT16 *PUINT16;
+typedef unsigned int UINT32;
+typedef UINT32 *PUINT32;
+typedef unsigned long long UINT64;
+typedef UINT64 *PUINT64;
+typedef int LONG32;
+typedef LONG32 *PLONG32;
+typedef unsigned int ULONG32;
+typedef ULONG32 *PULONG32;
+typedef long long LONG64;
+typedef LONG64 *PLONG64;
+typedef unsigned long long ULONG64;
+typedef ULONG64 *PULONG64;
+typedef long long INT_PTR;
+typedef INT_PTR *PINT_PTR;
+typedef unsigned long long UINT_PTR;
+typedef UINT_PTR *PUINT_PTR;
+typedef ULONG_PTR KAFFINITY;
+typedef KAFFINITY *PKAFFINITY;
+typedef const UCHAR *PCUCHAR;
+typedef const USHORT *PCUSHORT;
+typedef const ULONG *PCULONG;
+typedef const CHAR *PCCH;
+typedef CHAR *PCH;
+typedef CHAR *PSZ;
+typedef ULONG CLONG;
+
+/* The Win32 names (minwindef.h) driver code uses too, at their Windows widths: DWORD is
+ * 32 bits, as ULONG is. */
+typedef int INT;
+typedef INT *PINT;
+typedef unsigned int UINT;
+typedef UINT *PUINT;
+typedef int BOOL;
+typedef BOOL *PBOOL;
+typedef unsigned char BYTE;
+typedef BYTE *PBYTE;
+typedef unsigned short WORD;
+typedef WORD *PWORD;
+typedef unsigned int DWORD;
+typedef DWORD *PDWORD;
+typedef unsigned int DWORD32;
+typedef DWORD32 *PDWORD32;
+typedef unsigned long long DWORD64;
+typedef DWORD64 *PDWORD64;
+typedef unsigned long long DWORDLONG;
+typedef DWORDLONG *PDWORDLONG;
+typedef ULONG_PTR DWORD_PTR;
+typedef DWORD_PTR *PDWORD_PTR;
+typedef void *LPVOID;
+typedef const void *LPCVOID;
+typedef CHAR *LPSTR;
+typedef const CHAR *LPCSTR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
 typedef void *HANDLE;
 typedef HANDLE *PHANDLE;
 typedef LONG NTSTATUS;
@@ -451,10 +615,11 @@ typedef struct _KEY_WOW64_FLAGS_INFORMATION {
 /* ------------------------------------------------------------------------
  * Registry kernel-mode callbacks (the specification's appendix).
  * ------------------------------------------------------------------------ */
-typedef NTSTATUS (*PEX_CALLBACK_FUNCTION)(
+typedef NTSTATUS NTAPI EX_CALLBACK_FUNCTION(
     IN PVOID CallbackContext,
     IN PVOID Argument1,
     IN PVOID Argument2);
+typedef EX_CALLBACK_FUNCTION *PEX_CALLBACK_FUNCTION;
 
 typedef enum _REG_NOTIFY_CLASS {
     RegNtDeleteKey,
@@ -908,6 +1073,10 @@ NTSYSAPI VOID NTAPI RtlRaiseException(IN PEXCEPTION_RECORD ExceptionRecord);
 /* Pool tags are multi-character constants ('kooH'); gcc and clang give them
  * MSVC's value, so the warning about them is only noise for a driver. */
 #pragma GCC diagnostic ignored "-Wmultichar"
+/* MSVC's pragmas (#pragma alloc_text(PAGE, Routine), code_seg, warning(disable: 4201),
+ * prefast, comment(lib, ...)) name sections and warnings gcc and clang do not have; -Wall
+ * would warn about each. They are ignored, silently, from here to the end of the source. */
+#pragma GCC diagnostic ignored "-Wunknown-pragmas"
 
 /* ------------------------------------------------------------------------
  * What C needs and the bindings do not: layout guarantees, memory macros,
@@ -1158,5 +1327,9 @@ FORCEINLINE VOID CmhookSehClose(CMHOOK_SEH_FRAME *Frame)
 #ifdef __cplusplus
 }
 #endif
+
+/* What the WDK's wdm.h adds to the declarations above: lists, limits, assertions,
+ * PAGED_CODE(), role typedefs (see wdm.h). */
+#include "wdm.h"
 
 #endif /* _CMHOOK_NTDDK_H_ */

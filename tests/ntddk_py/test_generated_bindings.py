@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 
@@ -21,12 +20,32 @@ def test_generation_is_reproducible():
 
 
 def test_bindings_record_the_header_they_came_from():
-    assert ntddk_py.HEADER_SHA256 == hashlib.sha256(header_model.HEADER.read_bytes()).hexdigest()
+    assert ntddk_py.HEADER_SHA256 == header_model.digest()
+
+
+def test_the_header_is_ntddk_h_and_what_it_includes_beside_it():
+    names = [path.name for path in header_model.headers()]
+    assert names[0] == "ntddk.h"
+    assert {"wdm.h", "sdkddkver.h", "driverspecs.h", "specstrings.h", "sal.h"} <= set(names)
+    # Headers that include ntddk.h, or stand alone, are not part of what the bindings read.
+    assert not {"ntifs.h", "fltKernel.h", "ntstrsafe.h", "ntintsafe.h"} & set(names)
+
+
+def test_the_digest_covers_every_included_header(tmp_path):
+    (tmp_path / "inner.h").write_text("#define INNER 1\n")
+    (tmp_path / "outer.h").write_text('#include "inner.h"\ntypedef int LONG;\n')
+    before = header_model.digest(tmp_path / "outer.h")
+    assert [p.name for p in header_model.headers(tmp_path / "outer.h")] == ["outer.h", "inner.h"]
+    assert "INNER" in dict(header_model.macro_definitions(tmp_path / "outer.h"))
+    (tmp_path / "inner.h").write_text("#define INNER 2\n")
+    assert header_model.digest(tmp_path / "outer.h") != before
+    assert header_model.load(tmp_path / "outer.h").constants["INNER"].value == 2
 
 
 def test_check_mode_reports_a_stale_file(tmp_path):
     rendered = generate.render_all()
     for name, text in rendered.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert generate.stale_files(rendered, tmp_path) == []
     (tmp_path / "constants.py").write_text(rendered["constants.py"].replace("STATUS_SUCCESS = 0", "STATUS_SUCCESS = 1"))

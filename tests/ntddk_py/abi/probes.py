@@ -50,13 +50,15 @@ def model() -> header_model.HeaderModel:
 
 def _is_object_type(name: str) -> bool:
     try:
-        return ffi.typeof(name).kind != "void"
+        return ffi.typeof(name).kind != "void" and ffi.sizeof(name) >= 0
     except cffi.CDefError:  # cffi refuses to make a ctype of a function type
+        return False
+    except ValueError:  # an incomplete type (typedef struct _IRP IRP): only its pointers have a size
         return False
 
 
 def sized_types() -> list[str]:
-    """Typedef names that denote object types (not functions, not void)."""
+    """Typedef names that denote complete object types (not functions, not void, not incomplete)."""
     return [name for name in model().typedef_names if _is_object_type(name)]
 
 
@@ -156,9 +158,14 @@ def ctypes_side() -> dict[Key, int]:
     return out
 
 
+def _as_long_long(value: int) -> int:
+    """A value as the C probes read it, cast to long long (MAXULONGLONG is -1 there)."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def python_values() -> dict[Key, int]:
-    """The module attributes of ntddk_py (constants and IntEnum members)."""
-    return {("value", name): int(getattr(ntddk_py, name)) for name in named_values()}
+    """The module attributes of ntddk_py (constants and IntEnum members), read as the probes read C's."""
+    return {("value", name): _as_long_long(int(getattr(ntddk_py, name))) for name in named_values()}
 
 
 # --- Windows x64, from mingw-w64 ------------------------------------------------
@@ -200,8 +207,15 @@ def windows() -> dict[Key, int]:
         "#include <ntddk.h>",
         "#include <ntstatus.h>",
         "#include <excpt.h>",
+        # The Win32 names (DWORD, BYTE, LPVOID ...) the DDK headers leave to minwindef.h.
+        "#include <minwindef.h>",
         f'#include "{HERE / "windows_doc_types.h"}"',
         spec_appendix(),
+        # Our default target is Server 2003; mingw's DDK headers do not compile for it (with
+        # _WIN32_WINNT 0x0502 they use types they declare only for Vista), so the values are
+        # read for mingw's default target and NTDDI_VERSION is the one a Server 2003 build has.
+        "#undef NTDDI_VERSION",
+        "#define NTDDI_VERSION NTDDI_WS03",
         "const long long cmhook_probe[] = {",
     ]
     body += [f"  {_c_expression(k, windows_name)}," for k in keys]

@@ -63,6 +63,23 @@ def test_the_questions_cover_the_specification_and_what_it_refers_to():
         assert ("value", name) in keys
 
 
+def test_the_questions_cover_the_wdk_header_set():
+    """What wdm.h, sdkddkver.h and the base types add is compared too: the model reads the headers
+    ntddk.h includes. (fltKernel.h's values, which mingw-w64 lacks, are pinned in test_header_set.)"""
+    keys = set(probes.questions())
+    for name in ["LIST_ENTRY", "PLIST_ENTRY", "SINGLE_LIST_ENTRY", "DWORD", "BOOL", "BYTE", "WORD", "INT", "UINT",
+                 "DWORD_PTR", "INT_PTR", "LONG64", "PIRP", "PDEVICE_OBJECT", "PKDEFERRED_ROUTINE", "PKSTART_ROUTINE",
+                 "PIO_WORKITEM_ROUTINE", "PCREATE_PROCESS_NOTIFY_ROUTINE", "PDRIVER_ADD_DEVICE"]:
+        assert ("size", name) in keys, name
+    for member in ["Flink", "Blink"]:
+        assert ("offset", "LIST_ENTRY", member) in keys
+    for name in ["NTDDI_VERSION", "NTDDI_WS03", "NTDDI_WINXP", "NTDDI_VISTA", "MAXULONG", "MAXLONGLONG", "PAGE_SIZE",
+                 "IRP_MJ_CREATE", "IRP_MJ_PNP", "STATUS_ASSERTION_FAILURE", "ALLOC_PRAGMA"]:
+        assert ("value", name) in keys, name
+    # Incomplete types have no size to compare: only their pointers do.
+    assert ("size", "IRP") not in keys and ("size", "KDPC") not in keys
+
+
 # The issue's own figures, from Windows x64: each side must show them.
 PINNED = {
     ("size", "REG_SET_VALUE_KEY_INFORMATION"): 40,
@@ -73,6 +90,10 @@ PINNED = {
     # Microsoft's DRIVER_OBJECT: DriverUnload at 0x68, 0x150 bytes in all.
     ("offset", "DRIVER_OBJECT", "DriverUnload"): 0x68,
     ("size", "DRIVER_OBJECT"): 0x150,
+    # Windows x64's lists: two pointers, one pointer.
+    ("size", "LIST_ENTRY"): 16,
+    ("offset", "LIST_ENTRY", "Blink"): 8,
+    ("size", "SINGLE_LIST_ENTRY"): 8,
 }
 
 

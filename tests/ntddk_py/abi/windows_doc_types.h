@@ -6,7 +6,24 @@
  *
  * KEY_NAME_INFORMATION: https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddk/ns-ntddk-_key_name_information
  * KEY_CACHED_INFORMATION: https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntddk/ns-ntddk-_key_cached_information
+ *
+ * Values mingw-w64 lacks (or has only in a header that cannot stand beside its DDK's), from
+ * Microsoft's documentation, each defined only where mingw does not define it:
+ * SYSTEM_SERVICE_EXCEPTION: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
+ * DRIVER_OVERRAN_STACK_BUFFER: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xf7--driver-overran-stack-buffer
+ * MAXDWORD (winnt.h, which mingw's DDK headers cannot include beside them): 0xffffffff
+ * ALLOC_PRAGMA, ALLOC_DATA_PRAGMA: 1 in a Windows x64 build (mingw-w64's own wdm.h defines
+ * them so under _MSC_VER and _M_AMD64, which its gcc does not define)
  */
+#ifndef SYSTEM_SERVICE_EXCEPTION
+#define SYSTEM_SERVICE_EXCEPTION ((ULONG)0x0000003B)
+#endif
+#ifndef DRIVER_OVERRAN_STACK_BUFFER
+#define DRIVER_OVERRAN_STACK_BUFFER ((ULONG)0x000000F7)
+#endif
+#ifndef MAXDWORD
+#define MAXDWORD 0xffffffff
+#endif
 typedef struct _DOC_KEY_NAME_INFORMATION {
     ULONG NameLength;
     WCHAR Name[1];
@@ -22,3 +39,9 @@ typedef struct _DOC_KEY_CACHED_INFORMATION {
     ULONG MaxValueDataLen;
     ULONG NameLength;
 } DOC_KEY_CACHED_INFORMATION, *PDOC_KEY_CACHED_INFORMATION;
+#ifndef ALLOC_PRAGMA
+#define ALLOC_PRAGMA 1
+#endif
+#ifndef ALLOC_DATA_PRAGMA
+#define ALLOC_DATA_PRAGMA 1
+#endif

@@ -1,0 +1,301 @@
+/*
+ * ntstrsafe.h - bounded string routines, inline as in the WDK's ntstrsafe.h.
+ *
+ * What is here, each with the WDK's semantics (the W routines take WCHAR strings, 16 bits:
+ * build with -fshort-wchar for L"..." literals, as cmhook build does):
+ *
+ *   RtlStringCchCopy{W,A}, RtlStringCbCopy{W,A}, RtlStringCchCopyN{W,A}, RtlStringCbCopyN{W,A}
+ *   RtlStringCchCat{W,A},  RtlStringCbCat{W,A},  RtlStringCchCatN{W,A},  RtlStringCbCatN{W,A}
+ *   RtlStringCchLength{W,A}, RtlStringCbLength{W,A}
+ *   RtlUnicodeStringInit, RtlUnicodeStringValidate, RtlUnicodeStringCopy,
+ *   RtlUnicodeStringCopyString, RtlUnicodeStringCat, RtlUnicodeStringCatString
+ *
+ * A destination of 0 characters, or of more than NTSTRSAFE_MAX_CCH, is STATUS_INVALID_PARAMETER
+ * (a copy then writes an empty string where it can); a result that does not fit is truncated,
+ * NUL-terminated, and STATUS_BUFFER_OVERFLOW; a Cat whose destination has no NUL within its
+ * size is STATUS_INVALID_PARAMETER and leaves it as it was. The UNICODE_STRING routines keep
+ * to NTSTRSAFE_UNICODE_STRING_MAX_CCH characters, never NUL-terminate, and set Length even
+ * when they truncate.
+ *
+ * Not here yet: the Ex forms (flags, end pointer, remaining count) and the printf forms
+ * (RtlStringCbPrintfW, RtlStringCchVPrintfA, RtlUnicodeStringPrintf ...), which need the
+ * kernel's _vsnprintf and _vsnwprintf with Windows' formats; a source calling one fails to
+ * compile, naming it. The STRSAFE_* flags are defined for code that computes them.
+ *
+ * size_t: the counts are size_t as in the WDK; a routine writing a count (RtlStringCchLengthW)
+ * accepts a SIZE_T * as well (SIZE_T and size_t are one type on Windows, two here).
+ */
+#ifndef _NTSTRSAFE_H_INCLUDED_
+#define _NTSTRSAFE_H_INCLUDED_
+
+#include "ntddk.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef CHAR *NTSTRSAFE_PSTR;
+typedef const CHAR *NTSTRSAFE_PCSTR;
+typedef WCHAR *NTSTRSAFE_PWSTR;
+typedef const WCHAR *NTSTRSAFE_PCWSTR;
+typedef const WCHAR UNALIGNED *NTSTRSAFE_PCUWSTR;
+
+#define NTSTRSAFEDDI FORCEINLINE NTSTATUS NTAPI
+#define NTSTRSAFE_INLINE_API FORCEINLINE NTSTATUS NTAPI
+
+#define NTSTRSAFE_MAX_CCH 2147483647
+#define NTSTRSAFE_MAX_LENGTH (NTSTRSAFE_MAX_CCH - 1)
+#define NTSTRSAFE_UNICODE_STRING_MAX_CCH (0xffff / sizeof(WCHAR))
+
+#define STRSAFE_IGNORE_NULLS     0x00000100
+#define STRSAFE_FILL_BEHIND_NULL 0x00000200
+#define STRSAFE_FILL_ON_FAILURE  0x00000400
+#define STRSAFE_NULL_ON_FAILURE  0x00000800
+#define STRSAFE_NO_TRUNCATION    0x00001000
+#define STRSAFE_ZERO_LENGTH_ON_FAILURE STRSAFE_NULL_ON_FAILURE
+#define STRSAFE_VALID_FLAGS (0x000000FF | STRSAFE_IGNORE_NULLS | STRSAFE_FILL_BEHIND_NULL | \
+                             STRSAFE_FILL_ON_FAILURE | STRSAFE_NULL_ON_FAILURE | STRSAFE_NO_TRUNCATION)
+#define STRSAFE_FILL_BYTE(x) ((ULONG)(((x) & 0x000000FF) | STRSAFE_FILL_BEHIND_NULL))
+#define STRSAFE_FAILURE_BYTE(x) ((ULONG)(((x) & 0x000000FF) | STRSAFE_FILL_ON_FAILURE))
+#define STRSAFE_GET_FILL_PATTERN(dwFlags) ((int)((dwFlags) & 0x000000FF))
+
+/* A SIZE_T * where a size_t * is asked for (see above). */
+#define _CMHOOK_STRSAFE_SIZE_T(p) _Generic((p), SIZE_T *: (size_t *)(void *)(p), default: (p))
+
+/* The workers and the public routines, once for WCHAR (W) and once for CHAR (A). */
+#define _CMHOOK_STRSAFE_ROUTINES(S, T) \
+    FORCEINLINE NTSTATUS CmhookStrsafeLength##S(const T *Psz, size_t CchMax, size_t *PcchLength) \
+    { \
+        size_t Original = CchMax; \
+        NTSTATUS Status = STATUS_SUCCESS; \
+        while (CchMax && *Psz != 0) { \
+            Psz++; \
+            CchMax--; \
+        } \
+        if (CchMax == 0) \
+            Status = STATUS_INVALID_PARAMETER; \
+        if (PcchLength != NULL) \
+            *PcchLength = NT_SUCCESS(Status) ? Original - CchMax : 0; \
+        return Status; \
+    } \
+    FORCEINLINE NTSTATUS CmhookStrsafeCopy##S(T *Dest, size_t CchDest, const T *Src, size_t CchToCopy) \
+    { \
+        NTSTATUS Status = STATUS_SUCCESS; \
+        while (CchDest && CchToCopy && *Src != 0) { \
+            *Dest++ = *Src++; \
+            CchDest--; \
+            CchToCopy--; \
+        } \
+        if (CchDest == 0) { \
+            Dest--; /* truncated: the last character gives way to the NUL */ \
+            Status = STATUS_BUFFER_OVERFLOW; \
+        } \
+        *Dest = 0; \
+        return Status; \
+    } \
+    FORCEINLINE NTSTATUS CmhookStrsafeCopyN##S(T *Dest, size_t CchDest, const T *Src, size_t CchToCopy) \
+    { \
+        if (CchDest == 0 || CchDest > NTSTRSAFE_MAX_CCH) { \
+            if (CchDest > 0) \
+                *Dest = 0; \
+            return STATUS_INVALID_PARAMETER; \
+        } \
+        if (CchToCopy > NTSTRSAFE_MAX_LENGTH) { \
+            *Dest = 0; \
+            return STATUS_INVALID_PARAMETER; \
+        } \
+        return CmhookStrsafeCopy##S(Dest, CchDest, Src, CchToCopy); \
+    } \
+    FORCEINLINE NTSTATUS CmhookStrsafeCatN##S(T *Dest, size_t CchDest, const T *Src, size_t CchToAppend) \
+    { \
+        size_t CchDestLength; \
+        NTSTATUS Status; \
+        if (CchDest == 0 || CchDest > NTSTRSAFE_MAX_CCH) \
+            return STATUS_INVALID_PARAMETER; \
+        Status = CmhookStrsafeLength##S(Dest, CchDest, &CchDestLength); \
+        if (!NT_SUCCESS(Status)) \
+            return Status; \
+        if (CchToAppend > NTSTRSAFE_MAX_LENGTH) \
+            return STATUS_INVALID_PARAMETER; \
+        return CmhookStrsafeCopy##S(Dest + CchDestLength, CchDest - CchDestLength, Src, CchToAppend); \
+    } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchCopy##S(OUT T *pszDest, IN size_t cchDest, IN const T *pszSrc) \
+    { return CmhookStrsafeCopyN##S(pszDest, cchDest, pszSrc, NTSTRSAFE_MAX_LENGTH); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbCopy##S(OUT T *pszDest, IN size_t cbDest, IN const T *pszSrc) \
+    { return CmhookStrsafeCopyN##S(pszDest, cbDest / sizeof(T), pszSrc, NTSTRSAFE_MAX_LENGTH); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchCopyN##S(OUT T *pszDest, IN size_t cchDest, IN const T *pszSrc, \
+                                                   IN size_t cchToCopy) \
+    { return CmhookStrsafeCopyN##S(pszDest, cchDest, pszSrc, cchToCopy); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbCopyN##S(OUT T *pszDest, IN size_t cbDest, IN const T *pszSrc, \
+                                                  IN size_t cbToCopy) \
+    { return CmhookStrsafeCopyN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToCopy / sizeof(T)); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchCat##S(IN OUT T *pszDest, IN size_t cchDest, IN const T *pszSrc) \
+    { return CmhookStrsafeCatN##S(pszDest, cchDest, pszSrc, NTSTRSAFE_MAX_LENGTH); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbCat##S(IN OUT T *pszDest, IN size_t cbDest, IN const T *pszSrc) \
+    { return CmhookStrsafeCatN##S(pszDest, cbDest / sizeof(T), pszSrc, NTSTRSAFE_MAX_LENGTH); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchCatN##S(IN OUT T *pszDest, IN size_t cchDest, IN const T *pszSrc, \
+                                                  IN size_t cchToAppend) \
+    { return CmhookStrsafeCatN##S(pszDest, cchDest, pszSrc, cchToAppend); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbCatN##S(IN OUT T *pszDest, IN size_t cbDest, IN const T *pszSrc, \
+                                                 IN size_t cbToAppend) \
+    { return CmhookStrsafeCatN##S(pszDest, cbDest / sizeof(T), pszSrc, cbToAppend / sizeof(T)); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchLength##S(IN const T *psz, IN size_t cchMax, \
+                                                    OUT size_t *pcchLength OPTIONAL) \
+    { \
+        if (psz == NULL || cchMax > NTSTRSAFE_MAX_CCH) { \
+            if (pcchLength != NULL) \
+                *pcchLength = 0; \
+            return STATUS_INVALID_PARAMETER; \
+        } \
+        return CmhookStrsafeLength##S(psz, cchMax, pcchLength); \
+    } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbLength##S(IN const T *psz, IN size_t cbMax, \
+                                                   OUT size_t *pcbLength OPTIONAL) \
+    { \
+        size_t CchLength = 0; \
+        NTSTATUS Status = STATUS_INVALID_PARAMETER; \
+        if (psz != NULL && cbMax / sizeof(T) <= NTSTRSAFE_MAX_CCH) \
+            Status = CmhookStrsafeLength##S(psz, cbMax / sizeof(T), &CchLength); \
+        if (pcbLength != NULL) \
+            *pcbLength = NT_SUCCESS(Status) ? CchLength * sizeof(T) : 0; \
+        return Status; \
+    }
+
+_CMHOOK_STRSAFE_ROUTINES(W, WCHAR)
+_CMHOOK_STRSAFE_ROUTINES(A, CHAR)
+#undef _CMHOOK_STRSAFE_ROUTINES
+
+#define RtlStringCchLengthW(psz, cchMax, pcchLength) RtlStringCchLengthW((psz), (cchMax), _CMHOOK_STRSAFE_SIZE_T(pcchLength))
+#define RtlStringCbLengthW(psz, cbMax, pcbLength) RtlStringCbLengthW((psz), (cbMax), _CMHOOK_STRSAFE_SIZE_T(pcbLength))
+#define RtlStringCchLengthA(psz, cchMax, pcchLength) RtlStringCchLengthA((psz), (cchMax), _CMHOOK_STRSAFE_SIZE_T(pcchLength))
+#define RtlStringCbLengthA(psz, cbMax, pcbLength) RtlStringCbLengthA((psz), (cbMax), _CMHOOK_STRSAFE_SIZE_T(pcbLength))
+
+#ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
+/* ------------------------------------------------------------------------
+ * Counted strings. A valid UNICODE_STRING has even Length and MaximumLength, Length no more
+ * than MaximumLength, MaximumLength no more than NTSTRSAFE_UNICODE_STRING_MAX_CCH characters,
+ * and a Buffer unless both are 0.
+ * ------------------------------------------------------------------------ */
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringValidate(IN PCUNICODE_STRING SourceString)
+{
+    if ((SourceString->Length % sizeof(WCHAR)) != 0 || (SourceString->MaximumLength % sizeof(WCHAR)) != 0 ||
+        SourceString->Length > SourceString->MaximumLength ||
+        SourceString->MaximumLength > NTSTRSAFE_UNICODE_STRING_MAX_CCH * sizeof(WCHAR))
+        return STATUS_INVALID_PARAMETER;
+    if (SourceString->Buffer == NULL && (SourceString->Length != 0 || SourceString->MaximumLength != 0))
+        return STATUS_INVALID_PARAMETER;
+    return STATUS_SUCCESS;
+}
+
+/* DestinationString describes pszSrc (not copied): Length without the NUL, MaximumLength with it. */
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringInit(OUT PUNICODE_STRING DestinationString, IN NTSTRSAFE_PCWSTR pszSrc OPTIONAL)
+{
+    size_t CchSrcLength;
+    NTSTATUS Status;
+    DestinationString->Length = 0;
+    DestinationString->MaximumLength = 0;
+    DestinationString->Buffer = NULL;
+    if (pszSrc == NULL)
+        return STATUS_SUCCESS;
+    Status = CmhookStrsafeLengthW(pszSrc, NTSTRSAFE_UNICODE_STRING_MAX_CCH, &CchSrcLength);
+    if (NT_SUCCESS(Status)) {
+        DestinationString->Length = (USHORT)(CchSrcLength * sizeof(WCHAR));
+        DestinationString->MaximumLength = (USHORT)((CchSrcLength + 1) * sizeof(WCHAR));
+        DestinationString->Buffer = (PWSTR)pszSrc;
+    }
+    return Status;
+}
+
+/* Copies Cch characters (a counted copy: NULs are characters); STATUS_BUFFER_OVERFLOW when
+ * fewer fit. *Copied: how many went. */
+FORCEINLINE NTSTATUS CmhookStrsafeArrayCopy(PWSTR Dest, size_t CchDest, size_t *Copied, const WCHAR *Src,
+                                            size_t Cch)
+{
+    size_t N = 0;
+    while (CchDest && Cch) {
+        *Dest++ = *Src++;
+        CchDest--;
+        Cch--;
+        N++;
+    }
+    *Copied = N;
+    return Cch != 0 ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+/* Copies a NUL-terminated string, without its NUL. */
+FORCEINLINE NTSTATUS CmhookStrsafeArrayCopyString(PWSTR Dest, size_t CchDest, size_t *Copied,
+                                                  const WCHAR *Src, size_t CchToCopy)
+{
+    size_t N = 0;
+    while (CchDest && CchToCopy && *Src != 0) {
+        *Dest++ = *Src++;
+        CchDest--;
+        CchToCopy--;
+        N++;
+    }
+    *Copied = N;
+    return (CchDest == 0 && CchToCopy != 0 && *Src != 0) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringCopy(OUT PUNICODE_STRING DestinationString, IN PCUNICODE_STRING SourceString)
+{
+    size_t Copied = 0;
+    NTSTATUS Status = RtlUnicodeStringValidate(DestinationString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = RtlUnicodeStringValidate(SourceString);
+    if (NT_SUCCESS(Status))
+        Status = CmhookStrsafeArrayCopy(DestinationString->Buffer, DestinationString->MaximumLength / sizeof(WCHAR),
+                                        &Copied, SourceString->Buffer, SourceString->Length / sizeof(WCHAR));
+    DestinationString->Length = (USHORT)(Copied * sizeof(WCHAR));
+    return Status;
+}
+
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringCopyString(OUT PUNICODE_STRING DestinationString, IN NTSTRSAFE_PCWSTR pszSrc)
+{
+    size_t Copied = 0;
+    NTSTATUS Status = RtlUnicodeStringValidate(DestinationString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = CmhookStrsafeArrayCopyString(DestinationString->Buffer, DestinationString->MaximumLength / sizeof(WCHAR),
+                                          &Copied, pszSrc, NTSTRSAFE_UNICODE_STRING_MAX_CCH);
+    DestinationString->Length = (USHORT)(Copied * sizeof(WCHAR));
+    return Status;
+}
+
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringCat(IN OUT PUNICODE_STRING DestinationString, IN PCUNICODE_STRING SourceString)
+{
+    size_t Copied = 0, Have;
+    NTSTATUS Status = RtlUnicodeStringValidate(DestinationString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = RtlUnicodeStringValidate(SourceString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Have = DestinationString->Length / sizeof(WCHAR);
+    Status = CmhookStrsafeArrayCopy(DestinationString->Buffer + Have, DestinationString->MaximumLength / sizeof(WCHAR) - Have,
+                                    &Copied, SourceString->Buffer, SourceString->Length / sizeof(WCHAR));
+    DestinationString->Length = (USHORT)((Have + Copied) * sizeof(WCHAR));
+    return Status;
+}
+
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringCatString(IN OUT PUNICODE_STRING DestinationString, IN NTSTRSAFE_PCWSTR pszSrc)
+{
+    size_t Copied = 0, Have;
+    NTSTATUS Status = RtlUnicodeStringValidate(DestinationString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Have = DestinationString->Length / sizeof(WCHAR);
+    Status = CmhookStrsafeArrayCopyString(DestinationString->Buffer + Have,
+                                          DestinationString->MaximumLength / sizeof(WCHAR) - Have, &Copied, pszSrc,
+                                          NTSTRSAFE_UNICODE_STRING_MAX_CCH);
+    DestinationString->Length = (USHORT)((Have + Copied) * sizeof(WCHAR));
+    return Status;
+}
+#endif /* NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _NTSTRSAFE_H_INCLUDED_ */
