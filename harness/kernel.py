@@ -44,7 +44,7 @@ from registry_core.names import upcase
 from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
-from . import routines, shim
+from . import isolation, routines, shim
 
 if TYPE_CHECKING:
     import cffi
@@ -57,7 +57,10 @@ memcpy memmove memset memcmp memchr strlen strnlen strcmp strncmp strcpy strncpy
 strstr strspn strcspn strtol strtoul atoi atol abs labs qsort bsearch toupper tolower isalpha isdigit isspace
 isupper islower isalnum isxdigit sprintf snprintf vsprintf vsnprintf sscanf __isoc99_sscanf __stack_chk_fail
 __memcpy_chk __memset_chk __strcpy_chk __sprintf_chk __snprintf_chk __vsnprintf_chk
-""".split())
+""".split()) | frozenset("""
+abort __assert_fail exit _exit
+""".split())  # not ntoskrnl's: what a filter built on Linux reaches through assert() and the like. abort
+# and a failed assert stop the machine as a bugcheck report; an exit ends it, which is always a failure.
 
 # How many calls a kernel's trace keeps (the newest); `cmhook run` drains it as it prints.
 TRACE_LIMIT = 100_000
@@ -239,6 +242,9 @@ class Kernel:
         self.ffi = shim.shim_ffi()
         self.shim_path = shim.build_shim(cc)
         self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)
+        record = isolation.shared_record()
+        if record is not None:  # a machine a parent watches: the shim writes the record it shares
+            self.lib.CmhookUseMachineRecord(self.ffi.cast("CMHOOK_MACHINE_RECORD *", record))
         # The kernel routines themselves, callable from Python as ntddk.h declares them.
         self.routines = ffi.dlopen(str(self.shim_path), ffi.RTLD_NOW | ffi.RTLD_GLOBAL)
         self.exports = shim.exported_symbols(self.shim_path) | RUNTIME_EXPORTS
@@ -355,8 +361,9 @@ class Kernel:
         driver = Driver(name, path, lib, self.lib.CmhookModuleBase(entry), *self._driver_objects(name, path, entry),
                         module_path=private)
         self.drivers[name] = driver
-        with caller.calling_as(SYSTEM):
-            status = entry(driver.driver_object, driver.registry_path)
+        isolation.note_module(name, str(private), driver.base)  # a watching parent's reports name the driver
+        with caller.calling_as(SYSTEM):  # called by the shim, as driver code the machine record watches
+            status = self.lib.CmhookCallDriverEntry(entry, driver.driver_object, driver.registry_path)
         if not nt_success(status):
             self._check_leftovers(driver, "DriverEntry failed and")
             driver.loaded = False
@@ -399,7 +406,7 @@ class Kernel:
             raise DriverError(f"{driver.name} set no DriverUnload in DriverEntry: Windows refuses to unload such a "
                               "driver (set DriverObject->DriverUnload)")
         with caller.calling_as(SYSTEM):
-            driver.driver_object.DriverUnload(driver.driver_object)
+            self.lib.CmhookCallDriverUnload(driver.driver_object.DriverUnload, driver.driver_object)
         found = self._check_leftovers(driver, "after DriverUnload")
         driver.loaded = False
         del self.drivers[driver.name]

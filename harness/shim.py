@@ -188,7 +188,7 @@ def _sources() -> list[Path]:
 def build_shim(cc: str = "gcc") -> Path:
     """The shim library for the committed source and header, built once and cached."""
     digest = hashlib.sha256()
-    for path in [*_sources(), header_model.HEADER]:
+    for path in [*_sources(), *header_model.headers()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(cc.encode())
     directory = cache_directory() / f"shim-{digest.hexdigest()[:16]}"

@@ -9,7 +9,9 @@ walk (4); posts go to every callback and their status is ignored (5); a thread i
 callback reaches no callback (6); no lock is held while a callback runs (10).
 
 A callback is a C function pointer of type PEX_CALLBACK_FUNCTION or a Python callable with
-the same three arguments, wrapped by cffi: both are called through one function pointer.
+the same three arguments, wrapped by cffi: both are called through one function pointer. With a
+native walker (a loaded kernel shim) a C function is always called by the shim, also when the
+walk is in Python, so that it runs as driver code the shim's machine record watches.
 This module knows notify classes and statuses, not keys or handles.
 """
 
@@ -33,6 +35,8 @@ from ntddk_py import (
     ntstatus,
     status_name,
 )
+
+from . import caller
 
 MAX_CALLBACKS = 100
 # Cookies are opaque 64-bit values; these only ever grow, so none is handed out twice.
@@ -70,10 +74,15 @@ class Registration:
     # The same flag in native memory, for the walk in C (and its address names the callback there).
     removed_cell: Any = None
     alone: tuple = ()  # (self,): what the Python walk puts on the thread's active stack
+    # A C function's one-entry walk (function, context, removed cell): how the Python walk has the
+    # kernel shim call it, as driver code the machine record watches. None for a Python callable.
+    entries: Any = None
 
     def __post_init__(self) -> None:
         self.removed_cell = ffi.new("LONG *")
         self.alone = (self,)
+        if self.keepalive is None:
+            self.entries = ffi.new("PVOID[]", [self.function, self.context, self.removed_cell])
 
 
 class Snapshot(tuple):
@@ -366,12 +375,22 @@ class CallbackTable:
         return list(self.snapshot)
 
     def invoke(self, registration: Registration, notify_class: int, argument2) -> int | None:
-        """Call one callback (None if it is being unregistered); no table lock is held during the call."""
+        """Call one callback (None if it is being unregistered); no table lock is held during the call.
+
+        A C function is called by the kernel shim's walk, when there is one (a walk of one entry),
+        so that it runs as driver code the machine record watches; a Python callable directly."""
         stack = _active_stack()
         stack.append((registration.alone, notify_class, False))  # before the check: see unregister
         try:
             if registration.removed:
                 return None
+            walker = self.native_walker
+            if walker is not None and registration.entries is not None:
+                process_id, thread_id = caller.ids()
+                walker[0](1, registration.entries, notify_class, argument2, False, process_id, thread_id)
+                _, statuses, called = _result_arrays(walker)
+                # Not called: its Removed cell was set after the check above (an unregistration began).
+                return statuses[0] if called[0] else None
             status = registration.function(registration.context, _ARGUMENT1[notify_class], argument2)
         finally:
             stack.pop()
@@ -386,6 +405,15 @@ class CallbackTable:
 
     def __len__(self) -> int:
         return len(self.snapshot)
+
+
+def _result_arrays(walker: tuple) -> tuple:
+    """(walker, statuses, called): this thread's result arrays in the shim that walked, asked once per
+    thread and shim (two shims, built by two compilers, each have their own)."""
+    arrays = getattr(_local, "results", None)
+    if arrays is None or arrays[0] is not walker:
+        arrays = _local.results = (walker, walker[2](), walker[3]())
+    return arrays
 
 
 class Dispatcher:
@@ -419,22 +447,18 @@ class Dispatcher:
         """The same walk, done by the kernel shim in one call: only C functions are registered."""
         walker = self.table.native_walker
         count, entries = snapshot.native
+        process_id, thread_id = caller.ids()  # the emulated caller, for the machine record's watch slot
         stack = _active_stack()
         stack.append((snapshot, notify_class, True))  # before any Removed cell is read: see unregister
         try:
-            blocker = walker[0](count, entries, notify_class, argument2, stop_on_failure)
+            blocker = walker[0](count, entries, notify_class, argument2, stop_on_failure, process_id, thread_id)
         finally:
             stack.pop()
             if self.table.unregistering:
                 self.table._wake()
         if results is None and blocker < 0:
             return STATUS_SUCCESS, None
-        # This thread's result arrays in the shim that walked, asked once per thread and shim (two
-        # shims, built by two compilers, each have their own).
-        arrays = getattr(_local, "results", None)
-        if arrays is None or arrays[0] is not walker:
-            arrays = _local.results = (walker, walker[2](), walker[3]())
-        _, statuses, called = arrays
+        _, statuses, called = _result_arrays(walker)
         if results is not None:
             results.extend((registration.name, statuses[index]) for index, registration in enumerate(snapshot)
                            if called[index])

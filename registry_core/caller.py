@@ -74,6 +74,13 @@ def thread_id() -> int:
     return tid
 
 
+def ids() -> tuple[int, int]:
+    """(process id, thread id) of this thread's caller, what PsGetCurrentProcessId and
+    PsGetCurrentThreadId give: two thread-local reads, for the callback walk's hot path."""
+    local = _local
+    return getattr(local, "caller", DEFAULT_CALLER).process_id, getattr(local, "thread_id", None) or thread_id()
+
+
 def enter_kernel_mode() -> Caller:
     """switch() to this thread's process in kernel mode, as a driver's Zw call does; returns the previous caller."""
     previous = getattr(_local, "caller", DEFAULT_CALLER)

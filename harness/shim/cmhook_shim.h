@@ -44,22 +44,27 @@ ULONG_PTR CmhookCallerBase(VOID);
 ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...);
 /* The fault handler (SIGSEGV, SIGBUS, SIGFPE, SIGILL), installed after Python's handlers: a fault in
  * driver code inside a __try lands in its frames (include/ntddk.h's structured exception handling);
- * any other fault is reported (module and offset) before the process dies. */
+ * any other fault, and SIGABRT, fills the machine record's Crash (below) and, unless the record is
+ * Isolated, is reported (module and offset) on stderr, before the process dies as it would have (the
+ * previous handlers run). Also the CMHOOK_STACK_SIGNAL handler; the calling thread gets an
+ * alternate signal stack (every other thread on its first entry into driver code). */
 VOID CmhookInstallFaultReporter(VOID);
 /* A test hook: how many __try frames this thread has on its chain (none while a Python routine runs). */
 ULONG CmhookSehDepth(VOID);
 
 /*
- * The callback walk for one notification, when every registered callback is a C function.
- * Entries holds three pointers per callback: its function, its context, and its Removed
- * cell. Callback Index is skipped when its Removed cell is set (it is being unregistered),
- * else called with (context, NotifyClass, Argument2); its status goes to this thread's
- * CmhookWalkStatuses()[Index] and CmhookWalkCalled()[Index] is set. With StopOnFailure (a
- * pre) the first status for which NT_SUCCESS is false ends the walk. Returns that
- * callback's index, or -1; -2 if Count is over the 100 a table holds.
+ * The callback walk for one notification, when every registered callback is a C function (and
+ * the call of one C callback the harness walks in Python: Count 1). Entries holds three pointers
+ * per callback: its function, its context, and its Removed cell. Callback Index is skipped when
+ * its Removed cell is set (it is being unregistered), else called with (context, NotifyClass,
+ * Argument2) as driver code the machine record's watch slot knows of (ProcessId and ThreadId:
+ * the emulated caller's); its status goes to this thread's CmhookWalkStatuses()[Index] and
+ * CmhookWalkCalled()[Index] is set. With StopOnFailure (a pre) the first status for which
+ * NT_SUCCESS is false ends the walk. Returns that callback's index, or -1; -2 if Count is over
+ * the 100 a table holds.
  */
 LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVOID Argument2,
-                         BOOLEAN StopOnFailure);
+                         BOOLEAN StopOnFailure, ULONG_PTR ProcessId, ULONG_PTR ThreadId);
 NTSTATUS *CmhookWalkStatuses(VOID);
 UCHAR *CmhookWalkCalled(VOID);
 /* The Removed cell of the callback this thread is running inside CmhookWalkCallbacks (NULL if none). */
@@ -120,9 +125,10 @@ typedef struct _CMHOOK_CRASH {
     LONG Signal;
     LONG SignalCode;          /* siginfo's si_code */
     LONG Tid;
-    NTSTATUS ExceptionCode;   /* STATUS_ACCESS_VIOLATION, STATUS_INTEGER_DIVIDE_BY_ZERO, ... (0 for SIGABRT) */
+    NTSTATUS ExceptionCode;   /* STATUS_ACCESS_VIOLATION, STATUS_INTEGER_DIVIDE_BY_ZERO, ... (0 for SIGABRT,
+                                 but for the abort of an exception no __try took: that exception's code) */
     ULONG Access;             /* of an access violation: 0 read, 1 write, 8 execute */
-    ULONG_PTR FaultAddress;   /* the data address of an access violation */
+    ULONG_PTR FaultAddress;   /* the data address of an access violation (or of a bus error); else 0 */
     ULONG_PTR Ip;
     ULONG_PTR Sp;
     ULONG_PTR StackLow;       /* the faulting thread's stack (pthread_getattr_np), to tell an overflow */

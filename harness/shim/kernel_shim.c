@@ -17,6 +17,8 @@
 #include <ntddk.h>
 #include "cmhook_shim.h"
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <unwind.h>
 
 /* The caller of the routine now running on this thread: a return address in its module. */
 static __thread PVOID CmhookReturnAddress;
@@ -56,6 +60,7 @@ typedef struct _SEH_THREAD {
     CMHOOK_SEH_FRAME *Top;      /* the innermost frame; NULL while a Python routine runs */
     LONG Busy;                  /* the dispatcher is reading the chain: a fault now is no exception */
     LONG Signal;                /* the signal Record came from; 0 for a raise */
+    LONG SignalCode;            /* siginfo's si_code of the last fault recorded on this thread */
     EXCEPTION_RECORD Record;    /* the exception being dispatched */
     EXCEPTION_RECORD Chained;   /* what a STATUS_NONCONTINUABLE_EXCEPTION raised in a search points to */
     EXCEPTION_RECORD Handled;   /* what the running handler's GetExceptionCode() reads */
@@ -152,7 +157,248 @@ ULONG_PTR CmhookModuleBase(PVOID Address)
     return (ULONG_PTR)info.dli_fbase;
 }
 
-/* The module base of the caller of the routine now running on this thread. */
+/* ---------------------------------------------------------------------------
+ * The machine record (cmhook_shim.h): the watch slots written on every entry into driver code,
+ * the crash and the stack on request written by the signal handlers further down. The record is
+ * the shim's own until the harness hands over a parent's shared one (CmhookUseMachineRecord).
+ *
+ * Each thread that enters driver code claims a slot once per record (a CAS of its Linux thread id
+ * into a free slot's Tid) and gives it back when it ends (a pthread key's destructor). Claiming
+ * also prepares the thread for the crash handlers: its stack bounds (pthread_getattr_np, which a
+ * signal handler may not call) and an alternate signal stack, so that a handler still runs when
+ * the thread's own stack overflowed. The hot path (WatchEnter, WatchLeave) is a few stores and,
+ * for an outermost entry, one vDSO clock read: no lock, no system call.
+ *
+ * The parent reads the slots while this process writes them, with no lock: it reads Depth and then
+ * the rest. An outermost entry writes every other field before the store that makes Depth 1, with
+ * release order (a plain store on x86-64, whose stores are seen in program order); what the parent
+ * reads of a slot whose Depth is 0 means nothing.
+ * ------------------------------------------------------------------------- */
+#define ALT_STACK_BYTES (64 * 1024)
+#define CRASH_WAIT_TRIES 2000 /* a second crashing thread waits up to 2 s (1 ms each) for the first's record */
+
+static CMHOOK_MACHINE_RECORD OwnRecord = {.Magic = CMHOOK_RECORD_MAGIC, .Size = sizeof(CMHOOK_MACHINE_RECORD)};
+static CMHOOK_MACHINE_RECORD *Record = &OwnRecord;
+static ULONG_PTR ShimBase, LibcBase;
+
+typedef struct _WATCH_THREAD {
+    CMHOOK_MACHINE_RECORD *Record; /* the record Slot was claimed in; NULL: claim on the next entry */
+    CMHOOK_WATCH_SLOT *Slot;       /* in Record, or Unlisted when every slot was taken */
+    CMHOOK_WATCH_SLOT Unlisted;
+    LONG Tid;
+    BOOLEAN Prepared;              /* stack bounds and alternate stack done */
+    PVOID AltStack;                /* the alternate stack this thread got from the shim (NULL: none of ours) */
+    ULONG_PTR StackLow, StackHigh; /* the thread's stack, from pthread_getattr_np */
+    ULONG_PTR Guard;               /* its guard's size */
+    NTSTATUS PendingCode;          /* an exception no __try took: the abort that follows is of it */
+    LONG Capturing;                /* the crash handler is reading this thread's stack */
+    ULONG_PTR Escape[8];           /* where a fault while Capturing goes back to (CmhookSehSetjmp) */
+} WATCH_THREAD;
+
+static __thread WATCH_THREAD Watch;
+static pthread_once_t WatchOnce = PTHREAD_ONCE_INIT;
+static pthread_key_t WatchKey;
+
+static long PageBytes(void)
+{
+    static long Page;
+    if (Page == 0)
+        Page = sysconf(_SC_PAGESIZE);
+    return Page;
+}
+
+static void ReleaseSlot(void)
+{
+    CMHOOK_WATCH_SLOT *Slot = Watch.Slot;
+    if (Slot != NULL && Slot != &Watch.Unlisted) {
+        __atomic_store_n(&Slot->Depth, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&Slot->Tid, 0, __ATOMIC_RELEASE);
+    }
+    Watch.Slot = NULL;
+    Watch.Record = NULL;
+}
+
+/* The pthread key's destructor: the thread is ending. Its slot is free again, its alternate stack
+ * (if the shim gave it one) unmapped. */
+static void ThreadEnds(void *Unused)
+{
+    (void)Unused;
+    ReleaseSlot();
+    if (Watch.AltStack != NULL) {
+        stack_t Current, Off;
+        memset(&Off, 0, sizeof(Off));
+        Off.ss_flags = SS_DISABLE;
+        if (sigaltstack(NULL, &Current) == 0 && Current.ss_sp == Watch.AltStack && !(Current.ss_flags & SS_ONSTACK))
+            sigaltstack(&Off, NULL);
+        munmap((char *)Watch.AltStack - PageBytes(), ALT_STACK_BYTES + PageBytes());
+        Watch.AltStack = NULL;
+    }
+    Watch.Prepared = FALSE;
+}
+
+/* In the child of a fork: it is another process, and its one thread has another id. The record
+ * inherited belongs to the parent's watcher (or is the parent's own): the child writes its own
+ * until it is handed one, and every slot in it is the parent's threads'. */
+static void ForkedChild(void)
+{
+    Record = &OwnRecord;
+    memset(OwnRecord.Slots, 0, sizeof(OwnRecord.Slots));
+    Watch.Slot = NULL;
+    Watch.Record = NULL;
+    if (Watch.Prepared)
+        Watch.Tid = gettid();
+}
+
+static void WatchSetup(void)
+{
+    Dl_info Where;
+    if (dladdr((PVOID)WatchSetup, &Where))
+        ShimBase = (ULONG_PTR)Where.dli_fbase;
+    if (dladdr((PVOID)abort, &Where))
+        LibcBase = (ULONG_PTR)Where.dli_fbase;
+    pthread_key_create(&WatchKey, ThreadEnds);
+    pthread_atfork(NULL, NULL, ForkedChild);
+}
+
+/* Once per thread: its stack's bounds and guard, and an alternate signal stack (unless it has one
+ * this big already: Python's faulthandler gives the main thread a smaller one, replaced here). */
+static void PrepareThread(void)
+{
+    pthread_attr_t Attributes;
+    stack_t Current;
+    if (Watch.Prepared)
+        return;
+    Watch.Prepared = TRUE;
+    Watch.Tid = gettid();
+    if (pthread_getattr_np(pthread_self(), &Attributes) == 0) {
+        void *Low;
+        size_t Bytes, Guard;
+        if (pthread_attr_getstack(&Attributes, &Low, &Bytes) == 0) {
+            Watch.StackLow = (ULONG_PTR)Low;
+            Watch.StackHigh = (ULONG_PTR)Low + Bytes;
+        }
+        if (pthread_attr_getguardsize(&Attributes, &Guard) == 0)
+            Watch.Guard = Guard;
+        pthread_attr_destroy(&Attributes);
+    }
+    if (sigaltstack(NULL, &Current) == 0 && ((Current.ss_flags & SS_DISABLE) || Current.ss_size < ALT_STACK_BYTES) &&
+        !(Current.ss_flags & SS_ONSTACK)) {
+        /* A guard page below it: a handler overflowing it faults instead of writing over memory. */
+        char *Memory = mmap(NULL, ALT_STACK_BYTES + PageBytes(), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (Memory != MAP_FAILED) {
+            stack_t Alternate;
+            memset(&Alternate, 0, sizeof(Alternate));
+            mprotect(Memory, PageBytes(), PROT_NONE);
+            Alternate.ss_sp = Memory + PageBytes();
+            Alternate.ss_size = ALT_STACK_BYTES;
+            if (sigaltstack(&Alternate, NULL) == 0)
+                Watch.AltStack = Alternate.ss_sp;
+            else
+                munmap(Memory, ALT_STACK_BYTES + PageBytes());
+        }
+    }
+}
+
+/* This thread's slot in the current record, claimed now: on its first entry into driver code, or
+ * its first since the record changed. */
+static __attribute__((noinline)) CMHOOK_WATCH_SLOT *ClaimSlot(void)
+{
+    CMHOOK_MACHINE_RECORD *R = __atomic_load_n(&Record, __ATOMIC_ACQUIRE);
+    CMHOOK_WATCH_SLOT *Slot = &Watch.Unlisted;
+    ULONG Index;
+    pthread_once(&WatchOnce, WatchSetup);
+    PrepareThread();
+    ReleaseSlot();
+    for (Index = 0; Index < CMHOOK_WATCH_SLOTS; Index++) {
+        LONG Free = 0;
+        if (__atomic_compare_exchange_n(&R->Slots[Index].Tid, &Free, Watch.Tid, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            Slot = &R->Slots[Index];
+            break;
+        }
+    }
+    Slot->Tid = Watch.Tid;
+    Slot->Depth = 0;
+    Slot->Kind = CmhookOutsideDriver;
+    Slot->NotifyClass = -1;
+    Slot->Function = Slot->ProcessId = Slot->ThreadId = 0;
+    Slot->Since = 0;
+    Slot->Entries = 0;
+    Watch.Slot = Slot;
+    Watch.Record = R;
+    pthread_setspecific(WatchKey, &Watch); /* any value but NULL: the destructor runs at the thread's end */
+    return Slot;
+}
+
+static inline CMHOOK_WATCH_SLOT *CurrentSlot(void)
+{
+    if (__builtin_expect(Watch.Record != __atomic_load_n(&Record, __ATOMIC_RELAXED), 0))
+        return ClaimSlot();
+    return Watch.Slot;
+}
+
+/* An entry into driver code: Function, of this Kind, for the emulated caller ProcessId/ThreadId.
+ * NotifyClass >= 0 for a callback (its class), -1 to keep the outer callback's. */
+static inline void WatchEnter(CMHOOK_WATCH_SLOT *Slot, LONG Kind, PVOID Function, LONG NotifyClass,
+                              ULONG_PTR ProcessId, ULONG_PTR ThreadId)
+{
+    LONG Depth = Slot->Depth;
+    if (Depth == 0) {
+        struct timespec Now;
+        clock_gettime(CLOCK_MONOTONIC, &Now); /* the vDSO: no system call */
+        Slot->Kind = Kind;
+        Slot->Function = (ULONG_PTR)Function;
+        Slot->ProcessId = ProcessId;
+        Slot->ThreadId = ThreadId;
+        Slot->Since = (LONGLONG)Now.tv_sec * 1000000000LL + Now.tv_nsec;
+    }
+    if (NotifyClass >= 0)
+        Slot->NotifyClass = NotifyClass;
+    __atomic_store_n(&Slot->Entries, Slot->Entries + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&Slot->Depth, Depth + 1, __ATOMIC_RELEASE);
+}
+
+static inline void WatchLeave(CMHOOK_WATCH_SLOT *Slot, LONG OuterClass)
+{
+    __atomic_store_n(&Slot->Depth, Slot->Depth - 1, __ATOMIC_RELEASE);
+    Slot->NotifyClass = OuterClass;
+}
+
+VOID CmhookUseMachineRecord(CMHOOK_MACHINE_RECORD *Given)
+{
+    CMHOOK_MACHINE_RECORD *R = Given != NULL ? Given : &OwnRecord;
+    R->Magic = CMHOOK_RECORD_MAGIC;
+    R->Size = sizeof(CMHOOK_MACHINE_RECORD);
+    /* Each thread claims a slot in it on its next entry into driver code (CurrentSlot). */
+    __atomic_store_n(&Record, R, __ATOMIC_RELEASE);
+}
+
+CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID)
+{
+    return __atomic_load_n(&Record, __ATOMIC_ACQUIRE);
+}
+
+NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG OuterClass = Slot->NotifyClass;
+    NTSTATUS Status;
+    WatchEnter(Slot, CmhookInDriverEntry, (PVOID)Entry, -1, 4, 0); /* the System process (4) */
+    Status = Entry(DriverObject, RegistryPath);
+    WatchLeave(Slot, OuterClass);
+    return Status;
+}
+
+VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG OuterClass = Slot->NotifyClass;
+    WatchEnter(Slot, CmhookInDriverUnload, (PVOID)Unload, -1, 4, 0);
+    Unload(DriverObject);
+    WatchLeave(Slot, OuterClass);
+}
+
 #define CMHOOK_MAX_CALLBACKS 100
 static __thread NTSTATUS CmhookStatuses[CMHOOK_MAX_CALLBACKS];
 static __thread UCHAR CmhookCalled[CMHOOK_MAX_CALLBACKS];
@@ -168,15 +414,19 @@ UCHAR *CmhookWalkCalled(VOID)
 }
 
 LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVOID Argument2,
-                         BOOLEAN StopOnFailure)
+                         BOOLEAN StopOnFailure, ULONG_PTR ProcessId, ULONG_PTR ThreadId)
 {
     /* The walking thread has put the whole walk on its active stack before calling here (the
      * harness's registry_core.callbacks), so an unregistration waits for the walk to end;
      * once it has set a Removed cell, every later load here sees it. */
     PLONG Outer = CmhookActiveCell;
+    CMHOOK_WATCH_SLOT *Slot;
+    LONG OuterClass;
     ULONG Index;
     if (Count > CMHOOK_MAX_CALLBACKS)
         return -2;
+    Slot = CurrentSlot();
+    OuterClass = Slot->NotifyClass;
     for (Index = 0; Index < Count; Index++) {
         PEX_CALLBACK_FUNCTION Function = (PEX_CALLBACK_FUNCTION)Entries[3 * Index];
         PLONG Removed = (PLONG)Entries[3 * Index + 2];
@@ -184,7 +434,9 @@ LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVO
         if (__atomic_load_n(Removed, __ATOMIC_SEQ_CST))
             continue;
         CmhookActiveCell = Removed;
+        WatchEnter(Slot, CmhookInCallback, (PVOID)Function, (LONG)NotifyClass, ProcessId, ThreadId);
         CmhookStatuses[Index] = Function(Entries[3 * Index + 1], (PVOID)NotifyClass, Argument2);
+        WatchLeave(Slot, OuterClass);
         CmhookActiveCell = Outer;
         CmhookCalled[Index] = 1;
         if (StopOnFailure && !NT_SUCCESS(CmhookStatuses[Index])) {
@@ -201,6 +453,7 @@ PLONG CmhookActiveCallback(VOID)
     return CmhookActiveCell;
 }
 
+/* The module base of the caller of the routine now running on this thread. */
 ULONG_PTR CmhookCallerBase(VOID)
 {
     return CmhookModuleBase(CmhookReturnAddress);
@@ -212,8 +465,7 @@ ULONG_PTR CmhookCallerBase(VOID)
  * and offset before the process dies the way it would have anyway (the previous handler runs
  * next); a raise no frame takes is reported the same way and aborts.
  * ------------------------------------------------------------------------- */
-static struct sigaction PreviousSegv, PreviousBus, PreviousFpe, PreviousIll;
-static ULONG_PTR ShimBase, LibcBase;
+static struct sigaction PreviousSegv, PreviousBus, PreviousFpe, PreviousIll, PreviousAbort;
 
 static void WriteText(const char *Text)
 {
@@ -277,27 +529,238 @@ static void ReportFault(int Signal, ULONG_PTR DataAddress, PVOID Ip)
     WriteText("\n");
 }
 
+/* --- the crash record ---
+ *
+ * The first fatal signal no __try takes fills the record's Crash, whichever thread it is on:
+ * Crashed is set by an atomic exchange, so a second crashing thread leaves the record alone and
+ * waits (a while) for the first to set Complete before it dies too. The stack is unwound from the
+ * interrupted context (the unwinder follows the kernel's signal frame), so its frames start at the
+ * faulting instruction, not in the handler. A fault while unwinding (a smashed stack) ends the
+ * unwind with the frames read so far. */
+
+/* A parent reports what the record says: the shim then prints no fault text of its own. */
+static BOOLEAN Isolated(void)
+{
+    return __atomic_load_n(&__atomic_load_n(&Record, __ATOMIC_ACQUIRE)->Isolated, __ATOMIC_RELAXED) != 0;
+}
+
+/* A fault as Windows would raise it: its code and, for an access violation, the access and address. */
+static void DescribeFault(int Signal, siginfo_t *Info, ucontext_t *Machine, EXCEPTION_RECORD *R)
+{
+    memset(R, 0, sizeof(*R));
+    R->ExceptionAddress = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    switch (Signal) {
+    case SIGFPE:
+        R->ExceptionCode = Info->si_code == FPE_INTDIV   ? STATUS_INTEGER_DIVIDE_BY_ZERO
+                           : Info->si_code == FPE_INTOVF ? STATUS_INTEGER_OVERFLOW
+                                                         : STATUS_FLOAT_INVALID_OPERATION;
+        break;
+    case SIGILL:
+        R->ExceptionCode = STATUS_ILLEGAL_INSTRUCTION;
+        break;
+    case SIGBUS:
+        if (Info->si_code == BUS_ADRALN) {
+            R->ExceptionCode = STATUS_DATATYPE_MISALIGNMENT;
+            break;
+        }
+        /* fall through */
+    default: {
+        /* The page-fault error code says write (bit 1) or instruction fetch (bit 4); a general
+         * protection fault (a non-canonical address) has no address, which Windows gives as ~0. */
+        ULONG_PTR Error = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_ERR];
+        R->ExceptionCode = STATUS_ACCESS_VIOLATION;
+        R->NumberParameters = 2;
+        R->ExceptionInformation[0] = Signal != SIGSEGV ? 0 : (Error & 0x10) ? 8 : (Error & 2) ? 1 : 0;
+        R->ExceptionInformation[1] = Info->si_code == SI_KERNEL ? ~(ULONG_PTR)0 : (ULONG_PTR)Info->si_addr;
+        break;
+    }
+    }
+}
+
+typedef struct _CRASH_FACTS {
+    int Signal;
+    int SignalCode;
+    NTSTATUS ExceptionCode;
+    ULONG Access;
+    ULONG_PTR FaultAddress; /* the data address of an access violation or a misaligned access; else 0 */
+    ULONG_PTR Ip;
+    ULONG_PTR Sp;
+} CRASH_FACTS;
+
+static void CopyText(CHAR *Target, SIZE_T Room, const char *Text)
+{
+    SIZE_T Index = 0;
+    if (Text != NULL)
+        for (; Index + 1 < Room && Text[Index]; Index++)
+            Target[Index] = Text[Index];
+    Target[Index] = 0;
+}
+
+/* A frame: the address, and the module and symbol dladdr knows for it. A return address is looked
+ * up one byte back: a call to a function that does not return may be its function's last instruction. */
+static void DescribeFrame(CMHOOK_FRAME *Frame, ULONG_PTR Address, BOOLEAN ReturnAddress)
+{
+    Dl_info Where;
+    Frame->Address = Address;
+    Frame->ModuleBase = 0;
+    Frame->Module[0] = 0;
+    Frame->Symbol[0] = 0;
+    if (Address > 1 && dladdr((PVOID)(Address - (ReturnAddress ? 1 : 0)), &Where)) {
+        Frame->ModuleBase = (ULONG_PTR)Where.dli_fbase;
+        CopyText(Frame->Module, sizeof(Frame->Module), Where.dli_fname);
+        CopyText(Frame->Symbol, sizeof(Frame->Symbol), Where.dli_sname);
+    }
+}
+
+typedef struct _FRAME_WALK {
+    ULONG_PTR Addresses[CMHOOK_STACK_FRAMES];
+    ULONG Count;
+    ULONG Room;
+    BOOLEAN FromSignal; /* skip the frames up to the one a signal interrupted; else the shim's own */
+    BOOLEAN Started;
+} FRAME_WALK;
+
+static _Unwind_Reason_Code NoteFrame(struct _Unwind_Context *Context, void *Argument)
+{
+    FRAME_WALK *Walk = Argument;
+    int BeforeInstruction = 0;
+    ULONG_PTR Pc = (ULONG_PTR)_Unwind_GetIPInfo(Context, &BeforeInstruction);
+    if (Pc == 0) /* the outermost frame's "return address" */
+        return _URC_END_OF_STACK;
+    if (!Walk->Started) {
+        if (Walk->FromSignal) {
+            /* The handler's frames, then the signal trampoline: the unwinder marks the frame the
+             * signal interrupted (its address is the interrupted instruction, frame 0, not a return
+             * address). The ones after it are the interrupted context's callers. */
+            if (BeforeInstruction)
+                Walk->Started = TRUE;
+            return _URC_NO_REASON;
+        }
+        if (CmhookModuleBase((PVOID)Pc) == ShimBase)
+            return _URC_NO_REASON;
+        Walk->Started = TRUE;
+    }
+    if (Walk->Count >= Walk->Room)
+        return _URC_END_OF_STACK;
+    Walk->Addresses[Walk->Count++] = Pc;
+    return _URC_NO_REASON;
+}
+
+/* The stack into Frames (CMHOOK_STACK_FRAMES of them): frame 0 is Ip, the interrupted (or faulting)
+ * instruction; the others are return addresses, innermost first. Returns how many. */
+static ULONG CollectFrames(CMHOOK_FRAME *Frames, ULONG_PTR Ip, BOOLEAN FromSignal)
+{
+    FRAME_WALK Walk;
+    ULONG Index;
+    memset(&Walk, 0, sizeof(Walk));
+    Walk.Room = CMHOOK_STACK_FRAMES - 1;
+    Walk.FromSignal = FromSignal;
+    Watch.Capturing = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (CmhookSehSetjmp(Watch.Escape) == 0) /* a fault in the unwinder comes back here (OnFault) */
+        _Unwind_Backtrace(NoteFrame, &Walk);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    Watch.Capturing = 0;
+    DescribeFrame(&Frames[0], Ip, FALSE);
+    for (Index = 0; Index < Walk.Count; Index++)
+        DescribeFrame(&Frames[Index + 1], Walk.Addresses[Index], TRUE);
+    return Walk.Count + 1;
+}
+
+/* Whether a fault is this thread's stack overflowing: its address in the guard below the stack
+ * (or the gap the kernel keeps below a growing main stack, 1 MiB), in the stack's lowest page, or
+ * within a page of the stack pointer (a push, a call, a probe of a new frame that did not fit). */
+static BOOLEAN StackOverflowed(const CRASH_FACTS *F)
+{
+    ULONG_PTR Page = (ULONG_PTR)PageBytes(), Fault = F->FaultAddress, Low = Watch.StackLow;
+    ULONG_PTR Below = Watch.Guard + (1UL << 20) + Page;
+    if (F->Signal != SIGSEGV && F->Signal != SIGBUS)
+        return FALSE;
+    if (Low != 0 && Fault < Low + Page && Fault >= (Low > Below ? Low - Below : 0))
+        return TRUE;
+    return F->Sp > Page && Fault >= F->Sp - Page && Fault < F->Sp + Page;
+}
+
+/* Fills the record's Crash, if this is the process's first crash; TRUE then. */
+static BOOLEAN CaptureCrash(const CRASH_FACTS *F, BOOLEAN FromSignal)
+{
+    CMHOOK_MACHINE_RECORD *R = __atomic_load_n(&Record, __ATOMIC_ACQUIRE);
+    CMHOOK_CRASH *C = &R->Crash;
+    LONG Tid = gettid();
+    if (__atomic_exchange_n(&C->Crashed, 1, __ATOMIC_ACQ_REL)) {
+        /* Another crash came first and its record stands. Unless it is this very thread's (a crash
+         * while recording a crash), let it finish before this one takes the process down. */
+        struct timespec Pause = {0, 1000000};
+        int Tries;
+        if (__atomic_load_n(&C->Tid, __ATOMIC_ACQUIRE) == Tid)
+            return FALSE;
+        for (Tries = 0; Tries < CRASH_WAIT_TRIES && !__atomic_load_n(&C->Complete, __ATOMIC_ACQUIRE); Tries++)
+            nanosleep(&Pause, NULL);
+        return FALSE;
+    }
+    __atomic_store_n(&C->Tid, Tid, __ATOMIC_RELEASE);
+    C->Signal = F->Signal;
+    C->SignalCode = F->SignalCode;
+    C->ExceptionCode = F->ExceptionCode;
+    C->Access = F->Access;
+    C->FaultAddress = F->FaultAddress;
+    C->Ip = F->Ip;
+    C->Sp = F->Sp;
+    C->StackLow = Watch.StackLow;
+    C->StackHigh = Watch.StackHigh;
+    C->StackOverflow = StackOverflowed(F);
+    if (Watch.Record == R && Watch.Slot != NULL) {
+        C->Thread = *Watch.Slot;
+    } else { /* no driver code entered since the record came: outside driver code */
+        memset(&C->Thread, 0, sizeof(C->Thread));
+        C->Thread.Tid = Tid;
+        C->Thread.NotifyClass = -1;
+    }
+    C->FrameCount = CollectFrames(C->Frames, F->Ip, FromSignal);
+    __atomic_store_n(&C->Complete, 1, __ATOMIC_RELEASE);
+    return TRUE;
+}
+
 /* No frame took the exception in Seh.Record: the bugcheck. */
 static DECLSPEC_NORETURN void Unhandled(const char *Routine)
 {
     SEH_THREAD *T = &Seh;
     EXCEPTION_RECORD *R = &T->Record;
     if (T->Signal) {
-        /* A fault whose frames all declined once the unwind had begun: die of it, as it would have. */
+        /* A fault whose frames all declined once the unwind had begun: die of it, as it would have.
+         * Its context is gone: the record's stack is the faulting address, then this stack past the
+         * shim's frames (the function whose __try declined, its callers). */
         int Signal = T->Signal;
-        ReportFault(Signal, R->NumberParameters >= 2 ? R->ExceptionInformation[1] : 0, R->ExceptionAddress);
+        CRASH_FACTS F;
+        memset(&F, 0, sizeof(F));
+        F.Signal = Signal;
+        F.SignalCode = T->SignalCode;
+        F.ExceptionCode = R->ExceptionCode;
+        if (R->ExceptionCode == STATUS_ACCESS_VIOLATION && R->NumberParameters >= 2) {
+            F.Access = (ULONG)R->ExceptionInformation[0];
+            F.FaultAddress = R->ExceptionInformation[1];
+        }
+        F.Ip = (ULONG_PTR)R->ExceptionAddress;
+        F.Sp = (ULONG_PTR)__builtin_frame_address(0);
+        CaptureCrash(&F, FALSE);
+        if (!Isolated())
+            ReportFault(Signal, R->NumberParameters >= 2 ? R->ExceptionInformation[1] : 0, R->ExceptionAddress);
         sigaction(Signal, PreviousAction(Signal), NULL);
         raise(Signal);
         abort();
     }
-    WriteText("\ncmhook: unhandled exception ");
-    WriteHex32((ULONG)R->ExceptionCode);
-    if (Routine != NULL) {
-        WriteText(" raised by ");
-        WriteText(Routine);
+    /* The abort's crash record carries this exception's code (OnAbort). */
+    Watch.PendingCode = R->ExceptionCode;
+    if (!Isolated()) {
+        WriteText("\ncmhook: unhandled exception ");
+        WriteHex32((ULONG)R->ExceptionCode);
+        if (Routine != NULL) {
+            WriteText(" raised by ");
+            WriteText(Routine);
+        }
+        WriteWhere(R->ExceptionAddress);
+        WriteText(": KMODE_EXCEPTION_NOT_HANDLED (a bugcheck on Windows)\n");
     }
-    WriteWhere(R->ExceptionAddress);
-    WriteText(": KMODE_EXCEPTION_NOT_HANDLED (a bugcheck on Windows)\n");
     abort();
 }
 
@@ -573,37 +1036,36 @@ static BOOLEAN Catchable(PVOID Ip, CMHOOK_SEH_FRAME *Top, ULONG_PTR Sp)
 static void RecordFault(int Signal, siginfo_t *Info, ucontext_t *Machine)
 {
     EXCEPTION_RECORD *R = &Seh.Record;
-    memset(R, 0, sizeof(*R));
-    R->ExceptionAddress = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
-    switch (Signal) {
-    case SIGFPE:
-        R->ExceptionCode = Info->si_code == FPE_INTDIV   ? STATUS_INTEGER_DIVIDE_BY_ZERO
-                           : Info->si_code == FPE_INTOVF ? STATUS_INTEGER_OVERFLOW
-                                                         : STATUS_FLOAT_INVALID_OPERATION;
-        break;
-    case SIGILL:
-        R->ExceptionCode = STATUS_ILLEGAL_INSTRUCTION;
-        break;
-    case SIGBUS:
-        if (Info->si_code == BUS_ADRALN) {
-            R->ExceptionCode = STATUS_DATATYPE_MISALIGNMENT;
-            break;
-        }
-        /* fall through */
-    default: {
-        /* The page-fault error code says write (bit 1) or instruction fetch (bit 4); a general
-         * protection fault (a non-canonical address) has no address, which Windows gives as ~0. */
-        ULONG_PTR Error = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_ERR];
-        R->ExceptionCode = STATUS_ACCESS_VIOLATION;
-        R->NumberParameters = 2;
-        R->ExceptionInformation[0] = Signal != SIGSEGV ? 0 : (Error & 0x10) ? 8 : (Error & 2) ? 1 : 0;
-        R->ExceptionInformation[1] = Info->si_code == SI_KERNEL ? ~(ULONG_PTR)0 : (ULONG_PTR)Info->si_addr;
-        break;
-    }
-    }
+    DescribeFault(Signal, Info, Machine, R);
     Seh.Signal = Signal;
+    Seh.SignalCode = Info->si_code;
     Seh.Pointers.ExceptionRecord = R;
     Seh.Pointers.ContextRecord = NULL;
+}
+
+/* The crash record of a fatal signal from its handler's arguments. */
+static void CaptureSignal(int Signal, siginfo_t *Info, ucontext_t *Machine)
+{
+    CRASH_FACTS F;
+    memset(&F, 0, sizeof(F));
+    F.Signal = Signal;
+    F.SignalCode = Info->si_code;
+    F.Ip = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
+    F.Sp = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_RSP];
+    if (Signal == SIGABRT) {
+        F.ExceptionCode = Watch.PendingCode; /* an exception no __try took; 0 for any other abort */
+    } else {
+        EXCEPTION_RECORD R;
+        DescribeFault(Signal, Info, Machine, &R);
+        F.ExceptionCode = R.ExceptionCode;
+        if (R.ExceptionCode == STATUS_ACCESS_VIOLATION) {
+            F.Access = (ULONG)R.ExceptionInformation[0];
+            F.FaultAddress = R.ExceptionInformation[1];
+        } else if (Signal == SIGBUS) {
+            F.FaultAddress = (ULONG_PTR)Info->si_addr;
+        }
+    }
+    CaptureCrash(&F, TRUE);
 }
 
 static void OnFault(int Signal, siginfo_t *Info, void *Context)
@@ -612,6 +1074,8 @@ static void OnFault(int Signal, siginfo_t *Info, void *Context)
     PVOID Ip = (PVOID)(ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP];
     ULONG_PTR Sp = (ULONG_PTR)Machine->uc_mcontext.gregs[REG_RSP];
     SEH_THREAD *T = &Seh;
+    if (Watch.Capturing)
+        CmhookSehLongjmp(Watch.Escape, 1); /* the crash handler's unwind faulted: it ends there */
     if (T->Top != NULL && !T->Busy) {
         BOOLEAN Takes;
         T->Busy = 1;
@@ -625,28 +1089,69 @@ static void OnFault(int Signal, siginfo_t *Info, void *Context)
                 Unhandled(NULL); /* the search raised STATUS_INVALID_DISPOSITION, and no frame took it */
         }
     }
-    ReportFault(Signal, (ULONG_PTR)Info->si_addr, Ip);
+    CaptureSignal(Signal, Info, Machine);
+    if (!Isolated())
+        ReportFault(Signal, (ULONG_PTR)Info->si_addr, Ip);
+    /* Die as the process would have: the previous action runs when the instruction faults again,
+     * or at once for a signal that was sent, not caused (nothing would fault again). */
     sigaction(Signal, PreviousAction(Signal), NULL);
+    if (Info->si_code <= 0)
+        raise(Signal);
+}
+
+/* abort(), the stack protector's __stack_chk_fail, the C library's heap checks, a raise no __try
+ * took: recorded, then the previous action (Python's faulthandler, or the default) runs. */
+static void OnAbort(int Signal, siginfo_t *Info, void *Context)
+{
+    if (Watch.Capturing)
+        CmhookSehLongjmp(Watch.Escape, 1);
+    CaptureSignal(Signal, Info, Context);
+    sigaction(SIGABRT, &PreviousAbort, NULL);
+    raise(SIGABRT);
+}
+
+/* CMHOOK_STACK_SIGNAL: the parent asks thread StackTid (a hung one) for its stack. */
+static void OnStackRequest(int Signal, siginfo_t *Info, void *Context)
+{
+    ucontext_t *Machine = Context;
+    CMHOOK_MACHINE_RECORD *R = __atomic_load_n(&Record, __ATOMIC_ACQUIRE);
+    int Saved = errno;
+    (void)Signal;
+    (void)Info;
+    if (__atomic_load_n(&R->StackTid, __ATOMIC_ACQUIRE) == gettid() && !Watch.Capturing) {
+        R->StackCount = CollectFrames(R->Stack, (ULONG_PTR)Machine->uc_mcontext.gregs[REG_RIP], TRUE);
+        __atomic_store_n(&R->StackReady, 1, __ATOMIC_RELEASE);
+    }
+    errno = Saved;
 }
 
 /* Installed by the harness after Python's own handlers, so that both run. SA_NODEFER: a landing
- * leaves the handler by longjmp with the signal mask as it was at the fault. */
+ * leaves the handler by longjmp with the signal mask as it was at the fault. SA_ONSTACK: every
+ * thread that runs driver code has an alternate stack (PrepareThread), so a handler runs even when
+ * the stack overflowed. The installing thread is prepared now; the unwinder is run once, so that
+ * nothing of it is set up for the first time inside a signal handler. */
 VOID CmhookInstallFaultReporter(VOID)
 {
     struct sigaction Action;
-    Dl_info Where;
-    if (dladdr((PVOID)CmhookInstallFaultReporter, &Where))
-        ShimBase = (ULONG_PTR)Where.dli_fbase;
-    if (dladdr((PVOID)abort, &Where))
-        LibcBase = (ULONG_PTR)Where.dli_fbase;
+    FRAME_WALK Walk;
+    pthread_once(&WatchOnce, WatchSetup);
+    PrepareThread();
+    memset(&Walk, 0, sizeof(Walk));
+    Walk.FromSignal = TRUE; /* no signal frame: nothing noted */
+    _Unwind_Backtrace(NoteFrame, &Walk);
     memset(&Action, 0, sizeof(Action));
     Action.sa_sigaction = OnFault;
-    Action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    Action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&Action.sa_mask);
     sigaction(SIGSEGV, &Action, &PreviousSegv);
     sigaction(SIGBUS, &Action, &PreviousBus);
     sigaction(SIGFPE, &Action, &PreviousFpe);
     sigaction(SIGILL, &Action, &PreviousIll);
+    Action.sa_sigaction = OnAbort;
+    sigaction(SIGABRT, &Action, &PreviousAbort);
+    Action.sa_sigaction = OnStackRequest;
+    Action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigaction(CMHOOK_STACK_SIGNAL, &Action, NULL);
 }
 
 /* ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ when it is used and the cases only a walk over several callbacks at once can get
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ntddk_py import REG_NOTIFY_CLASS as N
@@ -97,3 +99,51 @@ def test_each_shim_s_walk_reports_from_its_own_result_arrays(walked_in_c, filter
         assert reg.set_value(handle, "V", REG_SZ, DATA) == status
         (operation,) = reg.native.dispatcher.trace.operations
         assert [result for _, result in operation.notifications[0].results] == [status]
+
+
+def test_a_c_callback_beside_a_python_one_is_called_by_the_shim(walked_in_c, filter_library, native_walker):
+    """A Python callable among them walks the table in Python; each C callback is still called by the
+    shim (a walk of one), as driver code the machine record watches: its status comes back through
+    the shim's result array, and its block stops the walk as before."""
+    registry = walked_in_c
+    handle = make_key(registry, "Beside")
+    flt = c_filter(filter_library)
+    register(registry, PythonFilter())
+    register(registry, flt)
+    assert registry.native.callbacks.snapshot.native is None
+    flt.block(N.RegNtPreSetValueKey, STATUS_ACCESS_DENIED)
+    statuses = native_walker[2]()  # this thread's, in the session's shim
+    statuses[0] = STATUS_SUCCESS
+    registry.native.dispatcher.trace.clear()
+    assert registry.set_value(handle, "V", REG_SZ, DATA) == STATUS_ACCESS_DENIED
+    assert statuses[0] == STATUS_ACCESS_DENIED  # the shim called it, and its status came from there
+    (operation,) = registry.native.dispatcher.trace.operations
+    (pre,) = operation.notifications
+    assert [status for _, status in pre.results] == [STATUS_SUCCESS, STATUS_ACCESS_DENIED]
+    assert pre.blocked_by == pre.results[1][0]
+    assert classes(flt.events())[-1:] == [N.RegNtPreSetValueKey]
+
+
+def test_unregistering_waits_for_a_c_callback_the_python_walk_has_the_shim_call(walked_in_c, filter_library):
+    """Decision 3 for a C callback walked in Python through the shim: its registration is on the
+    walking thread's active stack while the shim runs it."""
+    registry = walked_in_c
+    handle = make_key(registry, "BesideSpin")
+    flt = c_filter(filter_library)
+    register(registry, PythonFilter())
+    flt.spin(N.RegNtPreQueryValueKey)
+    cookie = register(registry, flt)
+    querying = threading.Thread(target=registry.query_value, args=(handle, "V"))
+    querying.start()
+    done: list[int] = []
+    unregistering = threading.Thread(target=lambda: done.append(registry.native.callbacks.unregister(cookie)))
+    try:
+        assert flt.wait_spinning()
+        unregistering.start()
+        unregistering.join(0.2)
+        assert unregistering.is_alive() and done == []  # still waiting for the spinning callback
+    finally:
+        flt.release()
+    unregistering.join(10)
+    querying.join(10)
+    assert done == [STATUS_SUCCESS]
