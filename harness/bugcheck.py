@@ -39,6 +39,7 @@ NULL_REGION = 0x10000  # Windows never maps the first 64 KiB: an address there i
 SYSTEM_PROCESS_ID = 4
 STACK_SHOWN = 16  # frames a report shows at most
 RECENT_SHOWN = 10  # the trace records before the crash a report shows
+SHIM_MODULE_PREFIX = "libcmhook_kernel"  # the kernel shim's file (harness.shim.build_shim)
 _NAMES = ("IRQL_NOT_LESS_OR_EQUAL", "BAD_POOL_HEADER", "KMODE_EXCEPTION_NOT_HANDLED", "SYSTEM_SERVICE_EXCEPTION",
           "PAGE_FAULT_IN_NONPAGED_AREA", "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED", "UNEXPECTED_KERNEL_MODE_TRAP",
           "KERNEL_MODE_EXCEPTION_NOT_HANDLED", "BAD_POOL_CALLER", "DRIVER_OVERRAN_STACK_BUFFER")
@@ -153,7 +154,7 @@ def symbolize(stack: list[Frame], modules: Modules) -> list[Place]:
     Frame 0 is the faulting instruction; the others are return addresses, looked up one byte back
     so the line is the call's, not the next statement's."""
     places = []
-    for index, frame in enumerate(stack):
+    for frame in stack:
         driver = modules.driver_of(frame.module, frame.base)
         module_name = driver or (Path(frame.module).name if frame.module else "?")
         places.append(Place(frame, module_name, driver))
@@ -251,10 +252,14 @@ def _choose(crash: Any, thread: Thread, symbols: set[str]) -> tuple[int, tuple[i
 
 
 def _stack_lines(places: list[Place]) -> list[str]:
-    shown = places[:STACK_SHOWN]
+    """The stack down to the last frame in a driver or the shim; the harness's own frames below it
+    (cffi, Python) are counted, not shown."""
+    ours = [index for index, place in enumerate(places)
+            if place.driver is not None or Path(place.frame.module).name.startswith(SHIM_MODULE_PREFIX)]
+    shown = places[:min(STACK_SHOWN, ours[-1] + 1 if ours else len(places))]
     lines = [f"    #{index:<2} {place}" for index, place in enumerate(shown)]
     if len(places) > len(shown):
-        lines.append(f"    ({len(places) - len(shown)} more frames)")
+        lines.append(f"    ({len(places) - len(shown)} more frames: the harness, cffi and Python)")
     return lines
 
 
@@ -292,12 +297,13 @@ def hang_report(thread: Thread, stack: list[Frame], modules: Modules, seconds: f
     places = symbolize(stack, modules)
     driver, doing = _activity(thread, modules)
     innermost = next((place for place in places if place.driver is not None), None)
-    lines = [f"cmhook: hang: " + (f"driver {driver} " if driver else "") +
+    lines = ["cmhook: hang: " + (f"driver {driver} " if driver else "") +
              f"did not return within {seconds:g} s (the watchdog stopped the machine)",
              f"  doing:         {doing}",
              f"  caller:        {_caller(thread)} (Linux thread {thread.tid})",
-             f"  stuck at:      {innermost}" if innermost is not None else "  stuck at:      (no stack: the "
-                                                                              "thread did not answer)",
+             f"  stuck at:      {innermost}" if innermost is not None
+             else "  stuck at:      (no frame in a driver)" if places
+             else "  stuck at:      (no stack: the thread did not answer)",
              *(["  stack:", *_stack_lines(places)] if places else []), *_recent_lines(recent)]
     return Report("hang", None, "hang", driver, "\n".join(lines) + "\n", (),
                   {"doing": doing, "where": str(innermost) if innermost is not None else None, "seconds": seconds})

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from helpers import DRIVERS, FILTERS
 
-from harness import pytest_plugin
+from harness import pytest_plugin, shim
+
+CACHE = shim.cache_directory()  # read at import: inside a pytester test, HOME is pytester's
 
 SERVICES = "\\\\REGISTRY\\\\MACHINE\\\\SYSTEM\\\\CurrentControlSet\\\\Services"
 
@@ -251,11 +253,78 @@ def test_the_marker_options_and_fixtures_are_documented(pytester):
     result.stdout.fnmatch_lines(["@pytest.mark.cmhook(profile='2003'|'xp', cc='gcc'|'clang'): *"])
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["cmhook: registry filters against the emulated Windows kernel:",
-                                 "*--cmhook-profile*", "*--cmhook-cc*"])
+                                 "*--cmhook-profile*", "*--cmhook-cc*", "*--cmhook-isolation*",
+                                 "*--cmhook-hang-timeout*"])
     result = run(pytester, "--fixtures")
     result.stdout.fnmatch_lines(["kernel -- *", "*A fresh emulated Windows kernel for this test*",
                                  "build_filter -- *", "*Build a filter module*",
                                  "trace -- *", "*notification trace*"])
+
+
+ISOLATED = HEADER + '''
+import os
+import warnings
+
+STATE = {"changed": False}
+LOG = Path(__file__).with_name("fixture.log")
+
+
+@pytest.fixture(scope="module")
+def module_fixture():
+    with LOG.open("a") as log:
+        log.write(f"setup {os.getpid()}\\n")
+    yield
+    with LOG.open("a") as log:
+        log.write(f"teardown {os.getpid()}\\n")
+
+
+def test_1_changes_python_state(kernel, module_fixture):
+    STATE["changed"] = True
+    os.environ["CMHOOK_CHANGED"] = "1"
+    warnings.warn(UserWarning("warned in a machine"))
+
+
+def test_2_ends_its_machine(kernel):
+    os._exit(0)  # what a driver's exit_group(0) does
+
+
+def test_3_sees_nothing_of_that(kernel, module_fixture):
+    assert not STATE["changed"] and "CMHOOK_CHANGED" not in os.environ
+
+
+def test_4_without_the_kernel_runs_in_pytests_process(request):
+    assert os.getpid() == request.config.session_pid
+
+
+@pytest.mark.xfail(reason="known to end its machine")
+def test_5_an_expected_end(kernel):
+    os._exit(3)
+'''
+
+
+def test_a_test_that_uses_the_kernel_runs_in_a_machine_of_its_own(pytester, monkeypatch):
+    """Python state and module fixtures stay in the machine; an ended machine fails its test alone."""
+    monkeypatch.setenv("CMHOOK_CACHE", str(CACHE))
+    pytester.makeconftest("import os\n\ndef pytest_configure(config):\n    config.session_pid = os.getpid()\n")
+    pytester.makepyfile(test_isolated=ISOLATED)
+    result = run(pytester, "-p", "no:randomly", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=3, failed=1, xfailed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*_ test_2_ends_its_machine _*", "cmhook: the machine exited with status 0 before it "
+                                 "finished*", "*its machine stopped during the test itself",
+                                 "*- cmhook DbgPrint output (call) -*", "(no DbgPrint output)"])
+    result.stdout.fnmatch_lines(["*test_1_changes_python_state*", "*UserWarning: warned in a machine"])
+    result.stdout.fnmatch_lines(["FAILED test_isolated.py::test_2_ends_its_machine - machine ended early"])
+    junit = (pytester.path / "junit.xml").read_text()
+    assert 'tests="5"' in junit and 'failures="1"' in junit and 'skipped="1"' in junit
+    log = (pytester.path / "fixture.log").read_text().split()
+    pids = log[1::2]
+    assert log[0::2] == ["setup", "teardown"] * 2 and pids[0] == pids[1] != pids[2] == pids[3], log
+    result = run(pytester, "-p", "no:randomly", "--cmhook-isolation=none", "-k", "1 or 3 or 4")
+    result.assert_outcomes(passed=2, failed=1)  # in pytest's process: test_1's changes reach test_3
+    result.stdout.fnmatch_lines(["FAILED test_isolated.py::test_3_sees_nothing_of_that*"])
+    result = run(pytester, "--cmhook-hang-timeout", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cmhook hang timeout '0.0': a number of seconds more than 0*"])
 
 
 def test_each_fixture_has_a_docstring():
