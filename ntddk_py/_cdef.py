@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "b3a866120d54807329d53429fd01f4501614099914bf991413201e1036da801c"
+HEADER_SHA256 = "4cca6a8c041031481798393bf50059ae99f6cc02a924458c4fe660ee80569d10"
 
 CDEF = r"""
 typedef void VOID;
@@ -611,6 +611,7 @@ BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String
 WCHAR RtlUpcaseUnicodeChar(WCHAR SourceCharacter);
 NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, BOOLEAN AllocateDestinationString);
 VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
+VOID RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber, PSTR MutableMessage);
 SIZE_T RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
@@ -795,6 +796,7 @@ PROTOTYPES = {
     'RtlUpcaseUnicodeChar': [('SourceCharacter', 'WCHAR')],
     'RtlUpcaseUnicodeString': [('DestinationString', 'PUNICODE_STRING'), ('SourceString', 'PCUNICODE_STRING'), ('AllocateDestinationString', 'BOOLEAN')],
     'RtlFreeUnicodeString': [('UnicodeString', 'PUNICODE_STRING')],
+    'RtlAssert': [('VoidFailedAssertion', 'PVOID'), ('VoidFileName', 'PVOID'), ('LineNumber', 'ULONG'), ('MutableMessage', 'PSTR')],
     'RtlCompareMemory': [('Source1', 'const VOID *'), ('Source2', 'const VOID *'), ('Length', 'SIZE_T')],
     'ExAllocatePoolWithTag': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
     'ExAllocatePool': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T')],

@@ -25,6 +25,7 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     NTSTATUS (*ZwQueryMultipleValueKey)(ULONG_PTR KeyHandle, ULONG_PTR ValueEntries, ULONG EntryCount, ULONG_PTR ValueBuffer, ULONG_PTR BufferLength, ULONG_PTR RequiredBufferLength);
     NTSTATUS (*ZwFlushKey)(ULONG_PTR KeyHandle);
     NTSTATUS (*ZwClose)(ULONG_PTR Handle);
+    VOID (*RtlAssert)(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber, PSTR MutableMessage);
     VOID (*ObReferenceObject)(PVOID Object);
     VOID (*ObDereferenceObject)(PVOID Object);
     NTSTATUS (*ObReferenceObjectByHandle)(ULONG_PTR Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode, PVOID *Object, POBJECT_HANDLE_INFORMATION HandleInformation);

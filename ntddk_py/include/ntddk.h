@@ -953,6 +953,9 @@ NTSYSAPI WCHAR NTAPI RtlUpcaseUnicodeChar(IN WCHAR SourceCharacter);
 NTSYSAPI NTSTATUS NTAPI RtlUpcaseUnicodeString(IN OUT PUNICODE_STRING DestinationString,
     IN PCUNICODE_STRING SourceString, IN BOOLEAN AllocateDestinationString);
 NTSYSAPI VOID NTAPI RtlFreeUnicodeString(IN OUT PUNICODE_STRING UnicodeString);
+/* What a failed ASSERT calls in a checked build: prints the assertion; here also a verifier finding. */
+NTSYSAPI VOID NTAPI RtlAssert(IN PVOID VoidFailedAssertion, IN PVOID VoidFileName, IN ULONG LineNumber,
+                              IN PSTR MutableMessage OPTIONAL);
 NTSYSAPI SIZE_T NTAPI RtlCompareMemory(IN const VOID *Source1, IN const VOID *Source2, IN SIZE_T Length);
 
 /* Pool. */

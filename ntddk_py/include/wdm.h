@@ -364,15 +364,20 @@ FORCEINLINE BOOLEAN CmhookTruth(IN BOOLEAN Holds)
 #if !defined(DBG) || DBG
 FORCEINLINE VOID CmhookAssertionFailed(IN PCSTR Expression, IN PCSTR File, IN ULONG Line, IN PCSTR Message)
 {
-    /* RtlAssert's text; a shim RtlAssert would also report a verifier finding. */
-    DbgPrint("\n*** Assertion failed: %s%s\n***   Source File: %s, line %lu\n\n",
-             Message != NULL ? Message : "", Expression, File, Line);
+    /* RtlAssert prints Windows' text and the verifier records the finding; execution goes on. */
+    RtlAssert((PVOID)Expression, (PVOID)File, Line, (PSTR)Message);
 }
 
 FORCEINLINE VOID CmhookAssertionFailedW(IN PCSTR Expression, IN PCSTR File, IN ULONG Line, IN PCWSTR Message)
 {
-    DbgPrint("\n*** Assertion failed: %ws%s\n***   Source File: %s, line %lu\n\n",
-             Message != NULL ? Message : (PCWSTR)u"", Expression, File, Line);
+    /* RtlAssert takes a narrow message: the wide one is passed on with what is not ASCII as '?'. */
+    CHAR Narrow[256];
+    ULONG Index = 0;
+    if (Message != NULL)
+        for (; Message[Index] != 0 && Index < sizeof(Narrow) - 1; Index++)
+            Narrow[Index] = Message[Index] < 0x80 ? (CHAR)Message[Index] : '?';
+    Narrow[Index] = 0;
+    RtlAssert((PVOID)Expression, (PVOID)File, Line, Message != NULL ? Narrow : NULL);
 }
 
 FORCEINLINE BOOLEAN CmhookVerify(IN BOOLEAN Holds, IN PCSTR Expression, IN PCSTR File, IN ULONG Line)

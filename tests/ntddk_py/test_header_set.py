@@ -142,6 +142,8 @@ def test_paged_code_reports_a_call_above_apc_level(kernel, cc):
     assert out[1] == "EX: Pageable code called at IRQL 2\n"
     assert _failures(out[2:3]) == [("FALSE", "paged_code.c", line_of("paged_code", "PAGED_CODE();"))]
     assert out[3:] == ["paged_code: dispatch 3\n"]
+    assert [(f.kind, f.driver) for f in kernel.findings] == [("assertion-failed", "paged_code")]
+    kernel.findings.clear()
 
 
 @pytest.mark.parametrize("cc", COMPILERS)
@@ -173,6 +175,14 @@ def test_failed_assertions_are_reported_and_execution_goes_on(kernel, cc):
     assert len(soft) == 1 and soft[0].endswith(
         f"assertions.c({at('RTL_SOFT_ASSERT(')}): Soft assertion failed\n   Expression: Evaluated == 0\n")
     assert out[-1] == "assertions: verified 11 evaluated 3\n"
+    # Each failed assertion went through RtlAssert: a verifier finding naming the driver and the place.
+    found = [(f.kind, f.driver, f.message) for f in kernel.findings]
+    assert [kind for kind, _, _ in found] == ["assertion-failed"] * 5
+    assert {driver for _, driver, _ in found} == {"assertions"}
+    first = found[0][2]
+    assert first.startswith("RegistryPath->Length == 1 is false at ")
+    assert first.endswith(f"assertions.c:{at('ASSERT(RegistryPath->Length == 1)')}")
+    kernel.findings.clear()
 
 
 @pytest.mark.parametrize("cc", COMPILERS)
