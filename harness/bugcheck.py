@@ -33,13 +33,14 @@ from typing import Any
 import ntddk_py
 from ntddk_py import status_name
 from registry_core.callbacks import notify_class_name
+from registry_core.caller import SYSTEM
 from registry_core.profiles import PROFILES
 
+from . import shim
+
 NULL_REGION = 0x10000  # Windows never maps the first 64 KiB: an address there is a NULL pointer plus an offset
-SYSTEM_PROCESS_ID = 4
 STACK_SHOWN = 16  # frames a report shows at most
 RECENT_SHOWN = 10  # the trace records before the crash a report shows
-SHIM_MODULE_PREFIX = "libcmhook_kernel"  # the kernel shim's file (harness.shim.build_shim)
 _NAMES = ("IRQL_NOT_LESS_OR_EQUAL", "BAD_POOL_HEADER", "KMODE_EXCEPTION_NOT_HANDLED", "SYSTEM_SERVICE_EXCEPTION",
           "PAGE_FAULT_IN_NONPAGED_AREA", "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED", "UNEXPECTED_KERNEL_MODE_TRAP",
           "KERNEL_MODE_EXCEPTION_NOT_HANDLED", "BAD_POOL_CALLER", "DRIVER_OVERRAN_STACK_BUFFER")
@@ -48,7 +49,12 @@ BUGCHECK_NAMES = {getattr(ntddk_py, name): name for name in _NAMES}
 _STACK_PROTECTOR = frozenset({"__stack_chk_fail", "__stack_chk_fail_local", "__fortify_fail"})
 _HEAP_CHECKS = frozenset({"malloc_printerr", "__libc_free", "free", "__libc_malloc", "malloc", "realloc",
                           "cfree", "_int_free", "_int_malloc", "__libc_realloc"})
-_KINDS = {1: "DriverEntry", 2: "DriverUnload", 3: "registry callback"}
+# The shim's CMHOOK_DRIVER_CALL values (cmhook_shim.h), and what a report calls each.
+_CALLS = shim.shim_ffi().typeof("CMHOOK_DRIVER_CALL").relements
+IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD, IN_CALLBACK = (_CALLS[name] for name in (
+    "CmhookInDriverEntry", "CmhookInDriverUnload", "CmhookInCallback"))
+_KINDS = {IN_DRIVER_ENTRY: "DriverEntry", IN_DRIVER_UNLOAD: "DriverUnload", IN_CALLBACK: "registry callback"}
+SYSTEM_THREADS = (IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD)  # run by the System process's threads
 _ACCESS = {0: "reading", 1: "writing", 8: "executing"}
 _MODULE_SPAN = 1 << 28  # no driver module maps more than 256 MiB
 
@@ -206,7 +212,7 @@ def _activity(thread: Thread, modules: Modules) -> tuple[str | None, str]:
     driver = entered.driver
     kind = _KINDS.get(thread.kind, "driver code")
     text = f"{kind} {entered}" if entered is not None else kind
-    if thread.kind == 3 and thread.notify_class >= 0:
+    if thread.kind == IN_CALLBACK and thread.notify_class >= 0:
         operation = operation_of(thread.notify_class)
         text += f", for {notify_class_name(thread.notify_class)}" + (f" ({operation})" if operation else "")
     return driver, text
@@ -215,8 +221,8 @@ def _activity(thread: Thread, modules: Modules) -> tuple[str | None, str]:
 def _caller(thread: Thread) -> str:
     if thread.depth <= 0:
         return "unknown"
-    if thread.process_id == SYSTEM_PROCESS_ID or thread.kind in (1, 2):
-        return f"the System process (4), thread {thread.thread_id}"
+    if thread.process_id == SYSTEM.process_id or thread.kind in SYSTEM_THREADS:
+        return f"the System process ({SYSTEM.process_id}), thread {thread.thread_id}"
     return f"process {thread.process_id}, thread {thread.thread_id}"
 
 
@@ -246,7 +252,7 @@ def _choose(crash: Any, thread: Thread, symbols: set[str]) -> tuple[int, tuple[i
             return ntddk_py.PAGE_FAULT_IN_NONPAGED_AREA, (address, 1 if crash.Access == 1 else 0, ip, 0), what
     if thread.depth <= 0:
         return ntddk_py.KMODE_EXCEPTION_NOT_HANDLED, (code, ip, 0, 0), what
-    if thread.kind in (1, 2) or thread.process_id == SYSTEM_PROCESS_ID:
+    if thread.kind in SYSTEM_THREADS or thread.process_id == SYSTEM.process_id:
         return ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, (code, ip, 0, 0), what
     return ntddk_py.SYSTEM_SERVICE_EXCEPTION, (code, ip, 0, 0), what
 
@@ -255,7 +261,7 @@ def _stack_lines(places: list[Place]) -> list[str]:
     """The stack down to the last frame in a driver or the shim; the harness's own frames below it
     (cffi, Python) are counted, not shown."""
     ours = [index for index, place in enumerate(places)
-            if place.driver is not None or Path(place.frame.module).name.startswith(SHIM_MODULE_PREFIX)]
+            if place.driver is not None or Path(place.frame.module).name == shim.LIBRARY_NAME]
     shown = places[:min(STACK_SHOWN, ours[-1] + 1 if ours else len(places))]
     lines = [f"    #{index:<2} {place}" for index, place in enumerate(shown)]
     if len(places) > len(shown):

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ntddk_py import (
-    MODE,
     REG_DWORD,
     REG_EXPAND_SZ,
     REG_SZ,
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     import cffi
 
 SERVICES = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services"
-SYSTEM = caller.Caller(mode=MODE.KernelMode, process_id=4, image="System")
+SYSTEM = caller.SYSTEM
 # C runtime routines ntoskrnl exports too, with the same meaning as the C library's.
 RUNTIME_EXPORTS = frozenset("""
 memcpy memmove memset memcmp memchr strlen strnlen strcmp strncmp strcpy strncpy strcat strncat strchr strrchr

@@ -47,6 +47,8 @@ FORWARDERS = SHIM_DIRECTORY / "cmhook_forwarders.inc"
 GENERATED = (UPCALLS_HEADER.name, FORWARDERS.name)
 # What cffi's cdef reads, in order: the generated member type, then the table and hooks using it.
 CDEF_HEADERS = (UPCALLS_HEADER, SHIM_HEADER)
+# The shim library's file name, in its build cache (what reports and stacks show it as).
+LIBRARY_NAME = "libcmhook_kernel.so"
 # The type a handle, and a pointer of a native routine, crosses the upcall as.
 AS_INTEGER = "ULONG_PTR"
 
@@ -192,11 +194,11 @@ def build_shim(cc: str = "gcc") -> Path:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(cc.encode())
     directory = cache_directory() / f"shim-{digest.hexdigest()[:16]}"
-    library = directory / "libcmhook_kernel.so"
+    library = directory / LIBRARY_NAME
     if library.exists():
         return library
     directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f"libcmhook_kernel.so.{os.getpid()}"
+    partial = directory / f"{LIBRARY_NAME}.{os.getpid()}"
     done = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-fshort-wchar", "-Wall", "-Wextra", "-Werror",
                            f"-I{header_model.HEADER.parent}", "-o", str(partial), str(SHIM_SOURCE), "-ldl"],
                           capture_output=True, text=True)

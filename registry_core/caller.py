@@ -49,6 +49,8 @@ class Caller:
 
 
 DEFAULT_CALLER = Caller()
+# The System process: what DriverEntry, DriverUnload and the I/O manager's own work run as.
+SYSTEM = Caller(mode=MODE.KernelMode, process_id=4, image="System")
 
 
 def current() -> Caller:

@@ -17,7 +17,7 @@ MINGW = "x86_64-w64-mingw32-gcc"
 
 
 def _crash(signal_number=signal.SIGSEGV, code=ntddk_py.STATUS_ACCESS_VIOLATION, address=0, access=1,
-           overflow=0, kind=3, process_id=1234, depth=1):
+           overflow=0, kind=bugcheck.IN_CALLBACK, process_id=1234, depth=1):
     return SimpleNamespace(Signal=signal_number, ExceptionCode=code, FaultAddress=address, Access=access,
                            Ip=0x7F0000001234, StackOverflow=overflow), bugcheck.Thread(
         tid=77, depth=depth, kind=kind, notify_class=ntddk_py.REG_NOTIFY_CLASS.RegNtPreSetValueKey,
@@ -28,8 +28,8 @@ def _crash(signal_number=signal.SIGSEGV, code=ntddk_py.STATUS_ACCESS_VIOLATION, 
     # A NULL write in a callback of a user-mode process's call: the call is a system service.
     (_crash(), set(), ntddk_py.SYSTEM_SERVICE_EXCEPTION),
     # The same in DriverEntry, DriverUnload, or a call of the System process: a system thread.
-    (_crash(kind=1), set(), ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED),
-    (_crash(kind=2), set(), ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED),
+    (_crash(kind=bugcheck.IN_DRIVER_ENTRY), set(), ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED),
+    (_crash(kind=bugcheck.IN_DRIVER_UNLOAD), set(), ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED),
     (_crash(process_id=4), set(), ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED),
     # An invalid address that is no NULL pointer plus an offset.
     (_crash(address=0x7F00DEAD0000), set(), ntddk_py.PAGE_FAULT_IN_NONPAGED_AREA),

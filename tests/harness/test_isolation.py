@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import isolation, shim
+from harness import bugcheck, isolation, shim
 
 
 def _collect():
@@ -74,7 +74,7 @@ def test_a_thread_in_driver_code_past_the_limit_is_a_hang_and_the_machine_is_sto
     def work():
         record = ffi.cast("CMHOOK_MACHINE_RECORD *", isolation.shared_record())
         slot = record.Slots[0]
-        slot.Depth, slot.Kind, slot.NotifyClass, slot.ProcessId = 1, 3, -1, 1234
+        slot.Depth, slot.Kind, slot.NotifyClass, slot.ProcessId = 1, bugcheck.IN_CALLBACK, -1, 1234
         slot.Since = time.monotonic_ns()
         slot.Tid = os.getpid()
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)  # a thread that cannot answer for its stack
