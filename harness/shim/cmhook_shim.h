@@ -9,7 +9,7 @@
  * declarations depend on, no #if around declarations.
  *
  * The upcall table: CMHOOK_ROUTINE_UPCALLS (generated into cmhook_upcalls.h from
- * include/ntddk.h and harness/routines.py; regenerate with `python -m harness.shim`) holds
+ * include/ntddk.h and harness/routines/; regenerate with `python -m harness.shim`) holds
  * one member per kernel routine implemented in Python; the members below it are the shim's
  * own upcalls, which are no kernel routines. The harness fills every member with a cffi
  * callback before any driver loads.

@@ -7,7 +7,7 @@
  * (each allocation reported to the harness, which tracks it by tag, size and module),
  * spin locks and fast mutexes that really lock, IRQL bookkeeping, DbgPrint with the
  * Windows meaning of its format. Routines that need the registry (Cm, Zw, Ob, Ps,
- * KeQuerySystemTime, Probe) are implemented in Python (harness/routines.py): their
+ * KeQuerySystemTime, Probe) are implemented in Python (harness/routines/): their
  * exports are forwarders that call up through CmhookUpcalls.Routines. The table is
  * declared in cmhook_shim.h; its routine members (cmhook_upcalls.h) and the forwarders
  * (cmhook_forwarders.inc) are generated from include/ntddk.h's prototypes and committed:
@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <ntddk.h>
 #include "cmhook_shim.h"
+#include "shim_internal.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +34,7 @@
 
 /* The caller of the routine now running on this thread: a return address in its module. */
 static __thread PVOID CmhookReturnAddress;
-static __thread KIRQL CmhookIrql = PASSIVE_LEVEL;
+__thread KIRQL CmhookIrql = PASSIVE_LEVEL;
 
 static __thread PLONG CmhookActiveCell;
 
@@ -108,32 +109,26 @@ __asm__(".text\n"
         ".size CmhookSehLongjmp, .-CmhookSehLongjmp\n");
 extern void CmhookSehLongjmp(ULONG_PTR *Jump, int Value) __attribute__((noreturn, visibility("hidden")));
 
-static CMHOOK_SEH_FRAME *HideFrames(void)
+CMHOOK_SEH_FRAME *CmhookHideFrames(void)
 {
     CMHOOK_SEH_FRAME *Top = Seh.Top;
     Seh.Top = NULL;
     return Top;
 }
 
-static void ShowFrames(CMHOOK_SEH_FRAME **Hidden)
+void CmhookShowFrames(CMHOOK_SEH_FRAME **Hidden)
 {
     Seh.Top = *Hidden;
 }
 
-/* Declares the scope an upcall runs in: the chain is hidden until the scope ends. */
-#define CMHOOK_HIDE_FRAMES() \
-    CMHOOK_SEH_FRAME *CmhookHidden __attribute__((cleanup(ShowFrames), unused)) = HideFrames()
-
-static DECLSPEC_NORETURN void RaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine);
-
-/* A forwarder of a routine that raises (harness/routines.py's RAISING_ROUTINES): the chain back,
+/* A forwarder of a routine that raises (harness/routines' RAISING_ROUTINES): the chain back,
  * then the failure its Python end returned raised from the driver's call at Caller. */
 static __attribute__((unused)) void RaiseFailure(NTSTATUS Status, CMHOOK_SEH_FRAME **Hidden, PVOID Caller,
                                                  const char *Routine)
 {
-    ShowFrames(Hidden);
+    CmhookShowFrames(Hidden);
     if (!NT_SUCCESS(Status))
-        RaiseStatus(Status, Caller, Routine);
+        CmhookRaiseStatus(Status, Caller, Routine);
 }
 
 /* Every forwarder starts with this: the chain hidden for the upcall, the caller noted. */
@@ -892,7 +887,7 @@ static void Raise(const EXCEPTION_RECORD *Record, const char *Routine)
     Unhandled(Routine);
 }
 
-static DECLSPEC_NORETURN void RaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine)
+DECLSPEC_NORETURN void CmhookRaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine)
 {
     EXCEPTION_RECORD Record;
     memset(&Record, 0, sizeof(Record));
@@ -905,17 +900,17 @@ static DECLSPEC_NORETURN void RaiseStatus(NTSTATUS Status, PVOID Address, const 
 
 VOID NTAPI ExRaiseStatus(NTSTATUS Status)
 {
-    RaiseStatus(Status, __builtin_return_address(0), "ExRaiseStatus");
+    CmhookRaiseStatus(Status, __builtin_return_address(0), "ExRaiseStatus");
 }
 
 VOID NTAPI ExRaiseAccessViolation(VOID)
 {
-    RaiseStatus(STATUS_ACCESS_VIOLATION, __builtin_return_address(0), "ExRaiseAccessViolation");
+    CmhookRaiseStatus(STATUS_ACCESS_VIOLATION, __builtin_return_address(0), "ExRaiseAccessViolation");
 }
 
 VOID NTAPI ExRaiseDatatypeMisalignment(VOID)
 {
-    RaiseStatus(STATUS_DATATYPE_MISALIGNMENT, __builtin_return_address(0), "ExRaiseDatatypeMisalignment");
+    CmhookRaiseStatus(STATUS_DATATYPE_MISALIGNMENT, __builtin_return_address(0), "ExRaiseDatatypeMisalignment");
 }
 
 VOID NTAPI RtlRaiseException(PEXCEPTION_RECORD ExceptionRecord)
@@ -1165,7 +1160,7 @@ KIRQL NTAPI KeGetCurrentIrql(VOID)
 /* ---------------------------------------------------------------------------
  * Pool.
  * ------------------------------------------------------------------------- */
-static PVOID PoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, ULONG_PTR Caller)
+PVOID CmhookPoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, ULONG_PTR Caller)
 {
     CMHOOK_HIDE_FRAMES();
     PVOID Block = malloc(NumberOfBytes ? NumberOfBytes : 1);
@@ -1174,7 +1169,7 @@ static PVOID PoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, U
     return Block;
 }
 
-static VOID PoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller)
+VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller)
 {
     /* The harness says whether the block is a live allocation (and reports it if not). */
     CMHOOK_HIDE_FRAMES();
@@ -1184,22 +1179,22 @@ static VOID PoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller)
 
 PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
-    return PoolAllocate(PoolType, NumberOfBytes, Tag, CmhookModuleBase(__builtin_return_address(0)));
+    return CmhookPoolAllocate(PoolType, NumberOfBytes, Tag, CmhookModuleBase(__builtin_return_address(0)));
 }
 
 PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 {
-    return PoolAllocate(PoolType, NumberOfBytes, 'enoN', CmhookModuleBase(__builtin_return_address(0)));
+    return CmhookPoolAllocate(PoolType, NumberOfBytes, 'enoN', CmhookModuleBase(__builtin_return_address(0)));
 }
 
 VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
-    PoolFree(P, Tag, TRUE, CmhookModuleBase(__builtin_return_address(0)));
+    CmhookPoolFree(P, Tag, TRUE, CmhookModuleBase(__builtin_return_address(0)));
 }
 
 VOID NTAPI ExFreePool(PVOID P)
 {
-    PoolFree(P, 0, FALSE, CmhookModuleBase(__builtin_return_address(0)));
+    CmhookPoolFree(P, 0, FALSE, CmhookModuleBase(__builtin_return_address(0)));
 }
 
 /* ---------------------------------------------------------------------------
@@ -1384,7 +1379,7 @@ NTSTATUS NTAPI RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICO
 {
     USHORT I;
     if (AllocateDestinationString) {
-        DestinationString->Buffer = PoolAllocate(PagedPool, SourceString->Length, 'GrtS',
+        DestinationString->Buffer = CmhookPoolAllocate(PagedPool, SourceString->Length, 'GrtS',
                                                  CmhookModuleBase(__builtin_return_address(0)));
         if (DestinationString->Buffer == NULL)
             return STATUS_NO_MEMORY;
@@ -1401,7 +1396,7 @@ NTSTATUS NTAPI RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICO
 VOID NTAPI RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)
 {
     if (UnicodeString->Buffer != NULL)
-        PoolFree(UnicodeString->Buffer, 'GrtS', FALSE, CmhookModuleBase(__builtin_return_address(0)));
+        CmhookPoolFree(UnicodeString->Buffer, 'GrtS', FALSE, CmhookModuleBase(__builtin_return_address(0)));
     UnicodeString->Buffer = NULL;
     UnicodeString->Length = UnicodeString->MaximumLength = 0;
 }
@@ -1683,15 +1678,23 @@ ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format_, ...)
     return Status;
 }
 
+ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format_, va_list Args)
+{
+    OUT_BUFFER Out = {.Used = 0};
+    Out.Text[0] = 0;
+    Format(&Out, Format_, Args);
+    if (Room)
+        snprintf(Target, Room, "%s", Out.Text);
+    return (ULONG)Out.Used;
+}
+
 /* A test hook: format as DbgPrint would, into a caller's buffer. */
 ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format_, ...)
 {
-    OUT_BUFFER Out = {.Used = 0};
+    ULONG Used;
     va_list Args;
-    Out.Text[0] = 0;
     va_start(Args, Format_);
-    Format(&Out, Format_, Args);
+    Used = CmhookFormatV(Target, Room, Format_, Args);
     va_end(Args);
-    snprintf(Target, Room, "%s", Out.Text);
-    return (ULONG)Out.Used;
+    return Used;
 }

@@ -1,0 +1,41 @@
+/*
+ * shim_internal.h - what the shim's C files share among themselves and never export.
+ *
+ * The shim is several C files, one per subsystem (kernel_shim.c holds the core: the upcall
+ * table, the machine record, structured exception handling, faults, pool, locks, the Rtl string
+ * basics, DbgPrint). Everything declared here is hidden: a filter module's imports resolve only
+ * to kernel routines, never to these helpers (the loader checks imports against the library's
+ * dynamic symbols). cffi never reads this file.
+ */
+#ifndef CMHOOK_SHIM_INTERNAL_H
+#define CMHOOK_SHIM_INTERNAL_H
+
+#include <ntddk.h>
+#include <stdarg.h>
+#include "cmhook_shim.h"
+
+#define CMHOOK_INTERNAL __attribute__((visibility("hidden")))
+
+/* The IRQL of this thread (KeGetCurrentIrql); the lock routines raise and lower it. */
+extern __thread KIRQL CmhookIrql CMHOOK_INTERNAL;
+
+/* Every upcall into Python runs with the thread's __try chain hidden (longjmp never crosses Python):
+ * CMHOOK_HIDE_FRAMES() declares a scope that hides it until the scope ends. */
+CMHOOK_INTERNAL CMHOOK_SEH_FRAME *CmhookHideFrames(void);
+CMHOOK_INTERNAL void CmhookShowFrames(CMHOOK_SEH_FRAME **Hidden);
+#define CMHOOK_HIDE_FRAMES() \
+    CMHOOK_SEH_FRAME *CmhookHidden __attribute__((cleanup(CmhookShowFrames), unused)) = CmhookHideFrames()
+
+/* Raise Status as ExRaiseStatus does, from the driver's call at Address, named Routine in reports. */
+CMHOOK_INTERNAL DECLSPEC_NORETURN void CmhookRaiseStatus(NTSTATUS Status, PVOID Address, const char *Routine);
+
+/* Pool: every block the shim hands a driver goes through these, so that the harness tracks it
+ * (Caller: the allocating or freeing module's base, CmhookModuleBase(__builtin_return_address(0))). */
+CMHOOK_INTERNAL PVOID CmhookPoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, ULONG_PTR Caller);
+CMHOOK_INTERNAL VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller);
+
+/* DbgPrint's format (Windows' reading of it) into Target, NUL-terminated and cut to Room bytes;
+ * returns the length of the whole formatted text. */
+CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args);
+
+#endif
