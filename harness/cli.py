@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ntddk_py import abi_table, resources
+from registry_core.profiles import PROFILES
 
 from . import build
 from .isolation import HANG_SECONDS
@@ -152,6 +153,55 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
                    isolated=not args.in_process, hang_seconds=args.hang_timeout)
 
 
+def _fuzz(args: argparse.Namespace, extra: list[str]) -> int:
+    """cmhook fuzz: scenarios until one misbehaves, the reproducer written, its command printed."""
+    import tempfile
+
+    from . import fuzz
+
+    flags = _compiler_flags("fuzz", extra)
+    if flags is None:
+        return EXIT_USAGE
+    problem = _cannot_write(f"{args.output}.script")
+    if problem:
+        print(f"cmhook fuzz: -o {args.output}: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        drivers = _driver_modules(args, flags)
+    except build.BuildError as error:
+        print(f"cmhook fuzz: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    operations = tuple(args.operations.split(",")) if args.operations else tuple(fuzz.OPERATIONS)
+    unknown = [name for name in operations if name not in fuzz.OPERATIONS]
+    if unknown:
+        print(f"cmhook fuzz: error: --operations: unknown {', '.join(unknown)}; the operations are "
+              f"{','.join(fuzz.OPERATIONS)}", file=sys.stderr)
+        return EXIT_USAGE
+    roots = tuple(args.key) or fuzz.DEFAULT_KEYS
+    images = tuple(args.image) or fuzz.DEFAULT_IMAGES
+    with tempfile.TemporaryDirectory(prefix="cmhook-fuzz-") as workdir:
+        fuzzer = fuzz.Fuzzer(drivers, Path(workdir), args.profile, args.cc, args.hang_timeout)
+        try:
+            fuzzer.warm_up()
+        except Exception as error:  # noqa: BLE001 - the same failure, reported by the first scenario's machine
+            print(f"cmhook fuzz: starting a kernel failed: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        seconds = args.time if args.time is not None else (float("inf") if args.examples else 60.0)
+        result = fuzz.fuzz(fuzzer, seconds=seconds, examples=args.examples, base_seed=args.seed,
+                           roots=roots, images=images, operations=operations)
+    if result.verdict is None:
+        print(f"cmhook fuzz: {result.examples} scenarios, nothing found (seed {args.seed})")
+        return EXIT_OK
+    reg, script_file = fuzz.write_reproducer(result, Path(args.output))
+    verdict = result.verdict
+    print(f"cmhook fuzz: after {result.examples} scenarios (seed {args.seed}): {verdict.headline()}")
+    print(f"\n{verdict.text.rstrip()}\n", file=sys.stderr)
+    shown = " ".join(args.drivers)
+    print(f"reproducer: {reg} and {script_file}, run with:\n"
+          f"  cmhook run --profile {args.profile} --registry {reg} --script {script_file} {shown}")
+    return {"bugcheck": EXIT_CRASHED, "ended": EXIT_CRASHED, "hang": EXIT_HUNG}.get(verdict.kind, EXIT_FAILED)
+
+
 def _cannot_write(target: str | None) -> str | None:
     """Why a file cannot be written at target (its folder is missing, it is a folder), or None."""
     if target is None:
@@ -250,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--script", metavar="FILE", help="registry script (see harness/script.py for the format)")
     runner.add_argument("--registry", action="append", default=[], metavar="FILE.reg",
                         help="initial registry contents, applied before any driver is loaded (repeatable)")
-    runner.add_argument("--profile", choices=["2003", "xp"], default="2003")
+    runner.add_argument("--profile", choices=list(PROFILES), default="2003")
     runner.add_argument("--trace", metavar="FILE.jsonl", help="write the trace here as JSON lines, not to the screen")
     runner.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
     runner.add_argument("--export", metavar="KEY",
@@ -267,6 +317,38 @@ def build_parser() -> argparse.ArgumentParser:
                              "and nothing watches for hangs")
     runner.epilog, runner.formatter_class = EXIT_STATUSES, _Formatter
     runner.set_defaults(run=_run, takes_extra=True)
+
+    fuzzer = commands.add_parser(
+        "fuzz", help="explore drivers with generated registries and operations until one misbehaves",
+        description="Run generated scenarios (an initial registry under the --key roots and a script of "
+                    "operations from user-mode processes, with hostile names, lengths and information classes) "
+                    "against the DRIVERs, each in its own watched machine, until one ends as `cmhook run` would "
+                    "not end with status 0 (a verifier finding, a bugcheck, a hang, a load or unload failure), "
+                    "or the time or the examples run out. The failing scenario is shrunk (hypothesis) and written "
+                    "as OUTPUT.reg and OUTPUT.script, which `cmhook run --registry OUTPUT.reg --script "
+                    "OUTPUT.script DRIVER...` runs again. Same seed, same scenarios.")
+    fuzzer.add_argument("drivers", nargs="+", metavar="DRIVER", help="as for cmhook run")
+    _add_compiler_options(fuzzer)
+    fuzzer.add_argument("--key", action="append", default=[], metavar="KEY",
+                        help="a key under which the registry is generated and explored (repeatable; default "
+                             "HKEY_LOCAL_MACHINE\\SOFTWARE\\Fuzz), written as in .reg files")
+    fuzzer.add_argument("--image", action="append", default=[], metavar="IMAGE",
+                        help="a process image the operations come from (repeatable; default: four images)")
+    fuzzer.add_argument("--operations", metavar="NAME,...",
+                        help="only these script commands (default all: create,open,set,query,querykey,enumkeys,"
+                             "enumvalues,deletevalue,deletekey,rename,flush,advance; `as` switches always come)")
+    fuzzer.add_argument("--seed", type=int, default=0, help="the search's seed (default 0)")
+    fuzzer.add_argument("--time", type=_seconds, metavar="SECONDS",
+                        help="stop after this long with nothing found (default 60, or no limit with --examples)")
+    fuzzer.add_argument("--examples", type=int, metavar="N", help="stop after N scenarios with nothing found")
+    fuzzer.add_argument("-o", "--output", default="cmhook-fuzz", metavar="OUTPUT",
+                        help="where the reproducer goes: OUTPUT.reg and OUTPUT.script (default cmhook-fuzz)")
+    fuzzer.add_argument("--profile", choices=list(PROFILES), default="2003")
+    fuzzer.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
+    fuzzer.add_argument("--hang-timeout", type=_seconds, default=5.0, metavar="SECONDS",
+                        help="as for cmhook run (default 5)")
+    fuzzer.epilog, fuzzer.formatter_class = EXIT_STATUSES, _Formatter
+    fuzzer.set_defaults(run=_fuzz, takes_extra=True)
 
     demo = commands.add_parser("demo", help="a shipped filter blocks a persistence attempt (the main job's demo)")
     demo.add_argument("--cc", choices=build.COMPILERS, default="gcc")

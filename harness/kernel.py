@@ -15,6 +15,7 @@ where it was made (``origin``), and ``Kernel(replace=True)`` closes one still ac
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -138,6 +139,23 @@ class Driver:
     @property
     def has_unload(self) -> bool:
         return self.driver_object.DriverUnload != ffi.NULL
+
+
+@functools.lru_cache(maxsize=256)
+def _imports(path: str, size: int, mtime_ns: int) -> tuple[str, ...]:
+    """A module's undefined symbols (weak references excepted), read once per file content: a
+    process that forks machines asks once, and every machine inherits the answer."""
+    done = subprocess.run(["nm", "-D", "--undefined-only", "--format=posix", path], capture_output=True, text=True)
+    if done.returncode:
+        raise DriverError(f"{path} is not a shared object nm can read: {done.stderr.strip()}")
+    return tuple(parts[0].split("@")[0] for parts in map(str.split, done.stdout.splitlines())
+                 if len(parts) >= 2 and parts[1] == "U")
+
+
+def module_imports(path: str | Path) -> tuple[str, ...]:
+    """A module's undefined symbols (weak references excepted), asked of nm once per file content."""
+    stat = Path(path).stat()
+    return _imports(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 def _route(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -322,16 +340,7 @@ class Kernel:
     # --- loading ------------------------------------------------------------------------
     def missing_imports(self, path: Path) -> list[str]:
         """The module's undefined symbols the shim does not export (weak references excepted)."""
-        done = subprocess.run(["nm", "-D", "--undefined-only", "--format=posix", str(path)],
-                              capture_output=True, text=True)
-        if done.returncode:
-            raise DriverError(f"{path} is not a shared object nm can read: {done.stderr.strip()}")
-        missing = []
-        for line in done.stdout.splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[1] == "U" and parts[0].split("@")[0] not in self.exports:
-                missing.append(parts[0].split("@")[0])
-        return sorted(set(missing))
+        return sorted(set(module_imports(path)) - self.exports)
 
     def load_driver(self, path: str | Path, name: str | None = None) -> Driver:
         """Load a filter module and run its DriverEntry; a failure status unloads it and raises.

@@ -9,6 +9,9 @@ user-mode callers against the kernel.
     query KEY "name"                        (@ is the default value, in every command)
     enumkeys KEY
     enumvalues KEY
+    querykey KEY                            NtQueryKey, KeyFullInformation
+      ... [class=NAME] [length=N]           on query, querykey, enumkeys, enumvalues: one call (per index)
+                                            with that information class and a buffer of N bytes (default 0)
     deletevalue KEY "name"
     deletekey KEY
     rename KEY NEWNAME
@@ -48,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import ntddk_py
 from ntddk_py import (
@@ -365,10 +369,70 @@ class _KeyAndValueName(Command):
         return line.step(key=_key(key, line.where), name=regfile.parse_value_name(name, line.where))
 
 
+# The information-class options of query, querykey, enumkeys and enumvalues: one call (per index)
+# with exactly that class and buffer length, as a hostile or careful caller makes it, its status
+# the step's. Longest buffer a script may ask for: 16 MiB (the caller's buffer is really allocated).
+MAX_QUERY_LENGTH = 16 << 20
+_CALL_OPTION = re.compile(r"\s+(class|length)=(\S+)\s*$")
+
+
+def _call_options(text: str, classes: type, where: str) -> tuple[str, dict]:
+    """The text before trailing class=NAME / length=N options, and the options (class as its value)."""
+    options: dict = {}
+    while (match := _CALL_OPTION.search(text)) is not None:
+        name, word = match.groups()
+        if name in options:
+            raise ScriptError(f"{where}: {name}= given twice")
+        if name == "class":
+            member = getattr(classes, word, None)
+            if member is None:
+                raise ScriptError(f"{where}: unknown information class {word!r}; {classes.__name__} has "
+                                  f"{', '.join(m.name for m in classes)}")  # type: ignore[attr-defined]
+            options[name] = int(member)
+        elif re.fullmatch(r"[0-9]{1,9}", word) and int(word) <= MAX_QUERY_LENGTH:
+            options[name] = int(word)
+        else:
+            raise ScriptError(f"{where}: length={word}: a buffer length in bytes, at most {MAX_QUERY_LENGTH}")
+        text = text[:match.start()]
+    return text, options
+
+
+def _one_call(call: Callable[[int, int], Any], options: dict, default_class: int) -> int:
+    """The status of call(class, length) made once with the step's options."""
+    return call(options.get("class", default_class), options.get("length", 0)).status
+
+
+def _each_index(call: Callable[[int, int, int], Any], options: dict, default_class: int) -> int:
+    """Enumerate index 0, 1, ... with the step's class and length until no entries are left: the first
+    status that is neither a success nor a buffer too small (STATUS_NO_MORE_ENTRIES at the end: success)."""
+    index, status = 0, STATUS_SUCCESS
+    while True:
+        result = call(index, options.get("class", default_class), options.get("length", 0))
+        if result.status == ntddk_py.STATUS_NO_MORE_ENTRIES:
+            return status
+        if not nt_success(result.status) and result.status not in (ntddk_py.STATUS_BUFFER_TOO_SMALL,
+                                                                    ntddk_py.STATUS_BUFFER_OVERFLOW):
+            return result.status
+        status = result.status if status == STATUS_SUCCESS else status
+        index += 1
+
+
 @command("query")
 class Query(_KeyAndValueName):
+    def parse(self, args: str, line: Line) -> Step:
+        text, options = _call_options(args, KVIC, line.where)
+        step = super().parse(text, line)
+        if options:
+            step.args["call"] = options
+        return step
+
     def run(self, runner: Runner, step: Step) -> int:
-        return runner.with_key(step.args["key"], lambda handle: self._query(runner, handle, step.args["name"]))
+        name = step.args["name"]
+        if "call" in step.args:
+            return runner.with_key(step.args["key"], lambda handle: _one_call(
+                lambda cls, length: runner.registry.query_value(handle, name, cls, length), step.args["call"],
+                KVIC.KeyValuePartialInformation))
+        return runner.with_key(step.args["key"], lambda handle: self._query(runner, handle, name))
 
     @staticmethod
     def _query(runner: Runner, handle: int, name: str) -> int:
@@ -385,18 +449,42 @@ class Query(_KeyAndValueName):
 
 class _OneKey(Command):
     """A command taking one key and doing one call on its handle."""
+    classes: type | None = None  # the information classes its class= option names, if it takes one
 
     def parse(self, args: str, line: Line) -> Step:
+        options: dict = {}
+        if self.classes is not None:
+            args, options = _call_options(args, self.classes, line.where)
         words = _split(args, line.where)
         if len(words) != 1:
             raise line.error(f"{self.name} takes one key")
-        return line.step(key=_key(words[0], line.where))
+        step = line.step(key=_key(words[0], line.where))
+        if options:
+            step.args["call"] = options
+        return step
 
     def run(self, runner: Runner, step: Step) -> int:
+        if "call" in step.args:
+            return runner.with_key(step.args["key"], lambda handle: self.call_with(runner, handle, step.args["call"]))
         return runner.with_key(step.args["key"], lambda handle: self.call(runner, handle))
 
     def call(self, runner: Runner, handle: int) -> int:
         raise NotImplementedError
+
+    def call_with(self, runner: Runner, handle: int, options: dict) -> int:
+        raise NotImplementedError
+
+
+@command("querykey")
+class QueryKey(_OneKey):
+    classes = KIC
+
+    def call(self, runner: Runner, handle: int) -> int:
+        return self.call_with(runner, handle, {"length": 4096})
+
+    def call_with(self, runner: Runner, handle: int, options: dict) -> int:
+        return _one_call(lambda cls, length: runner.registry.query_key(handle, cls, length), options,
+                         KIC.KeyFullInformation)
 
 
 class _Enumerate(_OneKey):
@@ -422,15 +510,24 @@ class _Enumerate(_OneKey):
             index += 1
         return STATUS_SUCCESS if result.status == ntddk_py.STATUS_NO_MORE_ENTRIES else result.status
 
+    def call_with(self, runner: Runner, handle: int, options: dict) -> int:
+        registry = runner.registry
+        if self.keys:
+            return _each_index(lambda index, cls, length: registry.enumerate_key(handle, index, cls, length),
+                               options, KIC.KeyBasicInformation)
+        return _each_index(lambda index, cls, length: registry.enumerate_value(handle, index, cls, length),
+                           options, KVIC.KeyValueFullInformation)
 
 @command("enumkeys")
 class EnumKeys(_Enumerate):
     keys = True
+    classes = KIC
 
 
 @command("enumvalues")
 class EnumValues(_Enumerate):
     keys = False
+    classes = KVIC
 
 
 @command("deletevalue")

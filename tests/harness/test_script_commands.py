@@ -37,7 +37,7 @@ def _text(unicode_string) -> str:
 # --- one class per command --------------------------------------------------------------
 
 def test_every_command_is_one_registered_class_with_parse_and_run():
-    assert list(script.COMMANDS) == ["as", "create", "open", "set", "query", "enumkeys", "enumvalues",
+    assert list(script.COMMANDS) == ["as", "create", "open", "set", "query", "querykey", "enumkeys", "enumvalues",
                                      "deletevalue", "deletekey", "rename", "flush", "close", "import", "advance",
                                      "expect"]
     for name, handler in script.COMMANDS.items():
