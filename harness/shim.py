@@ -37,7 +37,7 @@ import cffi
 from pycparser import c_ast, c_generator
 
 import ntddk_py
-from ntddk_py import generate, header_model, resources
+from ntddk_py import generate, header_model, resources, typecache
 
 SHIM_DIRECTORY = resources.shim_directory()
 SHIM_SOURCE = SHIM_DIRECTORY / "kernel_shim.c"
@@ -220,6 +220,7 @@ def shim_ffi() -> cffi.FFI:
     ffi = cffi.FFI()
     ffi.include(ntddk_py.ffi)
     ffi.cdef(cdef_text())
+    typecache.resolve_all(ffi)
     return ffi
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import cffi
 
-from . import constants, ctypes_types
+from . import constants, ctypes_types, typecache
 from ._cdef import CDEF, HEADER_SHA256, PROTOTYPES, RECORDS
 from .constants import *  # noqa: F403 - the header's names, as the header spells them
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)
+typecache.resolve_all(ffi)  # every type string's first use would cost a parse of the whole header
 
 _STATUS_BY_VALUE: dict[int, str] = {}
 for _name in constants.__all__:
