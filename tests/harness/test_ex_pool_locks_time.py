@@ -20,9 +20,19 @@ from helpers import DRIVERS
 
 from harness import build, script
 from harness.kernel import tag_shown, tag_text
-from ntddk_py import APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, ffi
+from ntddk_py import (
+    APC_LEVEL,
+    DISPATCH_LEVEL,
+    KEY_ALL_ACCESS,
+    PASSIVE_LEVEL,
+    REG_DWORD,
+    STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_SUCCESS,
+    ffi,
+)
 
 SOURCE = DRIVERS / "ex_pool_locks_time.c"
+IDIOM = Path(__file__).resolve().parents[1] / "ntddk_py" / "idioms" / "ex_pool_resource_time.c"
 # POOL_FLAGS values from Microsoft's POOL_FLAGS page.
 POOL_FLAG_USE_QUOTA = 0x1
 POOL_FLAG_UNINITIALIZED = 0x2
@@ -588,3 +598,26 @@ def test_win10_routines_need_a_win10_target(kernel, build_filter):
     assert build_filter(own).is_file()
     assert {"ExAllocatePool2", "ExAllocatePool3", "ExInitializeLookasideListEx", "ExAcquirePushLockExclusiveEx",
             "KeQuerySystemTimePrecise", "ExAllocateFromNPagedLookasideList"} <= kernel.exports
+
+
+@pytest.mark.parametrize("target", ["NTDDI_WS03", "NTDDI_WIN10_VB"])
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_the_idiom_counts_writes_under_its_resource(kernel, cc, target):
+    """tests/ntddk_py/idioms/ex_pool_resource_time.c as a filter runs it, built for Server 2003
+    (ExAllocatePoolZero) and for Windows 10 2004 (ExAllocatePool2): zeroed pool, a lookaside list, a
+    resource, and the first write's time as local TIME_FIELDS (2026-12-02 was a Wednesday)."""
+    moment = datetime.datetime(2026, 12, 2, 15, 30, 45, 678_000)
+    kernel.native.store.clock.set((moment - datetime.datetime(1601, 1, 1)) // datetime.timedelta(microseconds=1) * 10)
+    module = build.build(IDIOM, cc=cc, extra=["-Wextra", "-Werror"], defines={"NTDDI_VERSION": target}).module
+    kernel.load_driver(module, "idiom")
+    status, handle, _ = kernel.registry.create_key("\\REGISTRY\\MACHINE\\SOFTWARE\\Counted", KEY_ALL_ACCESS)
+    for name in ("A", "B", "A"):
+        kernel.registry.set_value(handle, name, REG_DWORD, b"\1\0\0\0")
+    kernel.registry.close(handle)
+    kernel.unload_driver("idiom")
+    routine = "ExAllocatePool2" if target == "NTDDI_WIN10_VB" else "ExAllocatePoolZero"
+    assert [line for name, line in kernel.debug_output if name == "idiom"] == [
+        f"ex_pool_resource_time: table from {routine} zeroed 1\n",
+        "ex_pool_resource_time: first write 2026-12-02 15:30:45.678 weekday 3\n",
+        "ex_pool_resource_time: A written 2\n",
+        "ex_pool_resource_time: B written 1\n"]
