@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "7e88fafa51e2b8d8b8d9ed916c8dbad8ade3947c6e3975314d3f42743370bae2"
+HEADER_SHA256 = "6f5a59b14479c15497a9e7dfd3ff617aec6fc555841aca5099e9bcc759f16f81"
 
 CDEF = r"""
 typedef void VOID;

@@ -51,6 +51,14 @@ VOID NTAPI KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime)
     KeQuerySystemTime(CurrentTime);
 }
 
+/* Interrupt time and, in *QpcTimeStamp, the performance counter read with it (the same count at 10 MHz). */
+ULONG64 NTAPI KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp)
+{
+    ULONG64 Now = KeQueryInterruptTime();
+    *QpcTimeStamp = Now;
+    return Now;
+}
+
 VOID NTAPI ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime)
 {
     LocalTime->QuadPart = SystemTime->QuadPart; /* UTC: a bias of 0 */

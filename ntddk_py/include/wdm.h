@@ -727,6 +727,9 @@ NTKERNELAPI VOID NTAPI ExInitializeDriverRuntime(IN ULONG RuntimeFlags);
 #if (NTDDI_VERSION >= NTDDI_WIN8)
 NTKERNELAPI VOID NTAPI KeQuerySystemTimePrecise(OUT PLARGE_INTEGER CurrentTime);
 #endif
+#if (NTDDI_VERSION >= NTDDI_WINBLUE)
+NTKERNELAPI ULONG64 NTAPI KeQueryInterruptTimePrecise(OUT PULONG64 QpcTimeStamp);
+#endif
 
 /* Push locks: one pointer-sized word, no owner, not recursive (Windows 10 1809's routines). */
 typedef ULONG_PTR EX_PUSH_LOCK, *PEX_PUSH_LOCK;

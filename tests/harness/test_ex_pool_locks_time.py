@@ -65,6 +65,7 @@ void PushReleaseExclusive(void); void PushReleaseShared(void); ULONG_PTR PushWor
 KIRQL FastMutexUnsafeIrql(void); KIRQL QueuedSpinLock(KIRQL *, KIRQL *); void SpinLockAtDpcLevel(void);
 KIRQL RaiseIrql(KIRQL); void LowerIrql(KIRQL);
 long long PerformanceCounter(long long *); long long TickCount(void); long long SystemTimePrecise(void);
+unsigned long long InterruptTimePrecise(unsigned long long *);
 """
 
 
@@ -496,7 +497,7 @@ def test_local_time_is_utc(kernel):
 def test_tick_count_and_counters_follow_advance(filter_):
     """A tick is 15.625 ms (KeQueryTimeIncrement 156250, x64 Windows' default clock interval): `advance 5s`
     moves KeQueryTickCount by 320, interrupt time by 50,000,000 and the 10 MHz performance counter by
-    as much; KeQuerySystemTimePrecise reads the system time."""
+    as much (KeQueryInterruptTimePrecise gives both); KeQuerySystemTimePrecise reads the system time."""
     kernel, lib = filter_.kernel, filter_.lib
     assert kernel.routines.KeQueryTimeIncrement() == 156_250
     kernel.native.store.clock.advance(0)  # pinned: it moves only when told
@@ -508,6 +509,8 @@ def test_tick_count_and_counters_follow_advance(filter_):
     assert lib.TickCount() - ticks == 320 and frequency[0] == 10_000_000
     assert lib.PerformanceCounter(frequency) - counter == 50_000_000
     assert kernel.routines.KeQueryInterruptTime() - interrupt == 50_000_000
+    qpc = filter_.ffi.new("unsigned long long *")
+    assert lib.InterruptTimePrecise(qpc) == interrupt + 50_000_000 == qpc[0]
     assert lib.SystemTimePrecise() == kernel.native.store.clock.now()
 
 
