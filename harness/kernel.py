@@ -121,7 +121,18 @@ class Allocation:
 
     @property
     def tag_text(self) -> str:
-        return self.tag.to_bytes(4, "little").decode("latin-1")
+        return tag_text(self.tag)
+
+
+def tag_text(tag: int) -> str:
+    """A pool tag's four characters in memory order, as Windows' pool tools show it (the literal
+    'kaeL' reads "Leak"); a byte outside printable ASCII shows as \\xNN, never raw."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in tag.to_bytes(4, "little"))
+
+
+def tag_shown(tag: int) -> str:
+    """A tag as a finding names it: quoted, or the zero tag as such."""
+    return "0 (no tag)" if tag == 0 else f"'{tag_text(tag)}'"
 
 
 @dataclass
@@ -220,7 +231,7 @@ def _bind(lib: Any, ffi_: cffi.FFI) -> None:
         return
     table = ffi_.addressof(lib, "CmhookUpcalls")
     own: dict[str, Callable[..., Any]] = {"PoolAllocated": Kernel.pool_allocated, "PoolFreed": Kernel.pool_freed,
-                                          "DbgOutput": Kernel.dbg_output}
+                                          "DbgOutput": Kernel.dbg_output, "Finding": Kernel.shim_finding}
     routine_types = _upcall_types(ffi_.typeof("CMHOOK_ROUTINE_UPCALLS"), routines.ROUTINES)
     own_types = _upcall_types(ffi_.typeof("CMHOOK_UPCALLS"), own, skip="Routines")
     members: list[tuple[Any, dict[str, Callable[..., Any]], dict[str, Any]]] = [
@@ -270,6 +281,8 @@ class Kernel:
         self.findings: list[Finding] = []
         self.debug_output: list[tuple[str, str]] = []
         self.cookie_owner: dict[int, Driver | None] = {}
+        # Ex pool, locks, time: interrupt time counts from here (harness/routines/ketime.py).
+        self.boot_time = self.native.store.clock.now()
         self.echo = echo
         self.closed = False
         self._lock = threading.Lock()
@@ -324,10 +337,14 @@ class Kernel:
                          owner)
             return 0
         if check_tag and tag != allocation.tag:
-            self.finding("bad-free", f"ExFreePoolWithTag(0x{where:x}) with tag "
-                                     f"'{tag.to_bytes(4, 'little').decode('latin-1')}', allocated with "
-                                     f"'{allocation.tag_text}' (BAD_POOL_CALLER)", owner)
+            self.finding("bad-free", f"ExFreePoolWithTag(0x{where:x}) with tag {tag_shown(tag)}, allocated with "
+                                     f"{tag_shown(allocation.tag)} (BAD_POOL_CALLER)", owner)
         return 1
+
+    def shim_finding(self, module: int, kind, text) -> None:
+        """A finding the shim's C made (a lock misused, an IRQL gone wrong), naming the calling module."""
+        owner = next((d.name for d in self.drivers.values() if d.base == module), None)
+        self.finding(self.ffi.string(kind).decode(), self.ffi.string(text).decode("utf-8", "replace"), owner)
 
     def dbg_output(self, module: int, component: int, level: int, text) -> None:
         driver = next((d.name for d in self.drivers.values() if d.base == module), "kernel")
@@ -433,7 +450,7 @@ class Kernel:
             leaks = [(where, a) for where, a in self.pool.items() if a.module == driver.base]
         for where, allocation in leaks:
             found.append(Finding("leaked-pool", driver.name,
-                                 f"{when} {allocation.size} bytes of pool tagged '{allocation.tag_text}' at "
+                                 f"{when} {allocation.size} bytes of pool tagged {tag_shown(allocation.tag)} at "
                                  f"0x{where:x} are not freed"))
         with self._lock:
             self.findings.extend(found)

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "4cca6a8c041031481798393bf50059ae99f6cc02a924458c4fe660ee80569d10"
+HEADER_SHA256 = "6f5a59b14479c15497a9e7dfd3ff617aec6fc555841aca5099e9bcc759f16f81"
 
 CDEF = r"""
 typedef void VOID;
@@ -715,6 +715,121 @@ typedef VOID FREE_FUNCTION(PVOID Buffer);
 typedef FREE_FUNCTION *PFREE_FUNCTION;
 typedef VOID (*PCREATE_PROCESS_NOTIFY_ROUTINE)(HANDLE ParentId, HANDLE ProcessId, BOOLEAN Create);
 typedef VOID (*PCREATE_THREAD_NOTIFY_ROUTINE)(HANDLE ProcessId, HANDLE ThreadId, BOOLEAN Create);
+typedef enum _EX_POOL_PRIORITY
+{
+  LowPoolPriority,
+  LowPoolPrioritySpecialPoolOverrun = 8,
+  LowPoolPrioritySpecialPoolUnderrun = 9,
+  NormalPoolPriority = 16,
+  NormalPoolPrioritySpecialPoolOverrun = 24,
+  NormalPoolPrioritySpecialPoolUnderrun = 25,
+  HighPoolPriority = 32,
+  HighPoolPrioritySpecialPoolOverrun = 40,
+  HighPoolPrioritySpecialPoolUnderrun = 41
+} EX_POOL_PRIORITY;
+PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority);
+PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+PVOID ExAllocatePoolQuotaUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef struct _TIME_FIELDS
+{
+  CSHORT Year;
+  CSHORT Month;
+  CSHORT Day;
+  CSHORT Hour;
+  CSHORT Minute;
+  CSHORT Second;
+  CSHORT Milliseconds;
+  CSHORT Weekday;
+} TIME_FIELDS;
+typedef struct _TIME_FIELDS *PTIME_FIELDS;
+VOID RtlTimeToTimeFields(PLARGE_INTEGER Time, PTIME_FIELDS TimeFields);
+BOOLEAN RtlTimeFieldsToTime(PTIME_FIELDS TimeFields, PLARGE_INTEGER Time);
+VOID ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime);
+VOID ExLocalTimeToSystemTime(PLARGE_INTEGER LocalTime, PLARGE_INTEGER SystemTime);
+ULONGLONG KeQueryInterruptTime(VOID);
+VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount);
+ULONG KeQueryTimeIncrement(VOID);
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+typedef ULONG_PTR ERESOURCE_THREAD;
+typedef ULONG_PTR *PERESOURCE_THREAD;
+typedef struct _OWNER_ENTRY
+{
+  ERESOURCE_THREAD OwnerThread;
+  union 
+  {
+    ULONG TableSize;
+  };
+} OWNER_ENTRY;
+typedef struct _OWNER_ENTRY *POWNER_ENTRY;
+typedef struct _ERESOURCE
+{
+  LIST_ENTRY SystemResourcesList;
+  POWNER_ENTRY OwnerTable;
+  SHORT ActiveCount;
+  USHORT Flag;
+  struct _KSEMAPHORE * volatile SharedWaiters;
+  volatile PKEVENT ExclusiveWaiters;
+  OWNER_ENTRY OwnerEntry;
+  ULONG ActiveEntries;
+  ULONG ContentionCount;
+  ULONG NumberOfSharedWaiters;
+  ULONG NumberOfExclusiveWaiters;
+  PVOID Reserved2;
+  union 
+  {
+    PVOID Address;
+    ULONG_PTR CreatorBackTraceIndex;
+  };
+  KSPIN_LOCK SpinLock;
+} ERESOURCE;
+typedef struct _ERESOURCE *PERESOURCE;
+NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
+NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
+BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+BOOLEAN ExTryToAcquireResourceExclusiveLite(PERESOURCE Resource);
+VOID ExReleaseResourceLite(PERESOURCE Resource);
+BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+ERESOURCE_THREAD ExGetCurrentResourceThread(VOID);
+PVOID ExEnterCriticalRegionAndAcquireResourceExclusive(PERESOURCE Resource);
+PVOID ExEnterCriticalRegionAndAcquireResourceShared(PERESOURCE Resource);
+VOID ExReleaseResourceAndLeaveCriticalRegion(PERESOURCE Resource);
+VOID KeEnterCriticalRegion(VOID);
+VOID KeLeaveCriticalRegion(VOID);
+VOID KeEnterGuardedRegion(VOID);
+VOID KeLeaveGuardedRegion(VOID);
+BOOLEAN KeAreApcsDisabled(VOID);
+BOOLEAN KeAreAllApcsDisabled(VOID);
+VOID ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+VOID ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+typedef struct _KSPIN_LOCK_QUEUE
+{
+  struct _KSPIN_LOCK_QUEUE * volatile Next;
+  volatile PKSPIN_LOCK Lock;
+} KSPIN_LOCK_QUEUE;
+typedef struct _KSPIN_LOCK_QUEUE *PKSPIN_LOCK_QUEUE;
+typedef struct _KLOCK_QUEUE_HANDLE
+{
+  KSPIN_LOCK_QUEUE LockQueue;
+  KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE;
+typedef struct _KLOCK_QUEUE_HANDLE *PKLOCK_QUEUE_HANDLE;
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
+KIRQL KfRaiseIrql(KIRQL NewIrql);
+VOID KeLowerIrql(KIRQL NewIrql);
+KIRQL KeRaiseIrqlToDpcLevel(VOID);
 """
 
 # typedef name -> [(member, type as the header spells it)], anonymous members flattened
@@ -765,6 +880,11 @@ RECORDS = {
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
     'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
     'SINGLE_LIST_ENTRY': [('Next', 'struct _SINGLE_LIST_ENTRY *')],
+    'TIME_FIELDS': [('Year', 'CSHORT'), ('Month', 'CSHORT'), ('Day', 'CSHORT'), ('Hour', 'CSHORT'), ('Minute', 'CSHORT'), ('Second', 'CSHORT'), ('Milliseconds', 'CSHORT'), ('Weekday', 'CSHORT')],
+    'OWNER_ENTRY': [('OwnerThread', 'ERESOURCE_THREAD'), ('TableSize', 'ULONG')],
+    'ERESOURCE': [('SystemResourcesList', 'LIST_ENTRY'), ('OwnerTable', 'POWNER_ENTRY'), ('ActiveCount', 'SHORT'), ('Flag', 'USHORT'), ('SharedWaiters', 'struct _KSEMAPHORE * volatile'), ('ExclusiveWaiters', 'volatile PKEVENT'), ('OwnerEntry', 'OWNER_ENTRY'), ('ActiveEntries', 'ULONG'), ('ContentionCount', 'ULONG'), ('NumberOfSharedWaiters', 'ULONG'), ('NumberOfExclusiveWaiters', 'ULONG'), ('Reserved2', 'PVOID'), ('Address', 'PVOID'), ('CreatorBackTraceIndex', 'ULONG_PTR'), ('SpinLock', 'KSPIN_LOCK')],
+    'KSPIN_LOCK_QUEUE': [('Next', 'struct _KSPIN_LOCK_QUEUE * volatile'), ('Lock', 'volatile PKSPIN_LOCK')],
+    'KLOCK_QUEUE_HANDLE': [('LockQueue', 'KSPIN_LOCK_QUEUE'), ('OldIrql', 'KIRQL')],
 }
 
 # routine -> [(parameter, type as the header spells it)], in order
@@ -827,4 +947,50 @@ PROTOTYPES = {
     'ExRaiseAccessViolation': [],
     'ExRaiseDatatypeMisalignment': [],
     'RtlRaiseException': [('ExceptionRecord', 'PEXCEPTION_RECORD')],
+    'ExAllocatePoolWithQuotaTag': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
+    'ExAllocatePoolWithTagPriority': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG'), ('Priority', 'EX_POOL_PRIORITY')],
+    'ExAllocatePoolZero': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
+    'ExAllocatePoolUninitialized': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
+    'ExAllocatePoolQuotaZero': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
+    'ExAllocatePoolQuotaUninitialized': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
+    'RtlTimeToTimeFields': [('Time', 'PLARGE_INTEGER'), ('TimeFields', 'PTIME_FIELDS')],
+    'RtlTimeFieldsToTime': [('TimeFields', 'PTIME_FIELDS'), ('Time', 'PLARGE_INTEGER')],
+    'ExSystemTimeToLocalTime': [('SystemTime', 'PLARGE_INTEGER'), ('LocalTime', 'PLARGE_INTEGER')],
+    'ExLocalTimeToSystemTime': [('LocalTime', 'PLARGE_INTEGER'), ('SystemTime', 'PLARGE_INTEGER')],
+    'KeQueryInterruptTime': [],
+    'KeQueryTickCount': [('CurrentCount', 'PLARGE_INTEGER')],
+    'KeQueryTimeIncrement': [],
+    'KeQueryPerformanceCounter': [('PerformanceFrequency', 'PLARGE_INTEGER')],
+    'ExInitializeResourceLite': [('Resource', 'PERESOURCE')],
+    'ExDeleteResourceLite': [('Resource', 'PERESOURCE')],
+    'ExAcquireResourceExclusiveLite': [('Resource', 'PERESOURCE'), ('Wait', 'BOOLEAN')],
+    'ExAcquireResourceSharedLite': [('Resource', 'PERESOURCE'), ('Wait', 'BOOLEAN')],
+    'ExTryToAcquireResourceExclusiveLite': [('Resource', 'PERESOURCE')],
+    'ExReleaseResourceLite': [('Resource', 'PERESOURCE')],
+    'ExIsResourceAcquiredExclusiveLite': [('Resource', 'PERESOURCE')],
+    'ExIsResourceAcquiredSharedLite': [('Resource', 'PERESOURCE')],
+    'ExGetCurrentResourceThread': [],
+    'ExEnterCriticalRegionAndAcquireResourceExclusive': [('Resource', 'PERESOURCE')],
+    'ExEnterCriticalRegionAndAcquireResourceShared': [('Resource', 'PERESOURCE')],
+    'ExReleaseResourceAndLeaveCriticalRegion': [('Resource', 'PERESOURCE')],
+    'KeEnterCriticalRegion': [],
+    'KeLeaveCriticalRegion': [],
+    'KeEnterGuardedRegion': [],
+    'KeLeaveGuardedRegion': [],
+    'KeAreApcsDisabled': [],
+    'KeAreAllApcsDisabled': [],
+    'ExAcquireFastMutexUnsafe': [('FastMutex', 'PFAST_MUTEX')],
+    'ExReleaseFastMutexUnsafe': [('FastMutex', 'PFAST_MUTEX')],
+    'ExTryToAcquireFastMutex': [('FastMutex', 'PFAST_MUTEX')],
+    'KeAcquireSpinLockAtDpcLevel': [('SpinLock', 'PKSPIN_LOCK')],
+    'KeReleaseSpinLockFromDpcLevel': [('SpinLock', 'PKSPIN_LOCK')],
+    'KeAcquireSpinLockRaiseToDpc': [('SpinLock', 'PKSPIN_LOCK')],
+    'KeTryToAcquireSpinLockAtDpcLevel': [('SpinLock', 'PKSPIN_LOCK')],
+    'KeAcquireInStackQueuedSpinLock': [('SpinLock', 'PKSPIN_LOCK'), ('LockHandle', 'PKLOCK_QUEUE_HANDLE')],
+    'KeReleaseInStackQueuedSpinLock': [('LockHandle', 'PKLOCK_QUEUE_HANDLE')],
+    'KeAcquireInStackQueuedSpinLockAtDpcLevel': [('SpinLock', 'PKSPIN_LOCK'), ('LockHandle', 'PKLOCK_QUEUE_HANDLE')],
+    'KeReleaseInStackQueuedSpinLockFromDpcLevel': [('LockHandle', 'PKLOCK_QUEUE_HANDLE')],
+    'KfRaiseIrql': [('NewIrql', 'KIRQL')],
+    'KeLowerIrql': [('NewIrql', 'KIRQL')],
+    'KeRaiseIrqlToDpcLevel': [],
 }

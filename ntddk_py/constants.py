@@ -200,6 +200,14 @@ NTDDI_WIN8 = 100794368
 NTDDI_WINBLUE = 100859904
 NTDDI_WINTHRESHOLD = 167772160
 NTDDI_WIN10 = 167772160
+NTDDI_WIN10_TH2 = 167772161
+NTDDI_WIN10_RS1 = 167772162
+NTDDI_WIN10_RS2 = 167772163
+NTDDI_WIN10_RS3 = 167772164
+NTDDI_WIN10_RS4 = 167772165
+NTDDI_WIN10_RS5 = 167772166
+NTDDI_WIN10_19H1 = 167772167
+NTDDI_WIN10_VB = 167772168
 OSVERSION_MASK = 4294901760
 SPVERSION_MASK = 65280
 SUBVERSION_MASK = 255
@@ -263,6 +271,10 @@ IRP_MJ_DEVICE_CHANGE = 24
 IRP_MJ_QUERY_QUOTA = 25
 IRP_MJ_SET_QUOTA = 26
 IRP_MJ_PNP = 27
+ResourceNeverExclusive = 16
+ResourceReleaseByOtherThread = 32
+ResourceOwnedExclusive = 128
+DrvRtPoolNxOptIn = 1
 
 
 class KEY_INFORMATION_CLASS(IntEnum):
@@ -477,6 +489,28 @@ ProcessForegroundInformation = PROCESSINFOCLASS.ProcessForegroundInformation
 ProcessWow64Information = PROCESSINFOCLASS.ProcessWow64Information
 ProcessImageFileName = PROCESSINFOCLASS.ProcessImageFileName
 
+class EX_POOL_PRIORITY(IntEnum):
+    LowPoolPriority = 0
+    LowPoolPrioritySpecialPoolOverrun = 8
+    LowPoolPrioritySpecialPoolUnderrun = 9
+    NormalPoolPriority = 16
+    NormalPoolPrioritySpecialPoolOverrun = 24
+    NormalPoolPrioritySpecialPoolUnderrun = 25
+    HighPoolPriority = 32
+    HighPoolPrioritySpecialPoolOverrun = 40
+    HighPoolPrioritySpecialPoolUnderrun = 41
+
+
+LowPoolPriority = EX_POOL_PRIORITY.LowPoolPriority
+LowPoolPrioritySpecialPoolOverrun = EX_POOL_PRIORITY.LowPoolPrioritySpecialPoolOverrun
+LowPoolPrioritySpecialPoolUnderrun = EX_POOL_PRIORITY.LowPoolPrioritySpecialPoolUnderrun
+NormalPoolPriority = EX_POOL_PRIORITY.NormalPoolPriority
+NormalPoolPrioritySpecialPoolOverrun = EX_POOL_PRIORITY.NormalPoolPrioritySpecialPoolOverrun
+NormalPoolPrioritySpecialPoolUnderrun = EX_POOL_PRIORITY.NormalPoolPrioritySpecialPoolUnderrun
+HighPoolPriority = EX_POOL_PRIORITY.HighPoolPriority
+HighPoolPrioritySpecialPoolOverrun = EX_POOL_PRIORITY.HighPoolPrioritySpecialPoolOverrun
+HighPoolPrioritySpecialPoolUnderrun = EX_POOL_PRIORITY.HighPoolPrioritySpecialPoolUnderrun
+
 __all__ = [
     "TRUE",
     "FALSE",
@@ -674,6 +708,14 @@ __all__ = [
     "NTDDI_WINBLUE",
     "NTDDI_WINTHRESHOLD",
     "NTDDI_WIN10",
+    "NTDDI_WIN10_TH2",
+    "NTDDI_WIN10_RS1",
+    "NTDDI_WIN10_RS2",
+    "NTDDI_WIN10_RS3",
+    "NTDDI_WIN10_RS4",
+    "NTDDI_WIN10_RS5",
+    "NTDDI_WIN10_19H1",
+    "NTDDI_WIN10_VB",
     "OSVERSION_MASK",
     "SPVERSION_MASK",
     "SUBVERSION_MASK",
@@ -737,6 +779,10 @@ __all__ = [
     "IRP_MJ_QUERY_QUOTA",
     "IRP_MJ_SET_QUOTA",
     "IRP_MJ_PNP",
+    "ResourceNeverExclusive",
+    "ResourceReleaseByOtherThread",
+    "ResourceOwnedExclusive",
+    "DrvRtPoolNxOptIn",
     "KEY_INFORMATION_CLASS",
     "KeyBasicInformation",
     "KeyNodeInformation",
@@ -836,4 +882,14 @@ __all__ = [
     "ProcessForegroundInformation",
     "ProcessWow64Information",
     "ProcessImageFileName",
+    "EX_POOL_PRIORITY",
+    "LowPoolPriority",
+    "LowPoolPrioritySpecialPoolOverrun",
+    "LowPoolPrioritySpecialPoolUnderrun",
+    "NormalPoolPriority",
+    "NormalPoolPrioritySpecialPoolOverrun",
+    "NormalPoolPrioritySpecialPoolUnderrun",
+    "HighPoolPriority",
+    "HighPoolPrioritySpecialPoolOverrun",
+    "HighPoolPrioritySpecialPoolUnderrun",
 ]

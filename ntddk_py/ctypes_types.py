@@ -823,6 +823,108 @@ FREE_FUNCTION = ctypes.CFUNCTYPE(VOID, PVOID)
 PFREE_FUNCTION = FREE_FUNCTION
 PCREATE_PROCESS_NOTIFY_ROUTINE = ctypes.CFUNCTYPE(VOID, HANDLE, HANDLE, BOOLEAN)
 PCREATE_THREAD_NOTIFY_ROUTINE = ctypes.CFUNCTYPE(VOID, HANDLE, HANDLE, BOOLEAN)
+EX_POOL_PRIORITY = ctypes.c_int
+
+
+class TIME_FIELDS(ctypes.Structure):
+    pass
+
+
+_TIME_FIELDS = TIME_FIELDS
+TIME_FIELDS._fields_ = [
+    ('Year', CSHORT),
+    ('Month', CSHORT),
+    ('Day', CSHORT),
+    ('Hour', CSHORT),
+    ('Minute', CSHORT),
+    ('Second', CSHORT),
+    ('Milliseconds', CSHORT),
+    ('Weekday', CSHORT),
+]
+PTIME_FIELDS = ctypes.POINTER(TIME_FIELDS)
+ERESOURCE_THREAD = ULONG_PTR
+PERESOURCE_THREAD = ctypes.POINTER(ULONG_PTR)
+
+
+class _anonymous_record_5(ctypes.Union):
+    pass
+
+
+_anonymous_record_5._fields_ = [
+    ('TableSize', ULONG),
+]
+
+
+class OWNER_ENTRY(ctypes.Structure):
+    pass
+
+
+_OWNER_ENTRY = OWNER_ENTRY
+OWNER_ENTRY._anonymous_ = ('_anonymous_1',)
+OWNER_ENTRY._fields_ = [
+    ('OwnerThread', ERESOURCE_THREAD),
+    ('_anonymous_1', _anonymous_record_5),
+]
+POWNER_ENTRY = ctypes.POINTER(OWNER_ENTRY)
+
+
+class _anonymous_record_6(ctypes.Union):
+    pass
+
+
+_anonymous_record_6._fields_ = [
+    ('Address', PVOID),
+    ('CreatorBackTraceIndex', ULONG_PTR),
+]
+
+
+class ERESOURCE(ctypes.Structure):
+    pass
+
+
+_ERESOURCE = ERESOURCE
+ERESOURCE._anonymous_ = ('_anonymous_12',)
+ERESOURCE._fields_ = [
+    ('SystemResourcesList', LIST_ENTRY),
+    ('OwnerTable', POWNER_ENTRY),
+    ('ActiveCount', SHORT),
+    ('Flag', USHORT),
+    ('SharedWaiters', ctypes.c_void_p),
+    ('ExclusiveWaiters', PKEVENT),
+    ('OwnerEntry', OWNER_ENTRY),
+    ('ActiveEntries', ULONG),
+    ('ContentionCount', ULONG),
+    ('NumberOfSharedWaiters', ULONG),
+    ('NumberOfExclusiveWaiters', ULONG),
+    ('Reserved2', PVOID),
+    ('_anonymous_12', _anonymous_record_6),
+    ('SpinLock', KSPIN_LOCK),
+]
+PERESOURCE = ctypes.POINTER(ERESOURCE)
+
+
+class KSPIN_LOCK_QUEUE(ctypes.Structure):
+    pass
+
+
+_KSPIN_LOCK_QUEUE = KSPIN_LOCK_QUEUE
+KSPIN_LOCK_QUEUE._fields_ = [
+    ('Next', ctypes.POINTER(KSPIN_LOCK_QUEUE)),
+    ('Lock', PKSPIN_LOCK),
+]
+PKSPIN_LOCK_QUEUE = ctypes.POINTER(KSPIN_LOCK_QUEUE)
+
+
+class KLOCK_QUEUE_HANDLE(ctypes.Structure):
+    pass
+
+
+_KLOCK_QUEUE_HANDLE = KLOCK_QUEUE_HANDLE
+KLOCK_QUEUE_HANDLE._fields_ = [
+    ('LockQueue', KSPIN_LOCK_QUEUE),
+    ('OldIrql', KIRQL),
+]
+PKLOCK_QUEUE_HANDLE = ctypes.POINTER(KLOCK_QUEUE_HANDLE)
 
 
 __all__ = [
@@ -1103,4 +1205,17 @@ __all__ = [
     "PFREE_FUNCTION",
     "PCREATE_PROCESS_NOTIFY_ROUTINE",
     "PCREATE_THREAD_NOTIFY_ROUTINE",
+    "EX_POOL_PRIORITY",
+    "TIME_FIELDS",
+    "PTIME_FIELDS",
+    "ERESOURCE_THREAD",
+    "PERESOURCE_THREAD",
+    "OWNER_ENTRY",
+    "POWNER_ENTRY",
+    "ERESOURCE",
+    "PERESOURCE",
+    "KSPIN_LOCK_QUEUE",
+    "PKSPIN_LOCK_QUEUE",
+    "KLOCK_QUEUE_HANDLE",
+    "PKLOCK_QUEUE_HANDLE",
 ]

@@ -10,7 +10,7 @@ get every pointer as an int too; other routines get pointers as cdata. A LARGE_I
 passed by value arrives as its QuadPart. The routines translate between the C calling side
 (a driver) and ``registry_core``; they know nothing about loading modules.
 
-The subsystems' modules (``cm``, ``zw``, ``rtl``, ``ob``, ``probe``, ``ps``, ...) register their
+The subsystems' modules (``cm``, ``zw``, ``rtl``, ``ob``, ``probe``, ``ps``, ``ketime``, ...) register their
 routines when this package is imported; a new routine goes in its subsystem's module, a new
 subsystem in a module of its own listed at the end of this file.
 """
@@ -52,4 +52,4 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, ob, probe, ps, rtl, zw  # noqa: E402,F401
+from . import cm, ketime, ob, probe, ps, rtl, zw  # noqa: E402,F401

@@ -29,6 +29,8 @@ typedef struct _CMHOOK_UPCALLS {
     BOOLEAN (*PoolFreed)(PVOID Block, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Module);
     /* DbgPrint and DbgPrintEx: the line formatted as Windows formats it, in UTF-8. */
     VOID (*DbgOutput)(ULONG_PTR Module, ULONG ComponentId, ULONG Level, const char *Text);
+    /* A verifier finding the shim's C saw (a lock misused, ...): its kind, its text, the calling module's base. */
+    VOID (*Finding)(ULONG_PTR Module, const char *Kind, const char *Text);
 } CMHOOK_UPCALLS;
 
 extern CMHOOK_UPCALLS CmhookUpcalls;

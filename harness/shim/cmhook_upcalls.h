@@ -37,6 +37,7 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     HANDLE (*PsGetCurrentProcessId)(VOID);
     KPROCESSOR_MODE (*ExGetPreviousMode)(VOID);
     VOID (*KeQuerySystemTime)(PLARGE_INTEGER CurrentTime);
+    ULONGLONG (*KeQueryInterruptTime)(VOID);
 } CMHOOK_ROUTINE_UPCALLS;
 
 #endif /* CMHOOK_UPCALLS_H */

@@ -1164,6 +1164,7 @@ PVOID CmhookPoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, UL
 {
     CMHOOK_HIDE_FRAMES();
     PVOID Block = malloc(NumberOfBytes ? NumberOfBytes : 1);
+    PoolType = CmhookDefaultPoolType(PoolType, Caller); /* ex_pool.c: the driver runtime's NX opt-in */
     if (Block != NULL)
         CmhookUpcalls.PoolAllocated(Block, NumberOfBytes, Tag, (ULONG)PoolType, Caller);
     return Block;
@@ -1189,7 +1190,8 @@ PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 
 VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
-    CmhookPoolFree(P, Tag, TRUE, CmhookModuleBase(__builtin_return_address(0)));
+    /* A zero tag checks no tag: ExFreePool(P) is ExFreePoolWithTag(P, 0) on Windows. */
+    CmhookPoolFree(P, Tag, Tag != 0, CmhookModuleBase(__builtin_return_address(0)));
 }
 
 VOID NTAPI ExFreePool(PVOID P)

@@ -38,4 +38,12 @@ CMHOOK_INTERNAL VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_
  * returns the length of the whole formatted text. */
 CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args);
 
+/* --- Ex pool, locks and time (ex_pool.c, ex_locks.c, ex_time.c) --- */
+/* A verifier finding naming the module at Caller (a module base): Kind and printf's Format. */
+CMHOOK_INTERNAL VOID CmhookFinding(ULONG_PTR Caller, const char *Kind, const char *Format, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The pool type an allocation of PoolType by the module at Caller gets: NonPagedPool becomes
+ * NonPagedPoolNx for a module that called ExInitializeDriverRuntime(DrvRtPoolNxOptIn). */
+CMHOOK_INTERNAL POOL_TYPE CmhookDefaultPoolType(POOL_TYPE PoolType, ULONG_PTR Caller);
+
 #endif

@@ -441,6 +441,375 @@ FORCEINLINE VOID CmhookPagedCodeFailed(IN PCSTR File, IN ULONG Line)
 #define PAGED_CODE_LOCKED() NOP_FUNCTION
 #endif /* __CMHOOK_BINDGEN__ */
 
+/* ------------------------------------------------------------------------
+ * Ex pool variants, lookaside lists, resources, push locks, APC regions,
+ * queued spin locks, IRQL, and time (harness/shim/ex_pool.c, ex_locks.c,
+ * ex_time.c). Layouts are Windows x64's (mingw-w64's ddk/wdm.h); what is
+ * newer than Server 2003 is declared only for a target that has it
+ * (NTDDI_VERSION), as the WDK declares it.
+ * ------------------------------------------------------------------------ */
+#ifndef FASTCALL
+#define FASTCALL
+#endif
+
+typedef enum _EX_POOL_PRIORITY {
+    LowPoolPriority,
+    LowPoolPrioritySpecialPoolOverrun = 8,
+    LowPoolPrioritySpecialPoolUnderrun = 9,
+    NormalPoolPriority = 16,
+    NormalPoolPrioritySpecialPoolOverrun = 24,
+    NormalPoolPrioritySpecialPoolUnderrun = 25,
+    HighPoolPriority = 32,
+    HighPoolPrioritySpecialPoolOverrun = 40,
+    HighPoolPrioritySpecialPoolUnderrun = 41
+} EX_POOL_PRIORITY;
+
+/* Pool: zeroed or not, with quota (quota is not emulated: charged to nobody). */
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithQuotaTag(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTagPriority(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag,
+    IN EX_POOL_PRIORITY Priority);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolZero(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolUninitialized(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolQuotaZero(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolQuotaUninitialized(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes,
+    IN ULONG Tag);
+
+/* Time: TIME_FIELDS, the clock's readings (harness/routines/ketime.py: interrupt time counts from the
+ * kernel's boot on the emulated clock; the performance counter runs at 10 MHz on it; a tick is
+ * 15.625 ms), and the time zone (UTC: a bias of 0). */
+typedef struct _TIME_FIELDS {
+    CSHORT Year;
+    CSHORT Month;
+    CSHORT Day;
+    CSHORT Hour;
+    CSHORT Minute;
+    CSHORT Second;
+    CSHORT Milliseconds;
+    CSHORT Weekday;
+} TIME_FIELDS, *PTIME_FIELDS;
+
+NTSYSAPI VOID NTAPI RtlTimeToTimeFields(IN PLARGE_INTEGER Time, OUT PTIME_FIELDS TimeFields);
+NTSYSAPI BOOLEAN NTAPI RtlTimeFieldsToTime(IN PTIME_FIELDS TimeFields, OUT PLARGE_INTEGER Time);
+NTKERNELAPI VOID NTAPI ExSystemTimeToLocalTime(IN PLARGE_INTEGER SystemTime, OUT PLARGE_INTEGER LocalTime);
+NTKERNELAPI VOID NTAPI ExLocalTimeToSystemTime(IN PLARGE_INTEGER LocalTime, OUT PLARGE_INTEGER SystemTime);
+NTKERNELAPI ULONGLONG NTAPI KeQueryInterruptTime(VOID);
+NTKERNELAPI VOID NTAPI KeQueryTickCount(OUT PLARGE_INTEGER CurrentCount);
+NTKERNELAPI ULONG NTAPI KeQueryTimeIncrement(VOID);
+NTHALAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(OUT PLARGE_INTEGER PerformanceFrequency OPTIONAL);
+
+/* Executive resources: shared/exclusive, recursive for their owner. The shim keeps its lock beside
+ * the struct (OwnerTable points to it from ExInitializeResourceLite to ExDeleteResourceLite). */
+typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
+
+typedef struct _OWNER_ENTRY {
+    ERESOURCE_THREAD OwnerThread;
+    union {
+#ifndef __CMHOOK_BINDGEN__
+        struct {
+            ULONG IoPriorityBoosted : 1;
+            ULONG OwnerReferenced : 1;
+            ULONG OwnerCount : 30;
+        };
+#endif
+        ULONG TableSize;
+    };
+} OWNER_ENTRY, *POWNER_ENTRY;
+
+typedef struct _ERESOURCE {
+    LIST_ENTRY SystemResourcesList;
+    POWNER_ENTRY OwnerTable;
+    SHORT ActiveCount;
+    USHORT Flag;
+    struct _KSEMAPHORE *volatile SharedWaiters;
+    PKEVENT volatile ExclusiveWaiters;
+    OWNER_ENTRY OwnerEntry;
+    ULONG ActiveEntries;
+    ULONG ContentionCount;
+    ULONG NumberOfSharedWaiters;
+    ULONG NumberOfExclusiveWaiters;
+    PVOID Reserved2;
+    union {
+        PVOID Address;
+        ULONG_PTR CreatorBackTraceIndex;
+    };
+    KSPIN_LOCK SpinLock;
+} ERESOURCE, *PERESOURCE;
+
+#define ResourceNeverExclusive       0x0010
+#define ResourceReleaseByOtherThread 0x0020
+#define ResourceOwnedExclusive       0x0080
+
+NTKERNELAPI NTSTATUS NTAPI ExInitializeResourceLite(OUT PERESOURCE Resource);
+NTKERNELAPI NTSTATUS NTAPI ExDeleteResourceLite(IN OUT PERESOURCE Resource);
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceExclusiveLite(IN OUT PERESOURCE Resource, IN BOOLEAN Wait);
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceSharedLite(IN OUT PERESOURCE Resource, IN BOOLEAN Wait);
+NTKERNELAPI BOOLEAN NTAPI ExTryToAcquireResourceExclusiveLite(IN OUT PERESOURCE Resource);
+NTKERNELAPI VOID FASTCALL ExReleaseResourceLite(IN OUT PERESOURCE Resource);
+NTKERNELAPI BOOLEAN NTAPI ExIsResourceAcquiredExclusiveLite(IN PERESOURCE Resource);
+NTKERNELAPI ULONG NTAPI ExIsResourceAcquiredSharedLite(IN PERESOURCE Resource);
+NTKERNELAPI ERESOURCE_THREAD NTAPI ExGetCurrentResourceThread(VOID);
+NTKERNELAPI PVOID NTAPI ExEnterCriticalRegionAndAcquireResourceExclusive(IN OUT PERESOURCE Resource);
+NTKERNELAPI PVOID NTAPI ExEnterCriticalRegionAndAcquireResourceShared(IN OUT PERESOURCE Resource);
+NTKERNELAPI VOID FASTCALL ExReleaseResourceAndLeaveCriticalRegion(IN OUT PERESOURCE Resource);
+
+/* APC regions: per thread, as the KTHREAD's KernelApcDisable and SpecialApcDisable count them. */
+NTKERNELAPI VOID NTAPI KeEnterCriticalRegion(VOID);
+NTKERNELAPI VOID NTAPI KeLeaveCriticalRegion(VOID);
+NTKERNELAPI VOID NTAPI KeEnterGuardedRegion(VOID);
+NTKERNELAPI VOID NTAPI KeLeaveGuardedRegion(VOID);
+NTKERNELAPI BOOLEAN NTAPI KeAreApcsDisabled(VOID);
+NTKERNELAPI BOOLEAN NTAPI KeAreAllApcsDisabled(VOID);
+
+/* Fast mutexes without the IRQL change (the caller disabled APCs), spin locks at DISPATCH_LEVEL,
+ * in-stack queued spin locks, IRQL. */
+NTKERNELAPI VOID FASTCALL ExAcquireFastMutexUnsafe(IN OUT PFAST_MUTEX FastMutex);
+NTKERNELAPI VOID FASTCALL ExReleaseFastMutexUnsafe(IN OUT PFAST_MUTEX FastMutex);
+NTKERNELAPI BOOLEAN FASTCALL ExTryToAcquireFastMutex(IN OUT PFAST_MUTEX FastMutex);
+
+typedef struct _KSPIN_LOCK_QUEUE {
+    struct _KSPIN_LOCK_QUEUE *volatile Next;
+    PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+typedef struct _KLOCK_QUEUE_HANDLE {
+    KSPIN_LOCK_QUEUE LockQueue;
+    KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+NTKERNELAPI VOID NTAPI KeAcquireSpinLockAtDpcLevel(IN OUT PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI KeReleaseSpinLockFromDpcLevel(IN OUT PKSPIN_LOCK SpinLock);
+NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(IN OUT PKSPIN_LOCK SpinLock);
+NTKERNELAPI BOOLEAN FASTCALL KeTryToAcquireSpinLockAtDpcLevel(IN OUT PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID FASTCALL KeAcquireInStackQueuedSpinLock(IN OUT PKSPIN_LOCK SpinLock,
+    OUT PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID FASTCALL KeReleaseInStackQueuedSpinLock(IN PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID FASTCALL KeAcquireInStackQueuedSpinLockAtDpcLevel(IN OUT PKSPIN_LOCK SpinLock,
+    OUT PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID FASTCALL KeReleaseInStackQueuedSpinLockFromDpcLevel(IN PKLOCK_QUEUE_HANDLE LockHandle);
+NTHALAPI KIRQL FASTCALL KfRaiseIrql(IN KIRQL NewIrql);
+NTHALAPI VOID NTAPI KeLowerIrql(IN KIRQL NewIrql);
+NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID);
+
+#ifndef __CMHOOK_BINDGEN__
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
+#define ExInitializeResource ExInitializeResourceLite
+#define ExDeleteResource ExDeleteResourceLite
+#define ExIsResourceAcquiredLite ExIsResourceAcquiredSharedLite
+#define ExIsResourceAcquiredShared ExIsResourceAcquiredSharedLite
+#define ExIsResourceAcquired ExIsResourceAcquiredSharedLite
+#define ExReleaseResource ExReleaseResourceLite
+#define ExAcquireResourceExclusive ExAcquireResourceExclusiveLite
+
+/* Interlocked singly linked lists (x64: 16-byte aligned; Header16's encoding: Depth and Sequence in
+ * the first quadword, the first entry's address with HeaderType 1 in the second). cffi cannot
+ * align a type, so these and the lookaside lists that hold them are C only; their layout is
+ * compared with mingw-w64's in tests/harness/test_ex_pool_locks_time.py. */
+typedef struct DECLSPEC_ALIGN(16) _SLIST_ENTRY {
+    struct _SLIST_ENTRY *Next;
+} SLIST_ENTRY, *PSLIST_ENTRY;
+
+typedef union DECLSPEC_ALIGN(16) _SLIST_HEADER {
+    struct {
+        ULONGLONG Alignment;
+        ULONGLONG Region;
+    };
+    struct {
+        ULONGLONG Depth : 16;
+        ULONGLONG Sequence : 48;
+        ULONGLONG HeaderType : 1;
+        ULONGLONG Init : 1;
+        ULONGLONG Reserved : 2;
+        ULONGLONG NextEntry : 60;
+    } HeaderX64;
+} SLIST_HEADER, *PSLIST_HEADER;
+
+NTKERNELAPI USHORT NTAPI ExQueryDepthSList(IN PSLIST_HEADER SListHead);
+
+/* Lookaside lists: blocks of one size and tag, cached up to Depth; each block is pool the
+ * harness tracks (a block still cached when the driver unloads without deleting the list is a
+ * leak, as on Windows). */
+typedef struct _LOOKASIDE_LIST_EX *PLOOKASIDE_LIST_EX;
+typedef PVOID NTAPI ALLOCATE_FUNCTION_EX(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag,
+    IN OUT PLOOKASIDE_LIST_EX Lookaside);
+typedef ALLOCATE_FUNCTION_EX *PALLOCATE_FUNCTION_EX;
+typedef VOID NTAPI FREE_FUNCTION_EX(IN PVOID Buffer, IN OUT PLOOKASIDE_LIST_EX Lookaside);
+typedef FREE_FUNCTION_EX *PFREE_FUNCTION_EX;
+
+#define CMHOOK_GENERAL_LOOKASIDE_LAYOUT \
+    union { \
+        SLIST_HEADER ListHead; \
+        SINGLE_LIST_ENTRY SingleListHead; \
+    }; \
+    USHORT Depth; \
+    USHORT MaximumDepth; \
+    ULONG TotalAllocates; \
+    union { \
+        ULONG AllocateMisses; \
+        ULONG AllocateHits; \
+    }; \
+    ULONG TotalFrees; \
+    union { \
+        ULONG FreeMisses; \
+        ULONG FreeHits; \
+    }; \
+    POOL_TYPE Type; \
+    ULONG Tag; \
+    ULONG Size; \
+    union { \
+        PALLOCATE_FUNCTION_EX AllocateEx; \
+        PALLOCATE_FUNCTION Allocate; \
+    }; \
+    union { \
+        PFREE_FUNCTION_EX FreeEx; \
+        PFREE_FUNCTION Free; \
+    }; \
+    LIST_ENTRY ListEntry; \
+    ULONG LastTotalAllocates; \
+    union { \
+        ULONG LastAllocateMisses; \
+        ULONG LastAllocateHits; \
+    }; \
+    ULONG Future[2];
+
+typedef struct DECLSPEC_CACHEALIGN _GENERAL_LOOKASIDE {
+    CMHOOK_GENERAL_LOOKASIDE_LAYOUT
+} GENERAL_LOOKASIDE, *PGENERAL_LOOKASIDE;
+
+typedef struct _GENERAL_LOOKASIDE_POOL {
+    CMHOOK_GENERAL_LOOKASIDE_LAYOUT
+} GENERAL_LOOKASIDE_POOL, *PGENERAL_LOOKASIDE_POOL;
+
+typedef struct _PAGED_LOOKASIDE_LIST {
+    GENERAL_LOOKASIDE L;
+} PAGED_LOOKASIDE_LIST, *PPAGED_LOOKASIDE_LIST;
+
+typedef struct DECLSPEC_CACHEALIGN _NPAGED_LOOKASIDE_LIST {
+    GENERAL_LOOKASIDE L;
+} NPAGED_LOOKASIDE_LIST, *PNPAGED_LOOKASIDE_LIST;
+
+typedef struct _LOOKASIDE_LIST_EX {
+    GENERAL_LOOKASIDE_POOL L;
+} LOOKASIDE_LIST_EX;
+
+#define LOOKASIDE_MINIMUM_BLOCK_SIZE (RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next))
+
+NTKERNELAPI VOID NTAPI ExInitializeNPagedLookasideList(OUT PNPAGED_LOOKASIDE_LIST Lookaside,
+    IN PALLOCATE_FUNCTION Allocate OPTIONAL, IN PFREE_FUNCTION Free OPTIONAL, IN ULONG Flags, IN SIZE_T Size,
+    IN ULONG Tag, IN USHORT Depth);
+NTKERNELAPI VOID NTAPI ExDeleteNPagedLookasideList(IN OUT PNPAGED_LOOKASIDE_LIST Lookaside);
+NTKERNELAPI PVOID NTAPI ExAllocateFromNPagedLookasideList(IN OUT PNPAGED_LOOKASIDE_LIST Lookaside);
+NTKERNELAPI VOID NTAPI ExFreeToNPagedLookasideList(IN OUT PNPAGED_LOOKASIDE_LIST Lookaside, IN PVOID Entry);
+NTKERNELAPI VOID NTAPI ExInitializePagedLookasideList(OUT PPAGED_LOOKASIDE_LIST Lookaside,
+    IN PALLOCATE_FUNCTION Allocate OPTIONAL, IN PFREE_FUNCTION Free OPTIONAL, IN ULONG Flags, IN SIZE_T Size,
+    IN ULONG Tag, IN USHORT Depth);
+NTKERNELAPI VOID NTAPI ExDeletePagedLookasideList(IN OUT PPAGED_LOOKASIDE_LIST Lookaside);
+NTKERNELAPI PVOID NTAPI ExAllocateFromPagedLookasideList(IN OUT PPAGED_LOOKASIDE_LIST Lookaside);
+NTKERNELAPI VOID NTAPI ExFreeToPagedLookasideList(IN OUT PPAGED_LOOKASIDE_LIST Lookaside, IN PVOID Entry);
+
+#if (NTDDI_VERSION >= NTDDI_VISTA)
+#define EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL 0x00000001UL
+#define EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE 0x00000002UL
+#define EX_MAXIMUM_LOOKASIDE_DEPTH_BASE          256
+#define EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT         1024
+NTKERNELAPI NTSTATUS NTAPI ExInitializeLookasideListEx(OUT PLOOKASIDE_LIST_EX Lookaside,
+    IN PALLOCATE_FUNCTION_EX Allocate OPTIONAL, IN PFREE_FUNCTION_EX Free OPTIONAL, IN POOL_TYPE PoolType,
+    IN ULONG Flags, IN SIZE_T Size, IN ULONG Tag, IN USHORT Depth);
+NTKERNELAPI VOID NTAPI ExDeleteLookasideListEx(IN OUT PLOOKASIDE_LIST_EX Lookaside);
+NTKERNELAPI VOID NTAPI ExFlushLookasideListEx(IN OUT PLOOKASIDE_LIST_EX Lookaside);
+NTKERNELAPI PVOID NTAPI ExAllocateFromLookasideListEx(IN OUT PLOOKASIDE_LIST_EX Lookaside);
+NTKERNELAPI VOID NTAPI ExFreeToLookasideListEx(IN OUT PLOOKASIDE_LIST_EX Lookaside, IN PVOID Entry);
+#endif
+
+/* The driver runtime (Windows 8's NX pool opt-in: NonPagedPool allocations become NonPagedPoolNx). */
+#define DrvRtPoolNxOptIn 0x00000001
+NTKERNELAPI VOID NTAPI ExInitializeDriverRuntime(IN ULONG RuntimeFlags);
+
+#if (NTDDI_VERSION >= NTDDI_WIN8)
+NTKERNELAPI VOID NTAPI KeQuerySystemTimePrecise(OUT PLARGE_INTEGER CurrentTime);
+#endif
+#if (NTDDI_VERSION >= NTDDI_WINBLUE)
+NTKERNELAPI ULONG64 NTAPI KeQueryInterruptTimePrecise(OUT PULONG64 QpcTimeStamp);
+#endif
+
+/* Push locks: one pointer-sized word, no owner, not recursive (Windows 10 1809's routines). */
+typedef ULONG_PTR EX_PUSH_LOCK, *PEX_PUSH_LOCK;
+#if (NTDDI_VERSION >= NTDDI_WIN10_RS5)
+#define EX_DEFAULT_PUSH_LOCK_FLAGS 0
+NTKERNELAPI VOID NTAPI ExInitializePushLock(OUT PEX_PUSH_LOCK PushLock);
+NTKERNELAPI VOID FASTCALL ExAcquirePushLockExclusiveEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+NTKERNELAPI VOID FASTCALL ExAcquirePushLockSharedEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+NTKERNELAPI VOID FASTCALL ExReleasePushLockExclusiveEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+NTKERNELAPI VOID FASTCALL ExReleasePushLockSharedEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+NTKERNELAPI BOOLEAN FASTCALL ExTryAcquirePushLockExclusiveEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+NTKERNELAPI BOOLEAN FASTCALL ExTryAcquirePushLockSharedEx(IN OUT PEX_PUSH_LOCK PushLock, IN ULONG Flags);
+#define ExAcquirePushLockExclusive(Lock) ExAcquirePushLockExclusiveEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExAcquirePushLockShared(Lock) ExAcquirePushLockSharedEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExReleasePushLockExclusive(Lock) ExReleasePushLockExclusiveEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExReleasePushLockShared(Lock) ExReleasePushLockSharedEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExTryAcquirePushLockExclusive(Lock) ExTryAcquirePushLockExclusiveEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#define ExTryAcquirePushLockShared(Lock) ExTryAcquirePushLockSharedEx((Lock), EX_DEFAULT_PUSH_LOCK_FLAGS)
+#endif
+
+/* ExAllocatePool2 and ExAllocatePool3 (Windows 10 2004): POOL_FLAGS, zeroed unless
+ * POOL_FLAG_UNINITIALIZED; a zero tag or invalid flags give NULL (or raise with
+ * POOL_FLAG_RAISE_ON_FAILURE). Values from Microsoft's POOL_FLAGS page. */
+#if (NTDDI_VERSION >= NTDDI_WIN10_VB)
+typedef ULONG64 POOL_FLAGS;
+#define POOL_FLAG_REQUIRED_START    0x0000000000000001ULL
+#define POOL_FLAG_USE_QUOTA         0x0000000000000001ULL
+#define POOL_FLAG_UNINITIALIZED     0x0000000000000002ULL
+#define POOL_FLAG_SESSION           0x0000000000000004ULL
+#define POOL_FLAG_CACHE_ALIGNED     0x0000000000000008ULL
+#define POOL_FLAG_RESERVED1         0x0000000000000010ULL
+#define POOL_FLAG_RAISE_ON_FAILURE  0x0000000000000020ULL
+#define POOL_FLAG_NON_PAGED         0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED             0x0000000000000100ULL
+#define POOL_FLAG_RESERVED2         0x0000000000000200ULL
+#define POOL_FLAG_RESERVED3         0x0000000000000400ULL
+#define POOL_FLAG_REQUIRED_END      0x0000000080000000ULL
+#define POOL_FLAG_OPTIONAL_START    0x0000000100000000ULL
+#define POOL_FLAG_SPECIAL_POOL      0x0000000100000000ULL
+#define POOL_FLAG_OPTIONAL_END      0x8000000000000000ULL
+
+typedef enum POOL_EXTENDED_PARAMETER_TYPE {
+    PoolExtendedParameterInvalidType = 0,
+    PoolExtendedParameterPriority,
+    PoolExtendedParameterSecurePool,
+    PoolExtendedParameterNumaNode,
+    PoolExtendedParameterMax
+} POOL_EXTENDED_PARAMETER_TYPE, *PPOOL_EXTENDED_PARAMETER_TYPE;
+
+#define POOL_EXTENDED_PARAMETER_TYPE_BITS 8
+#define POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS 1
+#define POOL_EXTENDED_PARAMETER_RESERVED_BITS (64 - POOL_EXTENDED_PARAMETER_TYPE_BITS - \
+                                               POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS)
+#define POOL_EXTENDED_PARAMS_SECURE_POOL_FLAGS_NONE 0
+typedef ULONG POOL_NODE_REQUIREMENT;
+
+typedef struct _POOL_EXTENDED_PARAMETER {
+    struct {
+        ULONG64 Type : POOL_EXTENDED_PARAMETER_TYPE_BITS;
+        ULONG64 Optional : POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS;
+        ULONG64 Reserved : POOL_EXTENDED_PARAMETER_RESERVED_BITS;
+    };
+    union {
+        ULONG64 Reserved2;
+        PVOID Reserved3;
+        EX_POOL_PRIORITY Priority;
+        struct _POOL_EXTENDED_PARAMS_SECURE_POOL *SecurePoolParams;
+        POOL_NODE_REQUIREMENT PreferredNode;
+    };
+} POOL_EXTENDED_PARAMETER, *PPOOL_EXTENDED_PARAMETER;
+typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
+
+NTKERNELAPI PVOID NTAPI ExAllocatePool2(IN POOL_FLAGS Flags, IN SIZE_T NumberOfBytes, IN ULONG Tag);
+NTKERNELAPI PVOID NTAPI ExAllocatePool3(IN POOL_FLAGS Flags, IN SIZE_T NumberOfBytes, IN ULONG Tag,
+    IN PCPOOL_EXTENDED_PARAMETER ExtendedParameters OPTIONAL, IN ULONG ExtendedParametersCount);
+#endif
+#endif /* __CMHOOK_BINDGEN__ */
+/* ------------------------- end of Ex pool, locks, time ------------------------- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,8 @@
  * SYSTEM_SERVICE_EXCEPTION: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
  * DRIVER_OVERRAN_STACK_BUFFER: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xf7--driver-overran-stack-buffer
  * MAXDWORD (winnt.h, which mingw's DDK headers cannot include beside them): 0xffffffff
+ * DrvRtPoolNxOptIn: https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/wdm/nf-wdm-exinitializedriverruntime
+ *   (0x00000001, wdm.h's DRIVER_RUNTIME_INIT_FLAGS)
  * ALLOC_PRAGMA, ALLOC_DATA_PRAGMA: 1 in a Windows x64 build (mingw-w64's own wdm.h defines
  * them so under _MSC_VER and _M_AMD64, which its gcc does not define)
  */
@@ -44,4 +46,7 @@ typedef struct _DOC_KEY_CACHED_INFORMATION {
 #endif
 #ifndef ALLOC_DATA_PRAGMA
 #define ALLOC_DATA_PRAGMA 1
+#endif
+#ifndef DrvRtPoolNxOptIn
+#define DrvRtPoolNxOptIn 0x00000001
 #endif
