@@ -39,7 +39,7 @@ from ntddk_py import (
     status_name,
 )
 from registry_core import caller
-from registry_core.callbacks import Trace
+from registry_core.callbacks import Trace, notify_class_name
 from registry_core.names import upcase
 from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
@@ -104,12 +104,14 @@ class VerifierFailure(AssertionError):
 
 @dataclass
 class Finding:
-    kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, deadlock, upcall-error, ...
+    kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, deadlock, upcall-error, irql, ...
     driver: str | None
     message: str
+    during: str | None = None  # the notification the finding's thread was in a callback for, if any
 
     def __str__(self) -> str:
-        return f"[{self.kind}] {self.driver or 'kernel'}: {self.message}"
+        during = f" (during {self.during})" if self.during and self.during not in self.message else ""
+        return f"[{self.kind}] {self.driver or 'kernel'}: {self.message}{during}"
 
 
 @dataclass
@@ -319,8 +321,11 @@ class Kernel:
         return f"{driver.name}+0x{address_ - driver.base:x}" if driver else f"0x{address_:x}"
 
     def finding(self, kind: str, message: str, driver: str | None = None) -> None:
+        """Record a verifier finding, with the notification a callback on this thread is handling, if any."""
+        notify_class = self.lib.CmhookCurrentNotifyClass()
+        during = notify_class_name(notify_class) if notify_class >= 0 else None
         with self._lock:
-            self.findings.append(Finding(kind, driver, message))
+            self.findings.append(Finding(kind, driver, message, during))
 
     # --- pool and debug output (called from the shim) ----------------------------------
     def pool_allocated(self, block, size: int, tag: int, pool_type: int, module: int) -> None:

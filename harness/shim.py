@@ -117,7 +117,7 @@ def _member(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], rai
 
 
 def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], generator: c_generator.CGenerator,
-               raises: bool = False) -> str:
+               raises: bool = False, irql_rule: Any = None) -> str:
     spell = {"int": f"({AS_INTEGER}){{}}", "quad": "{}.QuadPart", "as is": "{}"}
     arguments = ", ".join(spell[_crossing(p, native, typedefs)].format(p.name) for p in _parameters(decl))
     call = f"CmhookUpcalls.Routines.{decl.name}({arguments})"
@@ -125,22 +125,26 @@ def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], 
         body = f"CMHOOK_RAISE_FAILURE({call});"
     else:
         body = f"{'' if _returns_void(decl, generator) else 'return '}{call};"
-    return f"{generator.visit(decl)}\n{{\n    CMHOOK_NOTE_CALLER();\n    {body}\n}}\n"
+    check = (f"    CMHOOK_CHECK_IRQL({irql_rule.most}, \"{irql_rule.name}\", 0x{irql_rule.code:X});\n"
+             if irql_rule is not None else "")
+    return f"{generator.visit(decl)}\n{{\n{check}    CMHOOK_NOTE_CALLER();\n    {body}\n}}\n"
 
 
 def render_all(model: header_model.HeaderModel | None = None, routine_names: Iterable[str] | None = None,
-               native: Collection[str] | None = None, raising: Collection[str] | None = None) -> dict[str, str]:
+               native: Collection[str] | None = None, raising: Collection[str] | None = None,
+               irql_rules: dict[str, Any] | None = None) -> dict[str, str]:
     """The text of every generated file, keyed by its name in harness/shim/.
 
     By default the routines are ``routines.ROUTINES``, the native ones ``routines.NATIVE_ROUTINES`` and
     the raising ones ``routines.RAISING_ROUTINES``; members and forwarders follow the header's order of
     the prototypes.
     """
-    if routine_names is None or native is None or raising is None:
+    if routine_names is None or native is None or raising is None or irql_rules is None:
         from . import routines  # generation only: the running shim never needs the registry's module
         routine_names = routines.ROUTINES if routine_names is None else routine_names
         native = routines.NATIVE_ROUTINES if native is None else native
         raising = routines.RAISING_ROUTINES if raising is None else raising
+        irql_rules = routines.IRQL_RULES if irql_rules is None else irql_rules
     model = model or header_model.load()
     prototypes = {node.name: node for node in model.ast.ext
                   if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
@@ -155,7 +159,8 @@ def render_all(model: header_model.HeaderModel | None = None, routine_names: Ite
         raise ValueError(f"a raising routine returns the status it raises, so it must be VOID: {', '.join(not_void)}")
     members = "".join(f"    {generator.visit(_member(d, d.name in native, typedefs, d.name in raising))};\n"
                       for d in ordered)
-    bodies = "\n".join(_forwarder(d, d.name in native, typedefs, generator, d.name in raising) for d in ordered)
+    bodies = "\n".join(_forwarder(d, d.name in native, typedefs, generator, d.name in raising, irql_rules.get(d.name))
+                       for d in ordered)
     upcalls = (f"{_BANNER}#ifndef CMHOOK_UPCALLS_H\n#define CMHOOK_UPCALLS_H\n\n"
                "/* One member per kernel routine implemented in Python (harness/routines' ROUTINES), with the\n"
                " * prototype include/ntddk.h gives it, except: a HANDLE crosses as ULONG_PTR, and so does every\n"

@@ -18,6 +18,7 @@ subsystem in a module of its own listed at the end of this file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ntddk_py import PROTOTYPES
 
@@ -30,6 +31,25 @@ NATIVE_ROUTINES: tuple[str, ...] = tuple(name for name in PROTOTYPES
 # (STATUS_SUCCESS: none), and its generated forwarder raises a failure in C, into the calling
 # driver's __except, once the upcall has returned (harness/shim.py; longjmp never crosses Python).
 RAISING_ROUTINES: frozenset[str] = frozenset({"ProbeForRead", "ProbeForWrite"})
+
+
+# Driver Verifier's DDI compliance IRQL rules (Microsoft's "IrqlZwPassive rule (wdm)" and "IrqlIoRtlZwPassive
+# rule (wdm)" pages): the rule, its bug check 0xC4 code, the highest IRQL it allows, and the routines it covers.
+# The generated forwarder of each such routine implemented in Python checks the caller's IRQL first.
+@dataclass(frozen=True)
+class IrqlRule:
+    name: str
+    code: int
+    most: str  # PASSIVE_LEVEL, APC_LEVEL or DISPATCH_LEVEL
+
+
+_ZW_PASSIVE = IrqlRule("IrqlZwPassive", 0x2001F, "PASSIVE_LEVEL")
+_IO_RTL_ZW_PASSIVE = IrqlRule("IrqlIoRtlZwPassive", 0x20023, "PASSIVE_LEVEL")
+IRQL_RULES: dict[str, IrqlRule] = {
+    **{name: _ZW_PASSIVE for name in ("ZwClose", "ZwCreateKey", "ZwDeleteKey", "ZwEnumerateKey", "ZwEnumerateValueKey",
+                                      "ZwFlushKey", "ZwOpenKey", "ZwQueryKey", "ZwQueryValueKey", "ZwSetValueKey")},
+    "ZwDeleteValueKey": _IO_RTL_ZW_PASSIVE,
+}
 
 
 def routine(name: str) -> Callable[[Callable[..., object]], Callable[..., object]]:

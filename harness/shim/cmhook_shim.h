@@ -71,6 +71,9 @@ NTSTATUS *CmhookWalkStatuses(VOID);
 UCHAR *CmhookWalkCalled(VOID);
 /* The Removed cell of the callback this thread is running inside CmhookWalkCallbacks (NULL if none). */
 PLONG CmhookActiveCallback(VOID);
+/* The notify class of the innermost callback this thread is running (its watch slot's), -1 if none:
+ * what a finding made on this thread names as the notification in flight. */
+LONG CmhookCurrentNotifyClass(VOID);
 
 /*
  * The machine record: what the shim tells a watching parent process about driver code, in

@@ -131,6 +131,26 @@ static __attribute__((unused)) void RaiseFailure(NTSTATUS Status, CMHOOK_SEH_FRA
         CmhookRaiseStatus(Status, Caller, Routine);
 }
 
+/* A forwarder of a routine with an IRQL rule of Driver Verifier's DDI compliance checking
+ * (harness/routines' IRQL_RULES) checks it first: called above Most, the call is a finding naming
+ * the rule and its bug check (0xC4 with the rule's code), and then goes on, as it would without
+ * the verifier. */
+static __attribute__((noinline, unused)) void IrqlRuleBroken(const char *Routine, KIRQL Most, const char *Rule,
+                                                              ULONG Code, PVOID Caller)
+{
+    static const char *const Names[] = {"PASSIVE_LEVEL", "APC_LEVEL", "DISPATCH_LEVEL"};
+    KIRQL Now = CmhookIrql;
+    CmhookFinding(CmhookModuleBase(Caller), "irql",
+                  "%s called at IRQL %u%s%s%s; it may only be called at IRQL <= %s (Driver Verifier's %s rule: "
+                  "bug check 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, 0x%X)", Routine, (unsigned)Now,
+                  Now < 3 ? " (" : "", Now < 3 ? Names[Now] : "", Now < 3 ? ")" : "", Names[Most], Rule, Code);
+}
+#define CMHOOK_CHECK_IRQL(Most, Rule, Code) \
+    do { \
+        if (__builtin_expect(CmhookIrql > (Most), 0)) \
+            IrqlRuleBroken(__func__, (Most), (Rule), (Code), __builtin_return_address(0)); \
+    } while (0)
+
 /* Every forwarder starts with this: the chain hidden for the upcall, the caller noted. */
 #define CMHOOK_NOTE_CALLER() CMHOOK_HIDE_FRAMES(); (CmhookReturnAddress = __builtin_return_address(0))
 #define CMHOOK_RAISE_FAILURE(Status) RaiseFailure((Status), &CmhookHidden, __builtin_return_address(0), __func__)
@@ -446,6 +466,12 @@ LONG CmhookWalkCallbacks(ULONG Count, PVOID *Entries, ULONG_PTR NotifyClass, PVO
 PLONG CmhookActiveCallback(VOID)
 {
     return CmhookActiveCell;
+}
+
+LONG CmhookCurrentNotifyClass(VOID)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    return Slot != NULL && Slot->Depth > 0 ? Slot->NotifyClass : -1;
 }
 
 /* The module base of the caller of the routine now running on this thread. */
