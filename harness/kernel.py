@@ -43,7 +43,7 @@ from registry_core.names import upcase
 from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
-from . import bookkeeping, isolation, routines, shim
+from . import bookkeeping, coverage, isolation, routines, sanitizers, shim
 
 if TYPE_CHECKING:
     import cffi
@@ -331,6 +331,9 @@ class Kernel:
             parts = line.split()
             if len(parts) >= 2 and parts[1] == "U" and parts[0].split("@")[0] not in self.exports:
                 missing.append(parts[0].split("@")[0])
+        # --- toolchain: a sanitizer's or coverage runtime's own imports (harness/sanitizers.py) ---
+        if missing:
+            missing = sorted(set(missing) - sanitizers.runtime_imports(path, missing))
         return sorted(set(missing))
 
     def load_driver(self, path: str | Path, name: str | None = None) -> Driver:
@@ -349,6 +352,8 @@ class Kernel:
         if missing:
             raise DriverError(f"{path.name} imports routines the kernel shim does not export: "
                               f"{', '.join(missing)}")
+        if not sanitizers.asan_loaded() and (why := sanitizers.refused_load(path)):  # toolchain: ASan's
+            raise DriverError(f"{path.name} cannot be loaded here: {why}")  # dlopen would end the process
         private = self._workdir / f"{name}-{len(self.drivers)}-{path.name}"
         shutil.copyfile(path, private)  # a module of its own: its own globals, even for the same file
         try:
@@ -407,6 +412,8 @@ class Kernel:
                               "driver (set DriverObject->DriverUnload)")
         with caller.calling_as(SYSTEM):
             self.lib.CmhookCallDriverUnload(driver.driver_object.DriverUnload, driver.driver_object)
+        if driver.module_path is not None:  # toolchain: a --coverage build's counts, written now
+            coverage.dump(driver.module_path)
         found = self._check_leftovers(driver, "after DriverUnload")
         driver.loaded = False
         del self.drivers[driver.name]
@@ -444,6 +451,8 @@ class Kernel:
                 else:
                     self.finding("not-unloadable", f"{driver.name} has no DriverUnload and stays loaded",
                                  driver.name)
+                    if driver.module_path is not None:  # toolchain: its coverage counts all the same
+                        coverage.dump(driver.module_path)
         finally:
             with _active_lock:
                 if _active is self:

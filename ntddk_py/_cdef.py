@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "4cca6a8c041031481798393bf50059ae99f6cc02a924458c4fe660ee80569d10"
+HEADER_SHA256 = "92492a421fa20f04a4e47ca33661539403152a15011e86d5e7236647b3ad35eb"
 
 CDEF = r"""
 typedef void VOID;
