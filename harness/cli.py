@@ -172,7 +172,8 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
                      isolated=not args.in_process, hang_seconds=args.hang_timeout)
     text = sanitizers.reports(log_folder)
     if text:
-        print(f"cmhook run: the sanitizer's report:\n{text.rstrip()}", file=sys.stderr)
+        print("cmhook run: a sanitizer stopped the machine (the abort() of the report above); its own report:\n"
+              f"{text.rstrip()}", file=sys.stderr)
     if args.coverage or counted:
         try:
             sys.stdout.write(coverage.text(counted))
