@@ -5,7 +5,8 @@ object, 16-bit wchar_t so L"..." literals are WCHAR strings, the header on the i
 a call to an undeclared routine refused (on x64 C assumes it returns ``int``, which truncates a
 returned pointer; the driver would crash far from the mistake).
 
-A filter is one or several C sources. The compiler always reads them where they live, by the
+A filter is one or several C sources (or C++ ones, .cpp/.cc/.cxx, compiled by g++ or clang++ with
+MSVC /kernel's rules; a source given as text is C). The compiler always reads them where they live, by the
 user's own paths: ``#include "config.h"`` next to ``main.c`` resolves, and warnings and debug
 info point at the user's files, not at a copy. ``compile_filter`` builds into a given file (what
 ``cmhook build`` does); ``build`` and ``build_filter`` build into the cache, once per content.
@@ -393,7 +394,7 @@ def _digest(path: Path) -> str | None:
 
 
 def is_source_path(source: object) -> bool:
-    """A Path, or a string naming a .c file; any other string is the source text itself."""
+    """A Path, or a string naming a .c (or C++) file; any other string is the source text itself."""
     return isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
                                                and source.endswith((".c", *CXX_SUFFIXES)))
 

@@ -127,6 +127,11 @@ def needed_libraries(path: Path) -> list[str]:
 
 def asan_runtime_of(path: Path) -> str | None:
     """"gcc" or "clang" when the module is an ASan build (by the runtime it needs), else None."""
+    try:
+        if b"asan" not in path.read_bytes():  # the common case, without running readelf
+            return None
+    except OSError:
+        return None
     for library in needed_libraries(path):
         if library.startswith("libasan."):
             return "gcc"
