@@ -53,10 +53,10 @@ COMMON_OTHER = '#include <ntddk.h>\n#include "common.h"\nVOID Bump(VOID) { Share
 
 
 def test_a_global_defined_in_a_header_two_sources_include_is_one_variable(kernel, build_filter, cc, tmp_path):
-    """MSVC's linker merges the definitions of a global a header defines (it emits them as communal
-    data, Microsoft's /FORCE and "LNK2005" documentation: uninitialized globals are not duplicate
-    definitions); -fcommon gives gcc and clang the same, and without it (their default since gcc 10
-    and clang 11) the filter does not link."""
+    """MSVC's C compiler emits a global defined without initializer as a COMMON symbol, which the
+    linker merges (Microsoft's PE format specification: an external symbol in no section, with a
+    size in its Value, is a common symbol); -fcommon gives gcc and clang the same, and without it
+    (their default since gcc 10 and clang 11) the filter does not link."""
     (tmp_path / "common.h").write_text(COMMON_H)
     (tmp_path / "common_main.c").write_text(COMMON_MAIN)
     (tmp_path / "common_other.c").write_text(COMMON_OTHER)
@@ -149,9 +149,9 @@ FUNCTION_ARGUMENT = idiom_driver('    DbgPrint("in %s\\n", __FUNCTION__);\n')
 
 
 def test_pasting_string_literals(kernel, build_filter, cc):
-    """MSVC's preprocessor lets `"[drv] " ## fmt` form the two adjacent literals (Microsoft's "Token-
-    pasting operator (##)" documentation of the traditional preprocessor); clang does in its Microsoft
-    mode (-fms-compatibility, the warning off); gcc refuses, and the build says what to write."""
+    """MSVC's traditional preprocessor lets `"[drv] " ## fmt` form the two adjacent literals (as
+    clang's Microsoft mode models it: its ext_pp_bad_paste_ms diagnostic, an error elsewhere); clang
+    does under -fms-compatibility, the warning off; gcc refuses, and the build says what to write."""
     if cc == "clang":
         assert run_entry(kernel, build_filter, LITERAL_PASTE, cc, "paste") == ["[drv] pasted 7\n"]
         return
@@ -161,9 +161,9 @@ def test_pasting_string_literals(kernel, build_filter, cc):
 
 
 def test_a_comma_before_empty_va_args(kernel, build_filter, cc):
-    """MSVC removes the comma before an empty __VA_ARGS__ (Microsoft's "Variadic macros"
-    documentation); clang does under -fms-compatibility; gcc keeps it, and the build says to write
-    `, ##__VA_ARGS__`, which all three accept."""
+    """MSVC's traditional preprocessor removes the comma before an empty __VA_ARGS__ (Microsoft's
+    "MSVC new preprocessor overview", comma elision); clang does under -fms-compatibility; gcc keeps
+    it, and the build says to write `, ##__VA_ARGS__`, which all three accept."""
     if cc == "clang":
         assert run_entry(kernel, build_filter, EMPTY_VA_ARGS, cc, "va_empty") == ["no arguments\n", "one 1\n"]
     else:
@@ -176,7 +176,8 @@ def test_a_comma_before_empty_va_args(kernel, build_filter, cc):
 def test_function_name_is_no_string_literal(kernel, build_filter, cc):
     """MSVC makes __FUNCTION__ a string literal (Microsoft's "Predefined macros" documentation), so
     `"in " __FUNCTION__` concatenates; for gcc and clang 14 it is a variable (C99's __func__) and no
-    header can make it a literal: the build refuses it and says to print it with %s, which works."""
+    header can make it a literal: the build refuses it and says to print it with %s, which works
+    (clang 17's Microsoft mode concatenates it: LLVM review D153914)."""
     try:
         lines = run_entry(kernel, build_filter, FUNCTION_LITERAL, cc, "function_literal")
     except BuildError as refused:
