@@ -217,7 +217,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     print(f"cmhook demo: {DEMO_FILTER.relative_to(ROOT)} against {DEMO_SCRIPT.relative_to(ROOT)} "
           "on the embedded default registry\n")
-    return run_job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc)
+    if not args.coverage:
+        return run_job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc)
+    # --- toolchain: the demo filter's own line coverage for the demo scenario ---
+    module = build.build_filter(DEMO_FILTER, cc=args.cc, coverage=True,
+                                on_warnings=lambda text: print(text, file=sys.stderr))
+    coverage.reset(module)
+    status = run_job([str(module)], str(DEMO_SCRIPT), cc=args.cc)
+    sys.stdout.write(coverage.text([(module.stem, module)]))
+    return status
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -320,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="a shipped filter blocks a persistence attempt (the main job's demo)")
     demo.add_argument("--cc", choices=build.COMPILERS, default="gcc")
+    demo.add_argument("--coverage", action="store_true", help="also print the filter's line coverage for the demo")
     demo.set_defaults(run=_demo)
 
     exporter = commands.add_parser("export", help="write a subtree of the registry as a .reg file",

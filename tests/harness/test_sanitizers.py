@@ -118,3 +118,11 @@ def test_a_coverage_build_keeps_its_notes_beside_the_module(kernel, build_filter
     kernel.unload_driver(kernel.load_driver(module))
     (own,) = coverage.summary(module)
     assert own.source.endswith("counted.c") and 0 < own.executed < own.lines
+
+
+def test_the_demo_prints_the_shipped_filters_coverage(cc):
+    """`cmhook demo --coverage`: the shipped example filter's own line coverage for the demo scenario."""
+    done = cmhook("demo", "--cc", cc, "--coverage")
+    assert done.returncode == 0, done.stdout + done.stderr
+    hit, total = lines_hit(done.stdout, "run_blocker.c")
+    assert 0 < hit < total
