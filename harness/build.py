@@ -5,7 +5,8 @@ object, 16-bit wchar_t so L"..." literals are WCHAR strings, the header on the i
 a call to an undeclared routine refused (on x64 C assumes it returns ``int``, which truncates a
 returned pointer; the driver would crash far from the mistake).
 
-A filter is one or several C sources. The compiler always reads them where they live, by the
+A filter is one or several C sources (or C++ ones, .cpp/.cc/.cxx, compiled by g++ or clang++ with
+MSVC /kernel's rules; a source given as text is C). The compiler always reads them where they live, by the
 user's own paths: ``#include "config.h"`` next to ``main.c`` resolves, and warnings and debug
 info point at the user's files, not at a copy. ``compile_filter`` builds into a given file (what
 ``cmhook build`` does); ``build`` and ``build_filter`` build into the cache, once per content.
@@ -39,6 +40,8 @@ from pathlib import Path
 
 from ntddk_py import header_model, resources
 
+from . import coverage as _coverage
+from . import sanitizers as _sanitizers
 from .shim import cache_directory
 
 COMPILERS = ("gcc", "clang")
@@ -50,12 +53,29 @@ COMPILERS = ("gcc", "clang")
 # also before the first #include, where the header's own silencing does not reach yet.
 COMPILE_FLAGS = ["-fPIC", "-fshort-wchar", "-fno-strict-aliasing", "-fno-optimize-sibling-calls",
                  "-O2", "-g", "-Wall", "-Wno-unknown-pragmas", "-Werror=implicit-function-declaration"]
+# --- toolchain: the semantics Windows compilers give a driver (README "What each compiler accepts") ---
+# -fno-delete-null-pointer-checks: MSVC never drops a NULL test because the pointer was passed to memcpy
+# (or dereferenced) before it; -fcommon: a global defined in a header two sources include is one variable,
+# as MSVC's linker merges them; -fms-extensions: MSVC's anonymous struct members of a named type.
+COMPILE_FLAGS[2:2] = ["-fno-delete-null-pointer-checks", "-fcommon", "-fms-extensions"]
+# clang's Microsoft mode also takes MSVC's preprocessor: the comma before an empty __VA_ARGS__ goes,
+# and `"prefix" ## fmt` pastes two string literals as the adjacent literals they become (MSVC is silent);
+# an anonymous member of a named struct type is the extension the WDK's own headers use (MSVC's C4201,
+# which drivers disable), not worth a warning.
+CLANG_FLAGS = ["-fms-compatibility", "-Wno-invalid-token-paste", "-Wno-microsoft-anon-tag"]
+# A C++ filter (.cpp, .cc, .cxx) is built as MSVC's /kernel builds one: no exceptions, no RTTI, no
+# thread-safe statics (each would need the C++ runtime, which a kernel does not have).
+CXX_FLAGS = ["-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics"]
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx")
+CXX_COMPILERS = {"gcc": "g++", "clang": "clang++"}
+_C_ONLY = ("-Werror=implicit-function-declaration",)  # C++ has no implicit declarations: g++ warns at the flag
+# --- end toolchain ---
 # Where the compiler finds the header set: include/, then include/variants/.
 HEADER_INCLUDES = [f"-I{header_model.HEADER.parent}", f"-I{resources.variants_directory()}"]
 # Only the link reads -shared (clang warns that a compile step does not use it).
 FILTER_FLAGS = ["-shared", *COMPILE_FLAGS]
 # Bumped when the layout of the cache or the meaning of its key changes.
-_CACHE_VERSION = "filters-2"
+_CACHE_VERSION = "filters-3"
 # Flags only the link step reads; every other pass-through flag goes to both steps.
 _LINK_ONLY = ("-l", "-L", "-Wl,", "-Xlinker", "-T", "-static", "-rdynamic", "-shared", "-nostdlib", "-nodefaultlibs")
 # Flags whose value may be the next argument (-include config.h): the two travel together.
@@ -93,6 +113,8 @@ class Built:
     dependencies: tuple[Path, ...] = ()
     cached: bool = False
     cc: str = "gcc"
+    sanitize: tuple[str, ...] = ()  # toolchain: --sanitize's runtimes, and whether it counts coverage
+    coverage: bool = False
 
 
 def define_flags(defines: Defines) -> list[str]:
@@ -218,13 +240,60 @@ def explain_implicit_declarations(diagnostics: str, cc: str = "gcc") -> str:
     return "\n".join(lines)
 
 
+# --- toolchain: per-source compiler and flags, and what an MSVC idiom the compiler refused needs ---
+def is_cxx(source: Path) -> bool:
+    """Whether a source is C++ by its suffix, as MSVC, gcc and clang all decide."""
+    return source.suffix.lower() in CXX_SUFFIXES
+
+
+def source_command(cc: str, source: Path) -> tuple[str, list[str]]:
+    """The compiler driver and the Windows-like flags for one source: g++/clang++ for C++."""
+    flags = [*COMPILE_FLAGS, *(CLANG_FLAGS if cc == "clang" else [])]
+    if is_cxx(source):
+        return CXX_COMPILERS[cc], [flag for flag in flags if flag not in _C_ONLY] + CXX_FLAGS
+    return cc, flags
+
+
+_LOCATION = re.compile(r"^([^\s:][^:\n]*):(\d+):(?:\d+:)? ", re.MULTILINE)
+_EMPTY_VA = re.compile(r",\s*__VA_ARGS__")  # `, ##__VA_ARGS__` has the ## in between
+_NAME_LITERAL = re.compile(r"\"\s*(__FUNCTION__|__func__|__FUNCSIG__|__FUNCDNAME__)\b|"
+                           r"\b(__FUNCTION__|__func__|__FUNCSIG__|__FUNCDNAME__)\s*(?:L?\")")
+_LITERAL_PASTE = re.compile(r"\"\s*##|##\s*L?\"|pasting \"\"|pasting formed '\"")
+
+
+def explain_msvc_idioms(diagnostics: str, cc: str, cwd: Path | None = None) -> str:
+    """For MSVC-only idioms at the lines a failed build's diagnostics point to: what each compiler
+    accepts and the spelling every compiler takes (README "What each compiler accepts")."""
+    lines: list[str] = []
+    for file, number in dict.fromkeys(_LOCATION.findall(diagnostics)):
+        path = Path(file) if cwd is None or Path(file).is_absolute() else cwd / file
+        try:
+            lines.append(path.read_text(errors="replace").splitlines()[int(number) - 1])
+        except (OSError, IndexError, ValueError):
+            continue
+    text = "\n".join(lines)
+    hints = []
+    if _LITERAL_PASTE.search(text) or _LITERAL_PASTE.search(diagnostics):
+        hints.append("`\"prefix\" ## fmt` pastes string literals, which only MSVC (and clang, --cc clang) "
+                     "accepts: write `\"prefix\" fmt` (adjacent literals are joined), which every compiler takes")
+    if _EMPTY_VA.search(text) and cc == "gcc":
+        hints.append("`, __VA_ARGS__` with no variable arguments leaves a comma only MSVC (and clang, --cc "
+                     "clang) removes: write `, ##__VA_ARGS__`, which gcc, clang and MSVC all accept")
+    if _NAME_LITERAL.search(text):
+        hints.append("`\"...\" __FUNCTION__`: only MSVC makes __FUNCTION__ a string literal; for gcc and "
+                     "clang it is a variable: print it with %s (`DbgPrint(\"in %s\\n\", __FUNCTION__)`)")
+    return "MSVC idioms this compiler does not accept:\n" + "\n".join(f"  {hint}" for hint in hints) if hints else ""
+# --- end toolchain ---
+
+
 def _names(sources: Sequence[Path]) -> str:
     return ", ".join(source.name for source in sources)
 
 
 def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc", extra: Sequence[str] | None = None,
                    *, include_dirs: Iterable[Source] = (), defines: Defines = None,
-                   cwd: Path | None = None) -> Built:
+                   cwd: Path | None = None, sanitize: str | Iterable[str] | None = None,
+                   coverage: bool = False) -> Built:
     """Compile the sources, each where it lives, into one module at output with the Windows-like flags.
 
     Each source is compiled on its own (so that each gets its own -MMD dependency list) and the
@@ -236,8 +305,9 @@ def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc"
     if not sources:
         raise BuildError("no source to build")
     for source in sources:
-        if source.suffix != ".c":
-            raise BuildError(f"{source} is not a C source (.c): a header is found through #include and -I")
+        if source.suffix != ".c" and not is_cxx(source):
+            raise BuildError(f"{source} is not a C source (.c) or a C++ one ({', '.join(CXX_SUFFIXES)}): a header "
+                             "is found through #include and -I")
         if not (source if cwd is None or source.is_absolute() else cwd / source).is_file():
             raise BuildError(f"{source}: no such file")
     # The harness's include/ first: <ntddk.h> is always the header the harness and its ABI tests agree on;
@@ -245,6 +315,19 @@ def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc"
     includes = [*HEADER_INCLUDES, *(f"-I{directory}" for directory in include_dirs)]
     compile_extra, link_extra = _split_extra(list(extra or []))
     definitions = define_flags(defines)
+    try:
+        sanitizers = _sanitizers.parse(sanitize)
+    except _sanitizers.SanitizerError as error:
+        raise BuildError(str(error)) from None
+    # --- toolchain: sanitizers and coverage (harness/sanitizers.py, harness/coverage.py) ---
+    instrument = _sanitizers.compile_flags(sanitizers, coverage)
+    runtime_link = _sanitizers.link_flags(cc, sanitizers, coverage)
+    kept = _coverage.folder_of(output) if coverage else None  # the objects stay: their notes and counts
+    if kept is not None:
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir(parents=True)
+        (kept / _coverage.COMPILER_FILE).write_text(cc)
+        (kept / _coverage.CWD_FILE).write_text(str((cwd or Path.cwd()).resolve()))
     base = cwd or Path.cwd()
     diagnostics: list[str] = []
     failed = False
@@ -253,11 +336,12 @@ def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc"
     with tempfile.TemporaryDirectory(prefix="cmhook-build-") as scratch:
         objects = []
         for index, source in enumerate(sources):
-            obj = Path(scratch) / f"{index}-{source.stem}.o"
+            obj = (kept or Path(scratch)) / f"{index}-{source.stem}.o"
             depfile = obj.with_suffix(".d")
             # Ours before the user's: a flag at the end missing its value cannot swallow -c or -o.
-            done = _run([cc, *COMPILE_FLAGS, *includes, *definitions, "-c", "-MMD", "-MF", str(depfile),
-                         "-o", str(obj), *compile_extra, str(source)], cc, cwd)
+            driver, flags = source_command(cc, source)
+            done = _run([driver, *flags, *instrument, *includes, *definitions, "-c", "-MMD", "-MF", str(depfile),
+                         "-o", str(obj), *compile_extra, str(source)], driver, cwd)
             if done.stderr.strip():
                 diagnostics.append(done.stderr.rstrip("\n") + "\n")
             if done.returncode:
@@ -269,18 +353,27 @@ def compile_filter(sources: Path | Sequence[Path], output: Path, cc: str = "gcc"
                     dependencies[Path(os.path.abspath(base / name))] = None
         if failed:
             text = "".join(diagnostics).strip()
-            explanation = explain_implicit_declarations(text, cc)
+            explanation = "\n".join(part for part in (explain_implicit_declarations(text, cc),
+                                                       explain_msvc_idioms(text, cc, cwd)) if part)
             raise BuildError(f"{cc} could not build {_names(sources)}:\n{text}"
                              + (f"\n{explanation}" if explanation else ""))
+        if coverage:  # the routine that writes the counts, itself not counted
+            dumper = Path(scratch) / "cmhook_coverage_dump.c"
+            dumper.write_text(_coverage.DUMP_SOURCE)
+            done = _run([cc, "-fPIC", "-O2", "-c", "-o", str(dumper.with_suffix(".o")), str(dumper)], cc)
+            if done.returncode:
+                raise BuildError(f"{cc} could not build the coverage dump routine:\n{done.stderr.strip()}")
+            objects.append(str(dumper.with_suffix(".o")))
         partial = output.with_name(f"{output.name}.{os.getpid()}.tmp")
-        done = _run([cc, *FILTER_FLAGS, "-o", str(partial), *objects, *link_extra], cc, cwd)
+        done = _run([cc, *FILTER_FLAGS, *runtime_link, "-o", str(partial), *objects, *link_extra], cc, cwd)
         if done.returncode:
             partial.unlink(missing_ok=True)
             raise BuildError(f"{cc} could not link {_names(sources)}:\n{done.stderr.strip()}")
         if done.stderr.strip():
             diagnostics.append(done.stderr.rstrip("\n") + "\n")
         partial.replace(output)
-    return Built(output, output.stem, tuple(sources), "".join(diagnostics), tuple(dependencies), cc=cc)
+    return Built(output, output.stem, tuple(sources), "".join(diagnostics), tuple(dependencies), cc=cc,
+                 sanitize=sanitizers, coverage=coverage)
 
 
 @cache
@@ -301,8 +394,9 @@ def _digest(path: Path) -> str | None:
 
 
 def is_source_path(source: object) -> bool:
-    """A Path, or a string naming a .c file; any other string is the source text itself."""
-    return isinstance(source, os.PathLike) or isinstance(source, str) and "\n" not in source and source.endswith(".c")
+    """A Path, or a string naming a .c (or C++) file; any other string is the source text itself."""
+    return isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
+                                               and source.endswith((".c", *CXX_SUFFIXES)))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -321,7 +415,8 @@ def split_compiler(sources: Sequence[Source], cc: str | None) -> tuple[list[Sour
 
 
 def build(*sources: Source, cc: str | None = None, include_dirs: Iterable[Source] = (), defines: Defines = None,
-          extra: Sequence[str] | None = None, name: str | None = None) -> Built:
+          extra: Sequence[str] | None = None, name: str | None = None,
+          sanitize: str | Iterable[str] | None = None, coverage: bool = False) -> Built:
     """The module for these sources (paths, or C source strings), built once per content and cached.
 
     The driver is named ``name``, else after the first source file's stem, else "filter". A
@@ -342,9 +437,16 @@ def build(*sources: Source, cc: str | None = None, include_dirs: Iterable[Source
         raise BuildError(f"{stem!r} cannot name a driver: it becomes a file name and a registry key name")
     includes = [Path(os.path.abspath(directory)) for directory in include_dirs]
     extra = list(extra or [])
+    try:
+        sanitizers = _sanitizers.parse(sanitize)
+    except _sanitizers.SanitizerError as error:
+        raise BuildError(str(error)) from None
     key = hashlib.sha256()
-    parts = [_CACHE_VERSION, _compiler_identity(cc), *FILTER_FLAGS, "\1", *map(str, includes), "\1",
-             *define_flags(defines), "\1", *extra, "\1", stem]
+    parts = [_CACHE_VERSION, _compiler_identity(cc), *FILTER_FLAGS, *CLANG_FLAGS, *CXX_FLAGS, "\1",
+             *([_compiler_identity(CXX_COMPILERS[cc])] if any(is_cxx(path) for path in files) else []),
+             *map(str, includes), "\1",
+             *define_flags(defines), "\1", *extra, "\1", stem, "\1", *_sanitizers.compile_flags(sanitizers, coverage),
+             *_sanitizers.link_flags(cc, sanitizers, coverage)]
     if extra:
         parts.append(os.getcwd())  # a relative path in a pass-through flag means something else elsewhere
     for source in items:
@@ -375,10 +477,12 @@ def build(*sources: Source, cc: str | None = None, include_dirs: Iterable[Source
         recorded = json.loads(manifest.read_text())
         if module.exists() and all(_digest(Path(dep)) == digest for dep, digest in recorded["dependencies"].items()):
             return Built(module, stem, tuple(paths), recorded["warnings"],
-                         tuple(Path(dep) for dep in recorded["dependencies"]), cached=True, cc=cc)
+                         tuple(Path(dep) for dep in recorded["dependencies"]), cached=True, cc=cc,
+                         sanitize=sanitizers, coverage=coverage)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    built = compile_filter(paths, module, cc, extra, include_dirs=includes, defines=defines)
+    built = compile_filter(paths, module, cc, extra, include_dirs=includes, defines=defines, sanitize=sanitizers,
+                           coverage=coverage)
     depends = {str(dep): _digest(dep) for dep in dict.fromkeys([*paths, *built.dependencies])}
     _write_atomically(manifest, json.dumps({"dependencies": depends, "warnings": built.warnings},
                                            indent=1).encode())
@@ -392,11 +496,13 @@ def warning_text(built: Built) -> str:
 
 def build_filter(*sources: Source, cc: str | None = None, include_dirs: Iterable[Source] = (),
                  defines: Defines = None, extra: Sequence[str] | None = None, name: str | None = None,
-                 on_warnings: Callable[[str], object] | None = None) -> Path:
+                 on_warnings: Callable[[str], object] | None = None,
+                 sanitize: str | Iterable[str] | None = None, coverage: bool = False) -> Path:
     """``build(...)``'s module path; its compiler warnings go to on_warnings, else warnings.warn.
 
     Warnings are shown on every call, from the cache too: a build that warned keeps warning."""
-    built = build(*sources, cc=cc, include_dirs=include_dirs, defines=defines, extra=extra, name=name)
+    built = build(*sources, cc=cc, include_dirs=include_dirs, defines=defines, extra=extra, name=name,
+                  sanitize=sanitize, coverage=coverage)
     if built.warnings.strip():
         text = warning_text(built)
         if on_warnings is not None:

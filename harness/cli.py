@@ -6,13 +6,14 @@ import argparse
 import errno
 import os
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
 from ntddk_py import abi_table, resources
 from registry_core.profiles import PROFILES
 
-from . import build
+from . import build, coverage, sanitizers
 from .isolation import HANG_SECONDS
 
 ROOT = resources.examples_directory().parent
@@ -81,6 +82,15 @@ def _add_compiler_options(parser: argparse.ArgumentParser) -> None:
                         help="define a macro for every source")
 
 
+def _add_instrument_options(parser: argparse.ArgumentParser) -> None:
+    """--sanitize and --coverage (toolchain: harness/sanitizers.py, harness/coverage.py)."""
+    parser.add_argument("--sanitize", metavar="address,undefined", default=None,
+                        help="build with AddressSanitizer and/or UndefinedBehaviorSanitizer: a report stops the "
+                             "machine and names the driver, routine and notification")
+    parser.add_argument("--coverage", action="store_true",
+                        help="build with gcov coverage; cmhook run prints each driver's own line coverage")
+
+
 def _compiler_flags(command: str, extra: list[str]) -> list[str] | None:
     """The pass-through flags; None (after saying why) if one is a mistyped long option of ours."""
     unknown = [flag for flag in extra if flag.startswith("--") and not flag.startswith("--param")]
@@ -99,7 +109,7 @@ def _build(args: argparse.Namespace, extra: list[str]) -> int:
     output = Path(args.output) if args.output else sources[0].with_suffix(".so")
     try:
         built = build.compile_filter(sources, output, args.cc, flags, include_dirs=args.include_dirs,
-                                     defines=args.defines)
+                                     defines=args.defines, sanitize=args.sanitize, coverage=args.coverage)
     except build.BuildError as error:
         print(f"cmhook build: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -115,11 +125,12 @@ def _driver_modules(args: argparse.Namespace, flags: list[str]) -> list[str]:
     modules = []
     for spec in args.drivers:
         parts = spec.split("+") if "+" in spec and not Path(spec).exists() else [spec]
-        if not all(part.endswith(".c") for part in parts):
+        if not all(build.is_source_path(part) for part in parts):
             modules.append(spec)
             continue
         module = build.build_filter(*parts, cc=args.cc, include_dirs=args.include_dirs, defines=args.defines,
-                                    extra=flags, on_warnings=lambda text: print(text, file=sys.stderr))
+                                    extra=flags, on_warnings=lambda text: print(text, file=sys.stderr),
+                                    sanitize=args.sanitize, coverage=args.coverage)
         modules.append(str(module))
     return modules
 
@@ -130,7 +141,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     flags = _compiler_flags("run", extra)
     if flags is None:
         return EXIT_USAGE
-    if (flags or args.include_dirs or args.defines) and not any(part.endswith(".c") for spec in args.drivers
+    if (flags or args.include_dirs or args.defines) and not any(build.is_source_path(part) for spec in args.drivers
                                                                  for part in spec.split("+")):
         print("cmhook run: error: compiler options given, but no DRIVER is a C source", file=sys.stderr)
         return EXIT_USAGE
@@ -149,8 +160,45 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         return EXIT_FAILED
     # --export: also after a failed run, the registry as it stands is what tells why.
     export = (args.export, args.export_file, args.regedit4) if args.export is not None else None
-    return run_job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc, export=export,
-                   isolated=not args.in_process, hang_seconds=args.hang_timeout)
+    # --- toolchain: sanitizer runtimes in the process, their reports and the coverage summary ---
+    try:
+        log_folder = _sanitizer_process(drivers, isolated=not args.in_process)
+    except sanitizers.SanitizerError as error:
+        print(f"cmhook run: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    counted = [(Path(module).stem, Path(module)) for module in drivers if coverage.folder_of(Path(module)).is_dir()]
+    for _, module in counted:
+        coverage.reset(module)
+    status = run_job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc, export=export,
+                     isolated=not args.in_process, hang_seconds=args.hang_timeout)
+    text = sanitizers.reports(log_folder)
+    if text:
+        print("cmhook run: a sanitizer stopped the machine (the abort() of the report above); its own report:\n"
+              f"{text.rstrip()}", file=sys.stderr)
+    if args.coverage or counted:
+        try:
+            sys.stdout.write(coverage.text(counted))
+        except FileNotFoundError as error:
+            print(f"cmhook run: --coverage: {error}", file=sys.stderr)
+    return status
+
+
+def _sanitizer_process(modules: list[str], isolated: bool) -> str | None:
+    """Make this process one the drivers' sanitizer runtimes work in: for an ASan build, start it
+    again with the runtime preloaded (harness/sanitizers.py says why); the runtimes' options in the
+    environment. Returns the folder their reports go to (isolated runs: the parent prints them)."""
+    paths = [Path(module) for module in modules if Path(module).is_file()]
+    if not any("asan" in library or "ubsan" in library for path in paths
+               for library in sanitizers.needed_libraries(path)):
+        return None
+    folder = os.environ.get(sanitizers.LOG_VARIABLE) or (tempfile.mkdtemp(prefix="cmhook-sanitizer-")
+                                                         if isolated else None)
+    environment = sanitizers.reexec_environment(paths, folder)
+    if environment is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "harness", *_ARGV], environment)
+    return folder
 
 
 def _fuzz(args: argparse.Namespace, extra: list[str]) -> int:
@@ -219,7 +267,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     print(f"cmhook demo: {DEMO_FILTER.relative_to(ROOT)} against {DEMO_SCRIPT.relative_to(ROOT)} "
           "on the embedded default registry\n")
-    return run_job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc)
+    if not args.coverage:
+        return run_job([str(DEMO_FILTER)], str(DEMO_SCRIPT), cc=args.cc)
+    # --- toolchain: the demo filter's own line coverage for the demo scenario ---
+    module = build.build_filter(DEMO_FILTER, cc=args.cc, coverage=True,
+                                on_warnings=lambda text: print(text, file=sys.stderr))
+    coverage.reset(module)
+    status = run_job([str(module)], str(DEMO_SCRIPT), cc=args.cc)
+    sys.stdout.write(coverage.text([(module.stem, module)]))
+    return status
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -283,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     builder.add_argument("-o", "--output", metavar="FILTER.so", help="default: the first source's name with .so")
     _add_compiler_options(builder)
     builder.add_argument("--cc", choices=build.COMPILERS, default="gcc")
+    _add_instrument_options(builder)
     builder.set_defaults(run=_build, takes_extra=True)
 
     runner = commands.add_parser(
@@ -303,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--profile", choices=list(PROFILES), default="2003")
     runner.add_argument("--trace", metavar="FILE.jsonl", help="write the trace here as JSON lines, not to the screen")
     runner.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
+    _add_instrument_options(runner)
     runner.add_argument("--export", metavar="KEY",
                         help="after the script and the drivers' unload, write KEY's subtree (HKLM\\..., "
                              "\\REGISTRY\\...) to the -o file as a .reg file")
@@ -348,10 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     fuzzer.add_argument("--hang-timeout", type=_seconds, default=5.0, metavar="SECONDS",
                         help="as for cmhook run (default 5)")
     fuzzer.epilog, fuzzer.formatter_class = EXIT_STATUSES, _Formatter
-    fuzzer.set_defaults(run=_fuzz, takes_extra=True)
+    fuzzer.set_defaults(run=_fuzz, takes_extra=True, sanitize=None, coverage=False)  # not yet under fuzz
 
     demo = commands.add_parser("demo", help="a shipped filter blocks a persistence attempt (the main job's demo)")
     demo.add_argument("--cc", choices=build.COMPILERS, default="gcc")
+    demo.add_argument("--coverage", action="store_true", help="also print the filter's line coverage for the demo")
     demo.set_defaults(run=_demo)
 
     exporter = commands.add_parser("export", help="write a subtree of the registry as a .reg file",
@@ -365,7 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ARGV: list[str] = []  # this command's arguments, for starting it again (an ASan run's preload)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     args, extra = build_parser().parse_known_args(argv)
     if extra and not getattr(args, "takes_extra", False):
         build_parser().error(f"unrecognized arguments: {' '.join(extra)}")

@@ -44,7 +44,7 @@ from registry_core.names import upcase
 from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
-from . import isolation, routines, shim
+from . import bookkeeping, coverage, isolation, routines, sanitizers, shim
 
 if TYPE_CHECKING:
     import cffi
@@ -362,7 +362,11 @@ class Kernel:
     # --- loading ------------------------------------------------------------------------
     def missing_imports(self, path: Path) -> list[str]:
         """The module's undefined symbols the shim does not export (weak references excepted)."""
-        return sorted(set(module_imports(path)) - self.exports)
+        missing = sorted(set(module_imports(path)) - self.exports)
+        # --- toolchain: a sanitizer's or coverage runtime's own imports (harness/sanitizers.py) ---
+        if missing:
+            missing = sorted(set(missing) - sanitizers.runtime_imports(path, missing))
+        return missing
 
     def load_driver(self, path: str | Path, name: str | None = None) -> Driver:
         """Load a filter module and run its DriverEntry; a failure status unloads it and raises.
@@ -380,6 +384,8 @@ class Kernel:
         if missing:
             raise DriverError(f"{path.name} imports routines the kernel shim does not export: "
                               f"{', '.join(missing)}")
+        if not sanitizers.asan_loaded() and (why := sanitizers.refused_load(path)):  # toolchain: ASan's
+            raise DriverError(f"{path.name} cannot be loaded here: {why}")  # dlopen would end the process
         private = self._workdir / f"{name}-{len(self.drivers)}-{path.name}"
         shutil.copyfile(path, private)  # a module of its own: its own globals, even for the same file
         try:
@@ -405,12 +411,13 @@ class Kernel:
         """DRIVER_OBJECT and RegistryPath as the I/O manager makes them, and the Services key."""
         keep = []
         service = f"{SERVICES}\\{name}"
-        # The I/O manager writes the service key, not a user; it is bookkeeping, not traced.
-        with caller.calling_as(SYSTEM), self.native.dispatcher.untraced():
-            self.registry.put(service, "Type", REG_DWORD, 1)
-            self.registry.put(service, "Start", REG_DWORD, 3)
-            self.registry.put(service, "ImagePath", REG_EXPAND_SZ, f"\\??\\{path.resolve()}")
-            self.registry.put(service, "DisplayName", REG_SZ, name)
+        # --- toolchain: the harness's own bookkeeping writes (harness/bookkeeping.py) ---
+        # On Windows the installer wrote the Services key before the boot: straight into the store,
+        # so that no callback of a driver already loaded and no trace record sees it.
+        bookkeeping.put_values(self.native, service, [
+            ("Type", REG_DWORD, encode_data(REG_DWORD, 1)), ("Start", REG_DWORD, encode_data(REG_DWORD, 3)),
+            ("ImagePath", REG_EXPAND_SZ, encode_data(REG_EXPAND_SZ, f"\\??\\{path.resolve()}")),
+            ("DisplayName", REG_SZ, encode_data(REG_SZ, name))])
         driver_object = self.ffi.new("DRIVER_OBJECT *")
         driver_object.Type = 4
         driver_object.Size = self.ffi.sizeof("DRIVER_OBJECT")
@@ -437,6 +444,8 @@ class Kernel:
                               "driver (set DriverObject->DriverUnload)")
         with caller.calling_as(SYSTEM):
             self.lib.CmhookCallDriverUnload(driver.driver_object.DriverUnload, driver.driver_object)
+        if driver.module_path is not None:  # toolchain: a --coverage build's counts, written now
+            coverage.dump(driver.module_path)
         found = self._check_leftovers(driver, "after DriverUnload")
         driver.loaded = False
         del self.drivers[driver.name]
@@ -474,6 +483,8 @@ class Kernel:
                 else:
                     self.finding("not-unloadable", f"{driver.name} has no DriverUnload and stays loaded",
                                  driver.name)
+                    if driver.module_path is not None:  # toolchain: its coverage counts all the same
+                        coverage.dump(driver.module_path)
         finally:
             with _active_lock:
                 if _active is self:

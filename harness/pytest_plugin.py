@@ -103,7 +103,8 @@ class BuildFilter(Protocol):
 
     def __call__(self, *sources: str | os.PathLike[str], cc: str | None = None,
                  include_dirs: Iterable[str | os.PathLike[str]] = (), defines: _build.Defines = None,
-                 extra: Sequence[str] | None = None, name: str | None = None) -> Path: ...
+                 extra: Sequence[str] | None = None, name: str | None = None,
+                 sanitize: str | Iterable[str] | None = None, coverage: bool = False) -> Path: ...
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -239,11 +240,12 @@ def build_filter(request: pytest.FixtureRequest) -> BuildFilter:
 
     def build_filter(*sources: str | os.PathLike[str], cc: str | None = None,
                      include_dirs: Iterable[str | os.PathLike[str]] = (), defines: _build.Defines = None,
-                     extra: Sequence[str] | None = None, name: str | None = None) -> Path:
+                     extra: Sequence[str] | None = None, name: str | None = None,
+                     sanitize: str | Iterable[str] | None = None, coverage: bool = False) -> Path:
         items, cc = _build.split_compiler(sources, cc)
         built = _build.build(*(located(source) for source in items), cc=cc or chosen.cc,
                              include_dirs=[located(directory, True) for directory in include_dirs],
-                             defines=defines, extra=extra, name=name)
+                             defines=defines, extra=extra, name=name, sanitize=sanitize, coverage=coverage)
         if built.warnings.strip():
             warnings.warn(_build.CompilerWarning(_build.warning_text(built)), stacklevel=2)
         return built.module

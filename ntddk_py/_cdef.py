@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "6f5a59b14479c15497a9e7dfd3ff617aec6fc555841aca5099e9bcc759f16f81"
+HEADER_SHA256 = "bc4b5f17ef13506468330f579ede6dc9b312f5e8cb152ddf474486f95a03afc0"
 
 CDEF = r"""
 typedef void VOID;

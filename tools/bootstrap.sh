@@ -15,6 +15,11 @@ need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+# toolchain: clang's sanitizer and coverage runtimes (cmhook build --cc clang --sanitize/--coverage),
+# and llvm-cov, which reads clang's coverage (gcc's come with gcc: libasan, libubsan, gcov).
+{ command -v clang >/dev/null 2>&1 && [ -e "$(clang --print-runtime-dir 2>/dev/null)/libclang_rt.asan-x86_64.so" ]; } \
+  || need+=(libclang-rt-dev)
+command -v llvm-cov >/dev/null 2>&1 || need+=(llvm)
 python3 -m ensurepip --version >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

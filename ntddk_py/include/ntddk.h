@@ -45,6 +45,14 @@
 extern "C" {
 #endif
 
+/* --- toolchain: C++ filters (g++, clang++) --------------------------------
+ * C11's _Static_assert, which the header's own checks and C_ASSERT use, is
+ * static_assert in C++ (clang++ knows both; g++ only the latter). */
+#if defined(__cplusplus) && !defined(__clang__) && !defined(_Static_assert)
+#define _Static_assert static_assert
+#endif
+/* --- end toolchain --- */
+
 /* ------------------------------------------------------------------------
  * Annotations and calling-convention words that are empty on Linux.
  * ------------------------------------------------------------------------ */
@@ -136,7 +144,9 @@ extern "C" {
 #define DECLSPEC_NOTHROW __attribute__((nothrow))
 #define DECLSPEC_DEPRECATED __attribute__((deprecated))
 #endif
+#ifndef __pragma /* toolchain: clang -fms-extensions has it built in */
 #define __pragma(x) _Pragma(#x)
+#endif
 /* __assume(0) marks a path that cannot be taken, as on Windows. */
 #define __assume(e) ((e) ? (void)0 : __builtin_unreachable())
 
@@ -159,7 +169,11 @@ typedef short CSHORT;
 typedef SHORT *PSHORT;
 typedef unsigned short USHORT;
 typedef USHORT *PUSHORT;
+#if defined(__cplusplus) /* toolchain: in C++, L"..." is wchar_t, a type of its own: WCHAR is it, as on Windows (16-bit: -fshort-wchar) */
+typedef wchar_t WCHAR;
+#else
 typedef unsigned short WCHAR;
+#endif
 typedef WCHAR *PWCHAR;
 typedef WCHAR *PWSTR;
 typedef WCHAR *PWCH;
