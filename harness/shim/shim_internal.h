@@ -35,7 +35,8 @@ CMHOOK_INTERNAL PVOID CmhookPoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfByte
 CMHOOK_INTERNAL VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller);
 
 /* DbgPrint's format (Windows' reading of it) into Target, NUL-terminated and cut to Room bytes;
- * returns the length of the whole formatted text. */
+ * returns the length of the whole formatted text. rtl_format.c's engine, which the kernel CRT's
+ * _vsnprintf and _vsnwprintf (and so ntstrsafe's printf routines) share. */
 CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args);
 
 #endif

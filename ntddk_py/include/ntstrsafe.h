@@ -9,18 +9,25 @@
  *   RtlStringCchLength{W,A}, RtlStringCbLength{W,A}
  *   RtlUnicodeStringInit, RtlUnicodeStringValidate, RtlUnicodeStringCopy,
  *   RtlUnicodeStringCopyString, RtlUnicodeStringCat, RtlUnicodeStringCatString
+ *   RtlStringCchPrintf{W,A}, RtlStringCbPrintf{W,A}, RtlStringCchVPrintf{W,A}, RtlStringCbVPrintf{W,A},
+ *   RtlUnicodeStringPrintf, RtlUnicodeStringVPrintf
  *
  * A destination of 0 characters, or of more than NTSTRSAFE_MAX_CCH, is STATUS_INVALID_PARAMETER
- * (a copy then writes an empty string where it can); a result that does not fit is truncated,
- * NUL-terminated, and STATUS_BUFFER_OVERFLOW; a Cat whose destination has no NUL within its
- * size is STATUS_INVALID_PARAMETER and leaves it as it was. The UNICODE_STRING routines keep
+ * (a copy or a printf then writes an empty string where it can); a result that does not fit is
+ * truncated, NUL-terminated, and STATUS_BUFFER_OVERFLOW; a Cat whose destination has no NUL within
+ * its size is STATUS_INVALID_PARAMETER and leaves it as it was. The UNICODE_STRING routines keep
  * to NTSTRSAFE_UNICODE_STRING_MAX_CCH characters, never NUL-terminate, and set Length even
  * when they truncate.
  *
- * Not here yet: the Ex forms (flags, end pointer, remaining count) and the printf forms
- * (RtlStringCbPrintfW, RtlStringCchVPrintfA, RtlUnicodeStringPrintf ...), which need the
- * kernel's _vsnprintf and _vsnwprintf with Windows' formats; a source calling one fails to
- * compile, naming it. The STRSAFE_* flags are defined for code that computes them.
+ * The printf routines call the kernel CRT's _vsnprintf and _vsnwprintf (declared by ntddk.h,
+ * implemented by the kernel shim), as the WDK's do, so the format is Windows': in the W routines
+ * %s and %c are WCHAR and %S and %C CHAR (the other way round in the A routines), %hs %ls %ws are
+ * explicit, %wZ takes a PUNICODE_STRING, %Z a PANSI_STRING, l is 32 bits, %I64d 64, and %p prints
+ * 16 upper-case hex digits.
+ *
+ * Not here yet: the Ex forms (flags, end pointer, remaining count: RtlStringCchCopyExW,
+ * RtlStringCbPrintfExW ...); a source calling one fails to compile, naming it. The STRSAFE_*
+ * flags are defined for code that computes them.
  *
  * size_t: the counts are size_t as in the WDK; a routine writing a count (RtlStringCchLengthW)
  * accepts a SIZE_T * as well (SIZE_T and size_t are one type on Windows, two here).
@@ -170,6 +177,67 @@ _CMHOOK_STRSAFE_ROUTINES(A, CHAR)
 #define RtlStringCchLengthA(psz, cchMax, pcchLength) RtlStringCchLengthA((psz), (cchMax), _CMHOOK_STRSAFE_SIZE_T(pcchLength))
 #define RtlStringCbLengthA(psz, cbMax, pcbLength) RtlStringCbLengthA((psz), (cbMax), _CMHOOK_STRSAFE_SIZE_T(pcbLength))
 
+/* ------------------------------------------------------------------------
+ * printf: the WDK's workers, over the kernel CRT's _vsnprintf and _vsnwprintf (ntddk.h; the
+ * shim's format engine, with Windows' reading of the format: %s is WCHAR in the W routines and
+ * CHAR in the A ones, %S the other width, %hs %ls %ws explicit, %wZ a PUNICODE_STRING, %Z a
+ * PANSI_STRING, %I64x, %p as 16 upper-case hex digits). Text that does not fit is cut,
+ * NUL-terminated, and STATUS_BUFFER_OVERFLOW.
+ * ------------------------------------------------------------------------ */
+#define _CMHOOK_STRSAFE_PRINTF(S, T, VPRINTF) \
+    FORCEINLINE NTSTATUS CmhookStrsafeVPrintf##S(T *Dest, size_t CchDest, size_t *CchNewLength, const T *Format, \
+                                                 va_list Args) \
+    { \
+        size_t CchMax = CchDest - 1; \
+        int Written = VPRINTF(Dest, CchMax, Format, Args); \
+        if (Written < 0 || (size_t)Written >= CchMax) { \
+            Dest[CchMax] = 0; /* cut to fit, or exactly full: terminated here */ \
+            if (CchNewLength != NULL) \
+                *CchNewLength = CchMax; \
+            return Written < 0 || (size_t)Written > CchMax ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS; \
+        } \
+        if (CchNewLength != NULL) \
+            *CchNewLength = (size_t)Written; \
+        return STATUS_SUCCESS; \
+    } \
+    FORCEINLINE NTSTATUS CmhookStrsafeVPrintfChecked##S(T *Dest, size_t CchDest, const T *Format, va_list Args) \
+    { \
+        if (CchDest == 0 || CchDest > NTSTRSAFE_MAX_CCH) { \
+            if (CchDest > 0) \
+                *Dest = 0; \
+            return STATUS_INVALID_PARAMETER; \
+        } \
+        return CmhookStrsafeVPrintf##S(Dest, CchDest, NULL, Format, Args); \
+    } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCchVPrintf##S(OUT T *pszDest, IN size_t cchDest, IN const T *pszFormat, \
+                                                     IN va_list argList) \
+    { return CmhookStrsafeVPrintfChecked##S(pszDest, cchDest, pszFormat, argList); } \
+    FORCEINLINE NTSTATUS NTAPI RtlStringCbVPrintf##S(OUT T *pszDest, IN size_t cbDest, IN const T *pszFormat, \
+                                                    IN va_list argList) \
+    { return CmhookStrsafeVPrintfChecked##S(pszDest, cbDest / sizeof(T), pszFormat, argList); } \
+    FORCEINLINE NTSTATUS __cdecl RtlStringCchPrintf##S(OUT T *pszDest, IN size_t cchDest, IN const T *pszFormat, ...) \
+    { \
+        NTSTATUS Status; \
+        va_list Args; \
+        va_start(Args, pszFormat); \
+        Status = CmhookStrsafeVPrintfChecked##S(pszDest, cchDest, pszFormat, Args); \
+        va_end(Args); \
+        return Status; \
+    } \
+    FORCEINLINE NTSTATUS __cdecl RtlStringCbPrintf##S(OUT T *pszDest, IN size_t cbDest, IN const T *pszFormat, ...) \
+    { \
+        NTSTATUS Status; \
+        va_list Args; \
+        va_start(Args, pszFormat); \
+        Status = CmhookStrsafeVPrintfChecked##S(pszDest, cbDest / sizeof(T), pszFormat, Args); \
+        va_end(Args); \
+        return Status; \
+    }
+
+_CMHOOK_STRSAFE_PRINTF(W, WCHAR, _vsnwprintf)
+_CMHOOK_STRSAFE_PRINTF(A, CHAR, _vsnprintf)
+#undef _CMHOOK_STRSAFE_PRINTF
+
 #ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
 /* ------------------------------------------------------------------------
  * Counted strings. A valid UNICODE_STRING has even Length and MaximumLength, Length no more
@@ -290,6 +358,37 @@ FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringCatString(IN OUT PUNICODE_STRING Dest
                                           DestinationString->MaximumLength / sizeof(WCHAR) - Have, &Copied, pszSrc,
                                           NTSTRSAFE_UNICODE_STRING_MAX_CCH);
     DestinationString->Length = (USHORT)((Have + Copied) * sizeof(WCHAR));
+    return Status;
+}
+
+/* Formats into the whole of MaximumLength (no NUL is kept room for; one is written when there is
+ * room left) and sets Length, also when the text was cut (STATUS_BUFFER_OVERFLOW). */
+FORCEINLINE NTSTATUS NTAPI RtlUnicodeStringVPrintf(OUT PUNICODE_STRING DestinationString, IN NTSTRSAFE_PCWSTR pszFormat,
+                                                   IN va_list argList)
+{
+    size_t CchDest;
+    int Written;
+    NTSTATUS Status = RtlUnicodeStringValidate(DestinationString);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    CchDest = DestinationString->MaximumLength / sizeof(WCHAR);
+    Written = _vsnwprintf(DestinationString->Buffer, CchDest, pszFormat, argList);
+    if (Written < 0 || (size_t)Written > CchDest) {
+        DestinationString->Length = (USHORT)(CchDest * sizeof(WCHAR));
+        return STATUS_BUFFER_OVERFLOW;
+    }
+    DestinationString->Length = (USHORT)((size_t)Written * sizeof(WCHAR));
+    return STATUS_SUCCESS;
+}
+
+FORCEINLINE NTSTATUS __cdecl RtlUnicodeStringPrintf(OUT PUNICODE_STRING DestinationString, IN NTSTRSAFE_PCWSTR pszFormat,
+                                                    ...)
+{
+    NTSTATUS Status;
+    va_list Args;
+    va_start(Args, pszFormat);
+    Status = RtlUnicodeStringVPrintf(DestinationString, pszFormat, Args);
+    va_end(Args);
     return Status;
 }
 #endif /* NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS */
