@@ -48,6 +48,13 @@ BOOLEAN CallCreateUnicodeString(PUNICODE_STRING, PCWSTR);
 NTSTATUS CallDuplicateUnicodeString(ULONG, PCUNICODE_STRING, PUNICODE_STRING);
 VOID CallFreeUnicodeString(PUNICODE_STRING);
 NTSTATUS GetVersion(RTL_OSVERSIONINFOEXW *, int); NTSTATUS AtLeast(ULONG, ULONG); NTSTATUS BuildIs(ULONG);
+NTSTATUS CchCopyExW(WCHAR *, size_t, const WCHAR *, WCHAR **, size_t *, ULONG);
+NTSTATUS CbCopyExA(CHAR *, size_t, const CHAR *, CHAR **, size_t *, ULONG);
+NTSTATUS CchCatExW(WCHAR *, size_t, const WCHAR *, WCHAR **, size_t *, ULONG);
+NTSTATUS CbCatExW(WCHAR *, size_t, const WCHAR *, WCHAR **, size_t *, ULONG);
+NTSTATUS CchPrintfExW(WCHAR *, size_t, WCHAR **, size_t *, ULONG);
+NTSTATUS CbPrintfExW(WCHAR *, size_t, WCHAR **, size_t *, ULONG);
+NTSTATUS CchPrintfExA(CHAR *, size_t, CHAR **, size_t *, ULONG);
 """
 
 
@@ -349,6 +356,78 @@ def test_crt_printf_counts(crt):
     assert crt.lib.SnPrintf(narrow, 2, crt.narrow(b"%d"), crt.int(987)) == -1 and crt.ffi.string(narrow) == b"987"
     assert crt.lib.LiteralSnprintf(narrow, 8) == 3 and crt.ffi.string(narrow) == b"x=5"
     assert crt.lib.LiteralSnwprintf(out, 8) == 3 and crt.read_wide(out) == "x=5"
+
+
+# --- the Ex forms ---------------------------------------------------------------------------
+
+STRSAFE_IGNORE_NULLS, STRSAFE_FILL_BEHIND_NULL, STRSAFE_FILL_ON_FAILURE = 0x100, 0x200, 0x400
+STRSAFE_NULL_ON_FAILURE, STRSAFE_NO_TRUNCATION = 0x800, 0x1000
+
+
+def test_ex_forms_report_the_end_and_what_remains(crt):
+    """*ppszDestEnd is the terminating NUL, *pcchRemaining the unused characters with that NUL
+    (*pcbRemaining in bytes, cbDest's odd byte included), also after a truncation
+    (Microsoft's RtlStringCchCopyExW, RtlStringCbCatExW and RtlStringCchPrintfExW documentation)."""
+    lib, ffi = crt.lib, crt.ffi
+    end, remaining = ffi.new("WCHAR **"), ffi.new("size_t *")
+    out = crt.wide("", 8)
+    assert lib.CchCopyExW(out, 8, crt.wide("abc"), end, remaining, 0) == STATUS_SUCCESS
+    assert (end[0] == out + 3, remaining[0], crt.read_wide(out)) == (True, 5, "abc")
+    assert lib.CchCopyExW(out, 4, crt.wide("abcdefgh"), end, remaining, 0) == STATUS_BUFFER_OVERFLOW
+    assert (end[0] == out + 3, remaining[0], crt.read_wide(out)) == (True, 1, "abc")
+    assert lib.CchCopyExW(out, 8, crt.wide("ab"), ffi.NULL, ffi.NULL, 0) == STATUS_SUCCESS
+    assert lib.CchCatExW(out, 8, crt.wide("cd"), end, remaining, 0) == STATUS_SUCCESS
+    assert (end[0] == out + 4, remaining[0], crt.read_wide(out)) == (True, 4, "abcd")
+    # 11 bytes: 5 WCHARs (the NUL's the only room left) and an odd byte, counted in what remains
+    assert lib.CbCatExW(out, 11, crt.wide("e"), end, remaining, 0) == STATUS_BUFFER_OVERFLOW
+    assert (crt.read_wide(out), end[0] == out + 4, remaining[0]) == ("abcd", True, 3)
+    assert lib.CbCatExW(out, 13, crt.wide("e"), end, remaining, 0) == STATUS_SUCCESS
+    assert (crt.read_wide(out), end[0] == out + 5, remaining[0]) == ("abcde", True, 3)
+    narrow, narrow_end = crt.narrow(b"", 8), ffi.new("CHAR **")
+    assert lib.CbCopyExA(narrow, 7, crt.narrow(b"abc"), narrow_end, remaining, 0) == STATUS_SUCCESS
+    assert (narrow_end[0] == narrow + 3, remaining[0]) == (True, 4)
+    assert lib.CchPrintfExW(out, 8, end, remaining, 0) == STATUS_SUCCESS
+    assert (crt.read_wide(out), end[0] == out + 6, remaining[0]) == ("key-12", True, 2)
+    assert lib.CchPrintfExW(out, 4, end, remaining, 0) == STATUS_BUFFER_OVERFLOW
+    assert (crt.read_wide(out), end[0] == out + 3, remaining[0]) == ("key", True, 1)
+    assert lib.CbPrintfExW(out, 16, end, remaining, 0) == STATUS_SUCCESS and remaining[0] == 4
+    assert lib.CchPrintfExA(narrow, 8, narrow_end, remaining, 0) == STATUS_SUCCESS
+    assert (ffi.string(narrow), remaining[0]) == (b"wide", 4)
+
+
+def test_ex_flags(crt):
+    """STRSAFE_FILL_BEHIND_NULL fills what follows the NUL with the low byte; on failure
+    STRSAFE_FILL_ON_FAILURE fills the buffer (terminated), STRSAFE_NULL_ON_FAILURE empties it,
+    STRSAFE_NO_TRUNCATION empties a copy and restores a Cat's destination; STRSAFE_IGNORE_NULLS
+    reads a NULL source as ""; an unknown flag is STATUS_INVALID_PARAMETER (Microsoft's
+    RtlStringCchCopyExW and RtlStringCchCatExW documentation)."""
+    lib, ffi = crt.lib, crt.ffi
+    end, remaining = ffi.new("WCHAR **"), ffi.new("size_t *")
+    out = crt.wide("", 8)
+    assert lib.CchCopyExW(out, 6, crt.wide("ab"), end, remaining, STRSAFE_FILL_BEHIND_NULL | 0x41) == STATUS_SUCCESS
+    assert [out[i] for i in range(7)] == [ord("a"), ord("b"), 0, 0x4141, 0x4141, 0x4141, 0xAAAA]
+    assert lib.CchCopyExW(out, 4, crt.wide("abcdef"), end, remaining, STRSAFE_FILL_ON_FAILURE | 0x2A) == (
+        STATUS_BUFFER_OVERFLOW)
+    assert [out[i] for i in range(4)] == [0x2A2A, 0x2A2A, 0x2A2A, 0] and (end[0] == out + 3, remaining[0]) == (True, 1)
+    assert lib.CchCopyExW(out, 4, crt.wide("abcdef"), end, remaining, STRSAFE_NULL_ON_FAILURE) == (
+        STATUS_BUFFER_OVERFLOW)
+    assert (out[0], end[0] == out, remaining[0]) == (0, True, 4)
+    assert lib.CchCopyExW(out, 4, crt.wide("abcdef"), end, remaining, STRSAFE_NO_TRUNCATION) == STATUS_BUFFER_OVERFLOW
+    assert out[0] == 0
+    assert lib.CchCopyExW(out, 8, crt.wide("ab"), end, remaining, 0) == STATUS_SUCCESS
+    assert lib.CchCatExW(out, 4, crt.wide("cdef"), end, remaining, STRSAFE_NO_TRUNCATION) == STATUS_BUFFER_OVERFLOW
+    assert (crt.read_wide(out), end[0] == out + 2, remaining[0]) == ("ab", True, 2)
+    assert lib.CchCatExW(out, 4, crt.wide("cdef"), end, remaining, 0) == STATUS_BUFFER_OVERFLOW
+    assert crt.read_wide(out) == "abc"
+    assert lib.CchCopyExW(out, 8, ffi.NULL, end, remaining, STRSAFE_IGNORE_NULLS) == STATUS_SUCCESS
+    assert (out[0], remaining[0]) == (0, 8)
+    assert lib.CchCopyExW(ffi.NULL, 0, ffi.NULL, end, remaining, STRSAFE_IGNORE_NULLS) == STATUS_SUCCESS
+    assert lib.CchCopyExW(out, 0, crt.wide("a"), end, remaining, 0) == STATUS_INVALID_PARAMETER
+    out[0] = ord("x")
+    assert lib.CchCopyExW(out, 8, crt.wide("a"), end, remaining, 0x10000) == STATUS_INVALID_PARAMETER
+    assert out[0] == 0
+    assert lib.CchPrintfExW(out, 4, end, remaining, STRSAFE_NULL_ON_FAILURE) == STATUS_BUFFER_OVERFLOW
+    assert (out[0], remaining[0]) == (0, 4)
 
 
 # --- Rtl conversions and numbers ------------------------------------------------------------
