@@ -34,6 +34,7 @@ typedef struct _FORMAT_SINK {
     void *Buffer;
     SIZE_T Room;
     SIZE_T Used;
+    int CountLimit; /* widths and precisions are clamped to this */
 } FORMAT_SINK;
 
 static void PutUnit(FORMAT_SINK *Sink, unsigned Unit)
@@ -118,8 +119,10 @@ static SIZE_T NarrowCount(const CHAR *S, SIZE_T Limit)
     return N;
 }
 
-/* What sits between '%' and the conversion. Widths and precisions are clamped to an int. */
+/* What sits between '%' and the conversion. Widths and precisions are clamped to an int (the CRT
+ * routines, which count what does not fit), or to what a DbgPrint line holds (more can never show). */
 #define FORMAT_COUNT_LIMIT 0x7FFFFFFF
+#define DBGPRINT_LINE 4096
 
 typedef struct _FORMAT_FIELDS {
     BOOLEAN Left, Plus, Space, Alternate, Zero;
@@ -216,7 +219,7 @@ static unsigned Peek(const FORMAT_READER *R, SIZE_T Ahead)
 
 /* A width or a precision: digits, or '*' taken from the arguments (*Negative when that is < 0);
  * -1 when there is neither. */
-static int ReadCount(FORMAT_READER *R, va_list *Args, BOOLEAN *Negative)
+static int ReadCount(FORMAT_READER *R, va_list *Args, BOOLEAN *Negative, int Limit)
 {
     long long Value = 0;
     if (Peek(R, 0) == '*') {
@@ -224,14 +227,14 @@ static int ReadCount(FORMAT_READER *R, va_list *Args, BOOLEAN *Negative)
         R->At++;
         *Negative = Argument < 0;
         Value = Argument < 0 ? -(long long)Argument : Argument;
-        return Value > FORMAT_COUNT_LIMIT ? FORMAT_COUNT_LIMIT : (int)Value;
+        return Value > Limit ? Limit : (int)Value;
     }
     if (Peek(R, 0) < '0' || Peek(R, 0) > '9')
         return -1;
     for (; Peek(R, 0) >= '0' && Peek(R, 0) <= '9'; R->At++)
         if (Value <= FORMAT_COUNT_LIMIT)
             Value = Value * 10 + (Peek(R, 0) - '0');
-    return Value > FORMAT_COUNT_LIMIT ? FORMAT_COUNT_LIMIT : (int)Value;
+    return Value > Limit ? Limit : (int)Value;
 }
 
 /* Formats into Sink; the format is WCHAR when WideFormat (the sink then is too). */
@@ -262,13 +265,13 @@ static void FormatInto(FORMAT_SINK *Sink, const void *Format, BOOLEAN WideFormat
             else if (C == '0') Fields.Zero = TRUE;
             else break;
         }
-        Fields.Width = ReadCount(&R, &Args, &Negative);
+        Fields.Width = ReadCount(&R, &Args, &Negative, Sink->CountLimit);
         if (Negative) /* a negative '*' width: left-justified */
             Fields.Left = TRUE;
         if (Peek(&R, 0) == '.') {
             R.At++;
             Negative = FALSE;
-            Fields.Precision = ReadCount(&R, &Args, &Negative);
+            Fields.Precision = ReadCount(&R, &Args, &Negative, Sink->CountLimit);
             if (Negative) /* a negative '*' precision: as if none */
                 Fields.Precision = -1;
             else if (Fields.Precision < 0) /* "." alone: zero */
@@ -366,15 +369,16 @@ static void FormatInto(FORMAT_SINK *Sink, const void *Format, BOOLEAN WideFormat
 }
 
 /* ---------------------------------------------------------------------------
- * DbgPrint's text (narrow, UTF-8 for wide arguments).
+ * DbgPrint's text (narrow, UTF-8 for wide arguments): a line of at most 4,095 bytes.
  * ------------------------------------------------------------------------- */
 ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args)
 {
-    FORMAT_SINK Sink = {FALSE, TRUE, Target, Room ? Room - 1 : 0, 0};
+    SIZE_T Line = Room < DBGPRINT_LINE ? Room : DBGPRINT_LINE;
+    FORMAT_SINK Sink = {FALSE, TRUE, Target, Line ? Line - 1 : 0, 0, DBGPRINT_LINE - 1};
     FormatInto(&Sink, Format, FALSE, Args);
-    if (Room)
+    if (Line)
         Target[Sink.Used < Sink.Room ? Sink.Used : Sink.Room] = 0;
-    return (ULONG)Sink.Used;
+    return (ULONG)(Sink.Used < DBGPRINT_LINE - 1 ? Sink.Used : DBGPRINT_LINE - 1);
 }
 
 /* A test hook: format as DbgPrint would, into a caller's buffer. */
@@ -395,7 +399,7 @@ ULONG CmhookFormat(char *Target, SIZE_T Room, PCSTR Format, ...)
  * ------------------------------------------------------------------------- */
 static int Bounded(void *Buffer, SIZE_T Count, const void *Format, BOOLEAN Wide, va_list Args)
 {
-    FORMAT_SINK Sink = {Wide, FALSE, Buffer, Buffer ? Count : 0, 0};
+    FORMAT_SINK Sink = {Wide, FALSE, Buffer, Buffer ? Count : 0, 0, FORMAT_COUNT_LIMIT};
     if (Format == NULL)
         return -1;
     FormatInto(&Sink, Format, Wide, Args);

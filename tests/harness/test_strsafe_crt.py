@@ -354,6 +354,7 @@ def test_crt_printf_counts(crt):
     narrow = crt.narrow(b"", 8)
     assert crt.lib.SnPrintf(narrow, 8, crt.narrow(b"%d"), crt.int(-17)) == 3 and crt.ffi.string(narrow) == b"-17"
     assert crt.lib.SnPrintf(narrow, 2, crt.narrow(b"%d"), crt.int(987)) == -1 and crt.ffi.string(narrow) == b"987"
+    assert crt.lib.SnPrintf(narrow, 4, crt.narrow(b"%5000d"), crt.int(1)) == -1  # no DbgPrint line limit here
     assert crt.lib.LiteralSnprintf(narrow, 8) == 3 and crt.ffi.string(narrow) == b"x=5"
     assert crt.lib.LiteralSnwprintf(out, 8) == 3 and crt.read_wide(out) == "x=5"
 
