@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "bc4b5f17ef13506468330f579ede6dc9b312f5e8cb152ddf474486f95a03afc0"
+HEADER_SHA256 = "0584ef4078d5ebf8a5bd3eec77dade7657313b4103b1a39dbac0db193ec9114f"
 
 CDEF = r"""
 typedef void VOID;
@@ -613,6 +613,47 @@ NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STR
 VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
 VOID RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber, PSTR MutableMessage);
 SIZE_T RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
+NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_STRING SourceString, BOOLEAN AllocateDestinationString);
+NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_STRING SourceString, BOOLEAN AllocateDestinationString);
+VOID RtlFreeAnsiString(PANSI_STRING AnsiString);
+NTSTATUS RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG Value);
+NTSTATUS RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String);
+NTSTATUS RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base, PUNICODE_STRING String);
+WCHAR RtlDowncaseUnicodeChar(WCHAR SourceCharacter);
+typedef struct _OSVERSIONINFOW
+{
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+} OSVERSIONINFOW;
+typedef struct _OSVERSIONINFOW *POSVERSIONINFOW;
+typedef struct _OSVERSIONINFOW *LPOSVERSIONINFOW;
+typedef struct _OSVERSIONINFOW RTL_OSVERSIONINFOW;
+typedef struct _OSVERSIONINFOW *PRTL_OSVERSIONINFOW;
+typedef struct _OSVERSIONINFOEXW
+{
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+  USHORT wServicePackMajor;
+  USHORT wServicePackMinor;
+  USHORT wSuiteMask;
+  UCHAR wProductType;
+  UCHAR wReserved;
+} OSVERSIONINFOEXW;
+typedef struct _OSVERSIONINFOEXW *POSVERSIONINFOEXW;
+typedef struct _OSVERSIONINFOEXW *LPOSVERSIONINFOEXW;
+typedef struct _OSVERSIONINFOEXW RTL_OSVERSIONINFOEXW;
+typedef struct _OSVERSIONINFOEXW *PRTL_OSVERSIONINFOEXW;
+NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
+NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask, ULONGLONG ConditionMask);
+ULONGLONG VerSetConditionMask(ULONGLONG ConditionMask, ULONG TypeMask, UCHAR Condition);
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
 VOID ExFreePoolWithTag(PVOID P, ULONG Tag);
@@ -876,6 +917,10 @@ RECORDS = {
     'DRIVER_OBJECT': [('Type', 'CSHORT'), ('Size', 'CSHORT'), ('DeviceObject', 'struct _DEVICE_OBJECT *'), ('Flags', 'ULONG'), ('DriverStart', 'PVOID'), ('DriverSize', 'ULONG'), ('DriverSection', 'PVOID'), ('DriverExtension', 'struct _DRIVER_EXTENSION *'), ('DriverName', 'UNICODE_STRING'), ('HardwareDatabase', 'PUNICODE_STRING'), ('FastIoDispatch', 'struct _FAST_IO_DISPATCH *'), ('DriverInit', 'PDRIVER_INITIALIZE'), ('DriverStartIo', 'PDRIVER_STARTIO'), ('DriverUnload', 'PDRIVER_UNLOAD'), ('MajorFunction', 'PDRIVER_DISPATCH [0x1b + 1]')],
     'KEVENT': [('Header', 'ULONG_PTR [3]')],
     'FAST_MUTEX': [('Count', 'volatile LONG'), ('Owner', 'PKTHREAD'), ('Contention', 'ULONG'), ('Event', 'KEVENT'), ('OldIrql', 'ULONG')],
+    'OSVERSIONINFOW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]')],
+    'RTL_OSVERSIONINFOW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]')],
+    'OSVERSIONINFOEXW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]'), ('wServicePackMajor', 'USHORT'), ('wServicePackMinor', 'USHORT'), ('wSuiteMask', 'USHORT'), ('wProductType', 'UCHAR'), ('wReserved', 'UCHAR')],
+    'RTL_OSVERSIONINFOEXW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]'), ('wServicePackMajor', 'USHORT'), ('wServicePackMinor', 'USHORT'), ('wSuiteMask', 'USHORT'), ('wProductType', 'UCHAR'), ('wReserved', 'UCHAR')],
     'EXCEPTION_RECORD': [('ExceptionCode', 'NTSTATUS'), ('ExceptionFlags', 'ULONG'), ('ExceptionRecord', 'struct _EXCEPTION_RECORD *'), ('ExceptionAddress', 'PVOID'), ('NumberParameters', 'ULONG'), ('ExceptionInformation', 'ULONG_PTR [15]')],
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
     'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
@@ -918,6 +963,16 @@ PROTOTYPES = {
     'RtlFreeUnicodeString': [('UnicodeString', 'PUNICODE_STRING')],
     'RtlAssert': [('VoidFailedAssertion', 'PVOID'), ('VoidFileName', 'PVOID'), ('LineNumber', 'ULONG'), ('MutableMessage', 'PSTR')],
     'RtlCompareMemory': [('Source1', 'const VOID *'), ('Source2', 'const VOID *'), ('Length', 'SIZE_T')],
+    'RtlUnicodeStringToAnsiString': [('DestinationString', 'PANSI_STRING'), ('SourceString', 'PCUNICODE_STRING'), ('AllocateDestinationString', 'BOOLEAN')],
+    'RtlAnsiStringToUnicodeString': [('DestinationString', 'PUNICODE_STRING'), ('SourceString', 'PCANSI_STRING'), ('AllocateDestinationString', 'BOOLEAN')],
+    'RtlFreeAnsiString': [('AnsiString', 'PANSI_STRING')],
+    'RtlUnicodeStringToInteger': [('String', 'PCUNICODE_STRING'), ('Base', 'ULONG'), ('Value', 'PULONG')],
+    'RtlIntegerToUnicodeString': [('Value', 'ULONG'), ('Base', 'ULONG'), ('String', 'PUNICODE_STRING')],
+    'RtlInt64ToUnicodeString': [('Value', 'ULONGLONG'), ('Base', 'ULONG'), ('String', 'PUNICODE_STRING')],
+    'RtlDowncaseUnicodeChar': [('SourceCharacter', 'WCHAR')],
+    'RtlGetVersion': [('lpVersionInformation', 'PRTL_OSVERSIONINFOW')],
+    'RtlVerifyVersionInfo': [('VersionInfo', 'PRTL_OSVERSIONINFOEXW'), ('TypeMask', 'ULONG'), ('ConditionMask', 'ULONGLONG')],
+    'VerSetConditionMask': [('ConditionMask', 'ULONGLONG'), ('TypeMask', 'ULONG'), ('Condition', 'UCHAR')],
     'ExAllocatePoolWithTag': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
     'ExAllocatePool': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T')],
     'ExFreePoolWithTag': [('P', 'PVOID'), ('Tag', 'ULONG')],

@@ -728,6 +728,49 @@ PFAST_MUTEX = ctypes.POINTER(FAST_MUTEX)
 PROCESSINFOCLASS = ctypes.c_int
 
 
+class OSVERSIONINFOW(ctypes.Structure):
+    pass
+
+
+_OSVERSIONINFOW = OSVERSIONINFOW
+OSVERSIONINFOW._fields_ = [
+    ('dwOSVersionInfoSize', ULONG),
+    ('dwMajorVersion', ULONG),
+    ('dwMinorVersion', ULONG),
+    ('dwBuildNumber', ULONG),
+    ('dwPlatformId', ULONG),
+    ('szCSDVersion', (WCHAR * 128)),
+]
+POSVERSIONINFOW = ctypes.POINTER(OSVERSIONINFOW)
+LPOSVERSIONINFOW = ctypes.POINTER(OSVERSIONINFOW)
+RTL_OSVERSIONINFOW = OSVERSIONINFOW
+PRTL_OSVERSIONINFOW = ctypes.POINTER(OSVERSIONINFOW)
+
+
+class OSVERSIONINFOEXW(ctypes.Structure):
+    pass
+
+
+_OSVERSIONINFOEXW = OSVERSIONINFOEXW
+OSVERSIONINFOEXW._fields_ = [
+    ('dwOSVersionInfoSize', ULONG),
+    ('dwMajorVersion', ULONG),
+    ('dwMinorVersion', ULONG),
+    ('dwBuildNumber', ULONG),
+    ('dwPlatformId', ULONG),
+    ('szCSDVersion', (WCHAR * 128)),
+    ('wServicePackMajor', USHORT),
+    ('wServicePackMinor', USHORT),
+    ('wSuiteMask', USHORT),
+    ('wProductType', UCHAR),
+    ('wReserved', UCHAR),
+]
+POSVERSIONINFOEXW = ctypes.POINTER(OSVERSIONINFOEXW)
+LPOSVERSIONINFOEXW = ctypes.POINTER(OSVERSIONINFOEXW)
+RTL_OSVERSIONINFOEXW = OSVERSIONINFOEXW
+PRTL_OSVERSIONINFOEXW = ctypes.POINTER(OSVERSIONINFOEXW)
+
+
 class EXCEPTION_RECORD(ctypes.Structure):
     pass
 
@@ -1151,6 +1194,16 @@ __all__ = [
     "FAST_MUTEX",
     "PFAST_MUTEX",
     "PROCESSINFOCLASS",
+    "OSVERSIONINFOW",
+    "POSVERSIONINFOW",
+    "LPOSVERSIONINFOW",
+    "RTL_OSVERSIONINFOW",
+    "PRTL_OSVERSIONINFOW",
+    "OSVERSIONINFOEXW",
+    "POSVERSIONINFOEXW",
+    "LPOSVERSIONINFOEXW",
+    "RTL_OSVERSIONINFOEXW",
+    "PRTL_OSVERSIONINFOEXW",
     "EXCEPTION_RECORD",
     "PEXCEPTION_RECORD",
     "PCONTEXT",

@@ -27,11 +27,33 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class WindowsVersion:
+    """What RtlGetVersion reports for a profile: the release's version numbers (Microsoft's
+    OSVERSIONINFOEXW documentation: XP is 5.1, build 2600; Server 2003 5.2, build 3790), its
+    product type (VER_NT_WORKSTATION 1, VER_NT_SERVER 3) and no service pack."""
+
+    major: int
+    minor: int
+    build: int
+    product_type: int
+    service_pack_major: int = 0
+    service_pack_minor: int = 0
+    suite_mask: int = 0
+    csd_version: str = ""
+
+
+WINDOWS_2003 = WindowsVersion(5, 2, 3790, product_type=3)
+WINDOWS_XP = WindowsVersion(5, 1, 2600, product_type=1)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     sends: dict[str, tuple[Notification | None, Notification | None]]  # native call -> (pre, post)
     # The post of a create/open carries the address of the object pointer, not the pointer (XP).
     post_object_indirect: bool = False
+    # The Windows version the kernel reports (RtlGetVersion, RtlVerifyVersionInfo).
+    version: WindowsVersion = WINDOWS_2003
 
     def pre(self, api: str) -> Notification | None:
         return self.sends.get(api, (None, None))[0]
@@ -76,6 +98,7 @@ PROFILE_2003 = Profile(
         "NtOpenKey": (Notification(N.RegNtPreOpenKeyEx, "REG_OPEN_KEY_INFORMATION"),
                       Notification(N.RegNtPostOpenKeyEx, _POST)),
     },
+    version=WINDOWS_2003,
 )
 
 PROFILE_XP = Profile(
@@ -88,6 +111,7 @@ PROFILE_XP = Profile(
                       Notification(N.RegNtPostOpenKey, "REG_POST_OPEN_KEY_INFORMATION")),
     },
     post_object_indirect=True,
+    version=WINDOWS_XP,
 )
 
 PROFILES = {profile.name: profile for profile in (PROFILE_2003, PROFILE_XP)}

@@ -26,6 +26,8 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     NTSTATUS (*ZwFlushKey)(ULONG_PTR KeyHandle);
     NTSTATUS (*ZwClose)(ULONG_PTR Handle);
     VOID (*RtlAssert)(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber, PSTR MutableMessage);
+    NTSTATUS (*RtlGetVersion)(PRTL_OSVERSIONINFOW lpVersionInformation);
+    NTSTATUS (*RtlVerifyVersionInfo)(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask, ULONGLONG ConditionMask);
     VOID (*ObReferenceObject)(PVOID Object);
     VOID (*ObDereferenceObject)(PVOID Object);
     NTSTATUS (*ObReferenceObjectByHandle)(ULONG_PTR Handle, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode, PVOID *Object, POBJECT_HANDLE_INFORMATION HandleInformation);

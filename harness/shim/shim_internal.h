@@ -34,8 +34,9 @@ CMHOOK_INTERNAL DECLSPEC_NORETURN void CmhookRaiseStatus(NTSTATUS Status, PVOID 
 CMHOOK_INTERNAL PVOID CmhookPoolAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, ULONG_PTR Caller);
 CMHOOK_INTERNAL VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Caller);
 
-/* DbgPrint's format (Windows' reading of it) into Target, NUL-terminated and cut to Room bytes;
- * returns the length of the whole formatted text. */
+/* DbgPrint's format (Windows' reading of it) into Target, NUL-terminated and cut to Room bytes and
+ * to the 4,095 a line holds; returns the length of the formatted line. rtl_format.c's engine, which the kernel CRT's
+ * _vsnprintf and _vsnwprintf (and so ntstrsafe's printf routines) share. */
 CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args);
 
 /* --- Ex pool, locks and time (ex_pool.c, ex_locks.c, ex_time.c) --- */

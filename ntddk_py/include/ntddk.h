@@ -972,6 +972,77 @@ NTSYSAPI VOID NTAPI RtlAssert(IN PVOID VoidFailedAssertion, IN PVOID VoidFileNam
                               IN PSTR MutableMessage OPTIONAL);
 NTSYSAPI SIZE_T NTAPI RtlCompareMemory(IN const VOID *Source1, IN const VOID *Source2, IN SIZE_T Length);
 
+/* Rtl: string conversions, numbers and the version (wdm.h's, in the WDK). Conversions use the
+ * ANSI code page, taken as ISO-8859-1 (a character above 0xFF becomes '?'); a buffer allocated
+ * for the caller is pool tagged 'GrtS', freed with RtlFreeAnsiString or RtlFreeUnicodeString. */
+NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToAnsiString(IN OUT PANSI_STRING DestinationString,
+    IN PCUNICODE_STRING SourceString, IN BOOLEAN AllocateDestinationString);
+NTSYSAPI NTSTATUS NTAPI RtlAnsiStringToUnicodeString(IN OUT PUNICODE_STRING DestinationString,
+    IN PCANSI_STRING SourceString, IN BOOLEAN AllocateDestinationString);
+NTSYSAPI VOID NTAPI RtlFreeAnsiString(IN OUT PANSI_STRING AnsiString);
+NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(IN PCUNICODE_STRING String, IN ULONG Base OPTIONAL,
+    OUT PULONG Value);
+NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(IN ULONG Value, IN ULONG Base OPTIONAL,
+    IN OUT PUNICODE_STRING String);
+NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(IN ULONGLONG Value, IN ULONG Base OPTIONAL,
+    IN OUT PUNICODE_STRING String);
+NTSYSAPI WCHAR NTAPI RtlDowncaseUnicodeChar(IN WCHAR SourceCharacter);
+
+typedef struct _OSVERSIONINFOW {
+    ULONG dwOSVersionInfoSize;
+    ULONG dwMajorVersion;
+    ULONG dwMinorVersion;
+    ULONG dwBuildNumber;
+    ULONG dwPlatformId;
+    WCHAR szCSDVersion[128];
+} OSVERSIONINFOW, *POSVERSIONINFOW, *LPOSVERSIONINFOW, RTL_OSVERSIONINFOW, *PRTL_OSVERSIONINFOW;
+
+typedef struct _OSVERSIONINFOEXW {
+    ULONG dwOSVersionInfoSize;
+    ULONG dwMajorVersion;
+    ULONG dwMinorVersion;
+    ULONG dwBuildNumber;
+    ULONG dwPlatformId;
+    WCHAR szCSDVersion[128];
+    USHORT wServicePackMajor;
+    USHORT wServicePackMinor;
+    USHORT wSuiteMask;
+    UCHAR wProductType;
+    UCHAR wReserved;
+} OSVERSIONINFOEXW, *POSVERSIONINFOEXW, *LPOSVERSIONINFOEXW, RTL_OSVERSIONINFOEXW, *PRTL_OSVERSIONINFOEXW;
+
+#define VER_EQUAL 1
+#define VER_GREATER 2
+#define VER_GREATER_EQUAL 3
+#define VER_LESS 4
+#define VER_LESS_EQUAL 5
+#define VER_AND 6
+#define VER_OR 7
+#define VER_CONDITION_MASK 7
+#define VER_NUM_BITS_PER_CONDITION_MASK 3
+#define VER_MINORVERSION 0x0000001
+#define VER_MAJORVERSION 0x0000002
+#define VER_BUILDNUMBER 0x0000004
+#define VER_PLATFORMID 0x0000008
+#define VER_SERVICEPACKMINOR 0x0000010
+#define VER_SERVICEPACKMAJOR 0x0000020
+#define VER_SUITENAME 0x0000040
+#define VER_PRODUCT_TYPE 0x0000080
+#define VER_NT_WORKSTATION 0x0000001
+#define VER_NT_DOMAIN_CONTROLLER 0x0000002
+#define VER_NT_SERVER 0x0000003
+#define VER_PLATFORM_WIN32_NT 2
+#define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059)
+#define STATUS_INVALID_PARAMETER_2 ((NTSTATUS)0xC00000F0)
+#define VER_SET_CONDITION(ConditionMask, TypeBitMask, ComparisonType) \
+    ((ConditionMask) = VerSetConditionMask((ConditionMask), (TypeBitMask), (ComparisonType)))
+
+/* The running system's version: the active profile's Windows (registry_core/profiles.py). */
+NTSYSAPI NTSTATUS NTAPI RtlGetVersion(IN OUT PRTL_OSVERSIONINFOW lpVersionInformation);
+NTSYSAPI NTSTATUS NTAPI RtlVerifyVersionInfo(IN PRTL_OSVERSIONINFOEXW VersionInfo, IN ULONG TypeMask,
+    IN ULONGLONG ConditionMask);
+NTSYSAPI ULONGLONG NTAPI VerSetConditionMask(IN ULONGLONG ConditionMask, IN ULONG TypeMask, IN UCHAR Condition);
+
 /* Pool. */
 NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes, IN ULONG Tag);
 NTKERNELAPI PVOID NTAPI ExAllocatePool(IN POOL_TYPE PoolType, IN SIZE_T NumberOfBytes);
@@ -1138,50 +1209,74 @@ FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination,
     return Comparand;
 }
 
-/* 16-bit wide-string routines. The C library's wcs* functions work on a 32-bit wchar_t;
- * a driver's WCHAR strings are 16 bits, so the names map to these versions (ntoskrnl
- * exports the same routines with 16-bit semantics). */
-FORCEINLINE SIZE_T cmhook_wcslen(const WCHAR *s)
-{ const WCHAR *p = s; while (*p) p++; return (SIZE_T)(p - s); }
-FORCEINLINE int cmhook_wcscmp(const WCHAR *a, const WCHAR *b)
-{ while (*a && *a == *b) { a++; b++; } return (int)*a - (int)*b; }
-FORCEINLINE int cmhook_wcsncmp(const WCHAR *a, const WCHAR *b, SIZE_T n)
-{ for (; n && *a && *a == *b; n--) { a++; b++; } return n ? (int)*a - (int)*b : 0; }
-FORCEINLINE WCHAR cmhook_wfold(WCHAR c) { return (c >= 'A' && c <= 'Z') ? (WCHAR)(c + 32) : c; }
-FORCEINLINE int cmhook_wcsicmp(const WCHAR *a, const WCHAR *b)
-{ while (*a && cmhook_wfold(*a) == cmhook_wfold(*b)) { a++; b++; } return (int)cmhook_wfold(*a) - (int)cmhook_wfold(*b); }
-FORCEINLINE int cmhook_wcsnicmp(const WCHAR *a, const WCHAR *b, SIZE_T n)
-{
-    for (; n && *a && cmhook_wfold(*a) == cmhook_wfold(*b); n--) { a++; b++; }
-    return n ? (int)cmhook_wfold(*a) - (int)cmhook_wfold(*b) : 0;
-}
-FORCEINLINE WCHAR *cmhook_wcschr(const WCHAR *s, WCHAR c)
-{ for (;; s++) { if (*s == c) return (WCHAR *)s; if (!*s) return NULL; } }
-FORCEINLINE WCHAR *cmhook_wcsrchr(const WCHAR *s, WCHAR c)
-{ const WCHAR *last = NULL; for (;; s++) { if (*s == c) last = s; if (!*s) return (WCHAR *)last; } }
-FORCEINLINE WCHAR *cmhook_wcsstr(const WCHAR *s, const WCHAR *sub)
-{
-    SIZE_T n = cmhook_wcslen(sub);
-    for (; *s; s++) if (!cmhook_wcsncmp(s, sub, n)) return (WCHAR *)s;
-    return n ? NULL : (WCHAR *)s;
-}
-FORCEINLINE WCHAR *cmhook_wcscpy(WCHAR *d, const WCHAR *s)
-{ WCHAR *r = d; do { *d++ = *s; } while (*s++); return r; }
-FORCEINLINE WCHAR *cmhook_wcsncpy(WCHAR *d, const WCHAR *s, SIZE_T n)
-{ SIZE_T i = 0; for (; i < n && s[i]; i++) d[i] = s[i]; for (; i < n; i++) d[i] = 0; return d; }
-FORCEINLINE WCHAR *cmhook_wcscat(WCHAR *d, const WCHAR *s)
-{ cmhook_wcscpy(d + cmhook_wcslen(d), s); return d; }
-#define wcslen(s) cmhook_wcslen(s)
-#define wcscmp(a, b) cmhook_wcscmp(a, b)
-#define wcsncmp(a, b, n) cmhook_wcsncmp(a, b, n)
-#define _wcsicmp(a, b) cmhook_wcsicmp(a, b)
-#define _wcsnicmp(a, b, n) cmhook_wcsnicmp(a, b, n)
-#define wcschr(s, c) cmhook_wcschr(s, c)
-#define wcsrchr(s, c) cmhook_wcsrchr(s, c)
-#define wcsstr(s, t) cmhook_wcsstr(s, t)
-#define wcscpy(d, s) cmhook_wcscpy(d, s)
-#define wcsncpy(d, s, n) cmhook_wcsncpy(d, s, n)
-#define wcscat(d, s) cmhook_wcscat(d, s)
+/* ------------------------------------------------------------------------
+ * The kernel's C runtime (ntoskrnl exports these; a WDK build sees them through the CRT
+ * headers wdm.h includes), 16-bit: WCHAR strings, as a filter built with -fshort-wchar spells
+ * wchar_t. The C library's wcs* functions work on a 32-bit wchar_t, so a name the C library
+ * also defines is bound to the kernel shim's routine under another symbol (the asm label): a
+ * filter's wcslen is the shim's whatever the C library's headers say, and a module calling the
+ * C library's own (built without this header) is refused at load. The kernel's swprintf is the
+ * pre-C99 one, without a count; it cannot be declared beside the C library's <wchar.h>.
+ * Case: the C locale's, the kernel's only one ('A'-'Z' and 'a'-'z'). The _s forms return
+ * EINVAL (22) or ERANGE (34), and wcsncpy_s with _TRUNCATE STRUNCATE (80), as the CRT's.
+ * ------------------------------------------------------------------------ */
+#include <stdarg.h>
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ != 2
+/* Built without -fshort-wchar: the compiler's own wcslen ... take 32-bit strings, so the names
+ * are macros for the routines' symbols instead. */
+#define _CMHOOK_CRT_NAME(Name) CmhookCrt_##Name
+#define _CMHOOK_CRT(Name)
+#else
+#define _CMHOOK_CRT_NAME(Name) Name
+#define _CMHOOK_CRT(Name) __asm__("CmhookCrt_" #Name)
+#endif
+typedef int errno_t;
+typedef size_t rsize_t;
+#define _TRUNCATE ((size_t)-1)
+#define STRUNCATE 80
+size_t __cdecl _CMHOOK_CRT_NAME(wcslen)(const WCHAR *String) _CMHOOK_CRT(wcslen);
+size_t __cdecl _CMHOOK_CRT_NAME(wcsnlen)(const WCHAR *String, size_t MaxCount) _CMHOOK_CRT(wcsnlen);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcscpy)(WCHAR *Destination, const WCHAR *Source) _CMHOOK_CRT(wcscpy);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcsncpy)(WCHAR *Destination, const WCHAR *Source, size_t Count) _CMHOOK_CRT(wcsncpy);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcscat)(WCHAR *Destination, const WCHAR *Source) _CMHOOK_CRT(wcscat);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcsncat)(WCHAR *Destination, const WCHAR *Source, size_t Count) _CMHOOK_CRT(wcsncat);
+int __cdecl _CMHOOK_CRT_NAME(wcscmp)(const WCHAR *String1, const WCHAR *String2) _CMHOOK_CRT(wcscmp);
+int __cdecl _CMHOOK_CRT_NAME(wcsncmp)(const WCHAR *String1, const WCHAR *String2, size_t Count) _CMHOOK_CRT(wcsncmp);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcschr)(const WCHAR *String, WCHAR Character) _CMHOOK_CRT(wcschr);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcsrchr)(const WCHAR *String, WCHAR Character) _CMHOOK_CRT(wcsrchr);
+WCHAR *__cdecl _CMHOOK_CRT_NAME(wcsstr)(const WCHAR *String, const WCHAR *Search) _CMHOOK_CRT(wcsstr);
+__WINT_TYPE__ __cdecl _CMHOOK_CRT_NAME(towlower)(__WINT_TYPE__ Character) _CMHOOK_CRT(towlower);
+__WINT_TYPE__ __cdecl _CMHOOK_CRT_NAME(towupper)(__WINT_TYPE__ Character) _CMHOOK_CRT(towupper);
+int __cdecl _CMHOOK_CRT_NAME(swprintf)(WCHAR *Buffer, const WCHAR *Format, ...) _CMHOOK_CRT(swprintf);
+int __cdecl _wcsicmp(const WCHAR *String1, const WCHAR *String2);
+int __cdecl _wcsnicmp(const WCHAR *String1, const WCHAR *String2, size_t Count);
+WCHAR *__cdecl _wcslwr(WCHAR *String);
+WCHAR *__cdecl _wcsupr(WCHAR *String);
+errno_t __cdecl wcscpy_s(WCHAR *Destination, rsize_t SizeInWords, const WCHAR *Source);
+errno_t __cdecl wcsncpy_s(WCHAR *Destination, rsize_t SizeInWords, const WCHAR *Source, rsize_t Count);
+errno_t __cdecl wcscat_s(WCHAR *Destination, rsize_t SizeInWords, const WCHAR *Source);
+int __cdecl _stricmp(const char *String1, const char *String2);
+int __cdecl _strnicmp(const char *String1, const char *String2, size_t Count);
+int __cdecl _vsnprintf(char *Buffer, size_t Count, const char *Format, va_list Arguments);
+int __cdecl _snprintf(char *Buffer, size_t Count, const char *Format, ...);
+int __cdecl _vsnwprintf(WCHAR *Buffer, size_t Count, const WCHAR *Format, va_list Arguments);
+int __cdecl _snwprintf(WCHAR *Buffer, size_t Count, const WCHAR *Format, ...);
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ != 2
+#define wcslen CmhookCrt_wcslen
+#define wcsnlen CmhookCrt_wcsnlen
+#define wcscpy CmhookCrt_wcscpy
+#define wcsncpy CmhookCrt_wcsncpy
+#define wcscat CmhookCrt_wcscat
+#define wcsncat CmhookCrt_wcsncat
+#define wcscmp CmhookCrt_wcscmp
+#define wcsncmp CmhookCrt_wcsncmp
+#define wcschr CmhookCrt_wcschr
+#define wcsrchr CmhookCrt_wcsrchr
+#define wcsstr CmhookCrt_wcsstr
+#define towlower CmhookCrt_towlower
+#define towupper CmhookCrt_towupper
+#define swprintf CmhookCrt_swprintf
+#endif
 
 /* ------------------------------------------------------------------------
  * Structured exception handling for gcc and clang: __try/__except(filter),

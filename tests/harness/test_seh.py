@@ -412,23 +412,26 @@ def test_dbgprint_spec_buffer_holds_every_format_under_address_sanitizer(tmp_pat
     """The shim's format code built with AddressSanitizer: the flags, widths and precisions that ran
     past Spec[32] by three bytes (seven flags, '*' widths of INT_MIN) now stay inside it."""
     source = tmp_path / "spec_overrun.c"
-    source.write_text(f"""#include "{shim.SHIM_SOURCE}"
+    source.write_text("""#include <ntddk.h>
+#include "cmhook_shim.h"
 #include <limits.h>
 int main(void)
-{{
+{
     char Out[8192];
     CmhookFormat(Out, sizeof(Out), "%-------*.*d|", INT_MIN, INT_MIN, 5);
     CmhookFormat(Out, sizeof(Out), "%-+ #0-+ #0*.*llx|%*.*s|%*.*wZ", INT_MIN, INT_MIN, 5ull, INT_MAX, INT_MIN, "abc",
                  INT_MIN, INT_MAX, (void *)0);
     CmhookFormat(Out, sizeof(Out), "%-------2147483647.2147483647d|%------*.*c", 1, INT_MIN, INT_MIN, 'x');
     return 0;
-}}
+}
 """)
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not installed")
     program = tmp_path / "spec_overrun"
+    sources = sorted(str(path) for path in shim.SHIM_DIRECTORY.glob("*.c"))  # the engine is rtl_format.c's
     done = subprocess.run(["gcc", "-fsanitize=address", "-g", "-fshort-wchar", f"-I{header_model.HEADER.parent}",
-                           "-o", str(program), str(source), "-ldl"], capture_output=True, text=True)
+                           f"-I{shim.SHIM_DIRECTORY}", "-o", str(program), str(source), *sources, "-ldl"],
+                          capture_output=True, text=True)
     if done.returncode and "asan" in done.stderr.lower():
         pytest.skip(f"no AddressSanitizer runtime: {done.stderr.strip()[-200:]}")
     assert done.returncode == 0, done.stderr

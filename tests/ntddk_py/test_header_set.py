@@ -214,6 +214,19 @@ def test_ntstrsafe_at_its_edges(kernel, cc):
 
 
 @pytest.mark.parametrize("cc", COMPILERS)
+def test_ntstrsafe_printf_in_a_filter(kernel, cc):
+    """The printf routines with Windows' formats (%wZ, %ws in a narrow format, %Iu, %I64x), a
+    truncation (STATUS_BUFFER_OVERFLOW) and the Ex form's end and remaining count (Microsoft's
+    RtlStringCbPrintfW, RtlUnicodeStringPrintf and RtlStringCchPrintfExW documentation)."""
+    ok, overflow = STATUS_SUCCESS, STATUS_BUFFER_OVERFLOW
+    path = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\ntstrsafe_printf\\Parameters"
+    assert run(kernel, "ntstrsafe_printf", cc) == [
+        f"ntstrsafe_printf: {ok} {ok} {ok} {overflow} {ok}\n",
+        f"ntstrsafe_printf: {path} | Instance07 | {path} has {len(path)} characters | trunc | "
+        "pid 4/10000000000 27 12\n"]
+
+
+@pytest.mark.parametrize("cc", COMPILERS)
 @pytest.mark.parametrize("defines,expected", [
     (None, "Server 2003 ntddi 05020000 winnt 0502 sp 0 ws03+ 1"),
     ({"NTDDI_VERSION": "NTDDI_WINXPSP2"}, "XP ntddi 05010200 winnt 0501 sp 2 ws03+ 0"),
