@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ntddk_py import abi_table, resources
+from registry_core.profiles import PROFILES
 
 from . import build
 from .isolation import HANG_SECONDS
@@ -250,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--script", metavar="FILE", help="registry script (see harness/script.py for the format)")
     runner.add_argument("--registry", action="append", default=[], metavar="FILE.reg",
                         help="initial registry contents, applied before any driver is loaded (repeatable)")
-    runner.add_argument("--profile", choices=["2003", "xp"], default="2003")
+    runner.add_argument("--profile", choices=list(PROFILES), default="2003")
     runner.add_argument("--trace", metavar="FILE.jsonl", help="write the trace here as JSON lines, not to the screen")
     runner.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
     runner.add_argument("--export", metavar="KEY",
