@@ -82,6 +82,7 @@ class Plan:
 
     def __init__(self, op: Operation, profile: Profile) -> None:
         pre, post = profile.sends[op.api]
+        assert pre is not None  # a layered profile sends a pre for every call it lists
         self.open = op.kind == "open"
         self.pre_class = int(pre.notify_class)
         self.pre: StructBuilder = builder(pre.struct, pre_sources(op))

@@ -250,7 +250,8 @@ def test_unknown_profile(kernel):
 
 def test_the_marker_options_and_fixtures_are_documented(pytester):
     result = run(pytester, "--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): *"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): *"])
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["cmhook: registry filters against the emulated Windows kernel:",
                                  "*--cmhook-profile*", "*--cmhook-cc*", "*--cmhook-isolation*",
