@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "1690d0258223db0157eefd53e02c6dab49fd6d02c8c34a5030fe9f7c359d3811"
+HEADER_SHA256 = "60e44d27ff19c2c2fb4644b3f10aa14f211114a13ea5485ff7a7bf81f8c0e5d1"
 
 CDEF = r"""
 typedef void VOID;

@@ -118,6 +118,10 @@ def _layered(name: str, version: tuple[int, int], create_struct: str) -> Profile
                             Notification(N.RegNtPostCreateKeyEx, _VISTA + _POST)),
             "NtOpenKey": (Notification(N.RegNtPreOpenKeyEx, create_struct),
                           Notification(N.RegNtPostOpenKeyEx, _VISTA + _POST)),
+            # Vista's new class for a call 2003 did not notify: REG_FLUSH_KEY_INFORMATION is wdm.h's
+            # second name for REG_DELETE_KEY_INFORMATION.
+            "NtFlushKey": (Notification(N.RegNtPreFlushKey, _VISTA + "REG_DELETE_KEY_INFORMATION"),
+                           Notification(N.RegNtPostFlushKey, _VISTA + _POST)),
         },
         layered=True,
         bypass=True,

@@ -358,3 +358,23 @@ def test_before_vista_bypass_is_an_ordinary_failure_and_nesting_reaches_nobody()
     stack = Stack(registry)
     stack.add("bypasser", None, _when(N.RegNtPreSetValueKey, STATUS_CALLBACK_BYPASS))
     assert registry.set_value(handle, "V", REG_SZ, DATA) == STATUS_CALLBACK_BYPASS
+
+
+def test_a_flush_is_notified_from_vista_on(vista):
+    """RegNtPreFlushKey and RegNtPostFlushKey, with REG_FLUSH_KEY_INFORMATION (Object and the
+    contexts), are Vista's (Microsoft's REG_NOTIFY_CLASS documentation); 2003 sends none."""
+    handle = make_key(vista, "A")
+    stack = Stack(vista)
+    objects = []
+    stack.add("watch", "100", lambda c, a2: objects.append(
+        int(ffi.cast("ULONG_PTR", ffi.cast("CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION *", a2).Object))) or 0
+        if c == N.RegNtPreFlushKey else 0)
+    assert vista.flush_key(handle) == STATUS_SUCCESS
+    assert stack.seen(N.RegNtPreFlushKey) == ["watch"] and stack.seen(N.RegNtPostFlushKey) == ["watch"]
+    assert objects == [vista.native.handles.lookup(handle).obj.address]
+    old = Registry()
+    old_handle = make_key(old, "A")
+    old_stack = Stack(old)
+    old_stack.add("watch", None)
+    old.flush_key(old_handle)
+    assert old_stack.log == []
