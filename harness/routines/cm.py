@@ -107,7 +107,7 @@ def cm_register_callback_ex(kernel, Function, Altitude, Driver, Context, Cookie,
     if altitude is None:
         return STATUS_INVALID_PARAMETER
     driver = kernel.calling_driver()
-    name = kernel.describe_address(address(Function))
+    name = f"{kernel.describe_address(address(Function))} at altitude {altitude}"  # the trace shows it
     status, cookie = kernel.native.callbacks.register(Function, Context, name=name, altitude=altitude)
     if nt_success(status):
         Cookie.QuadPart = cookie
