@@ -89,3 +89,76 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT Driver, PUNICODE_STRING RegistryPath)
     registry.close(handle)
     assert kernel.findings == []
     kernel.unload_driver("whole_reader")
+
+
+_EX_NAMES = '''
+#include <ntddk.h>
+static LARGE_INTEGER Cookie;
+static NTSTATUS NTAPI Quiet(PVOID Context, PVOID Argument1, PVOID Argument2)
+{
+    UNREFERENCED_PARAMETER(Context); UNREFERENCED_PARAMETER(Argument1); UNREFERENCED_PARAMETER(Argument2);
+    return STATUS_SUCCESS;
+}
+static VOID NTAPI Unload(PDRIVER_OBJECT Driver) { UNREFERENCED_PARAMETER(Driver); }
+NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT Driver, PUNICODE_STRING RegistryPath)
+{
+    UNICODE_STRING Altitude = RTL_CONSTANT_STRING(L"370000");
+    UNICODE_STRING Path = RTL_CONSTANT_STRING(L"\\\\REGISTRY\\\\MACHINE\\\\SOFTWARE");
+    OBJECT_ATTRIBUTES Attributes;
+    HANDLE Key, Again;
+    PVOID Object;
+    PCUNICODE_STRING Name = NULL;
+    ULONG_PTR Id = 0;
+    NTSTATUS Status;
+    UNREFERENCED_PARAMETER(RegistryPath);
+    Driver->DriverUnload = Unload;
+    Status = CmRegisterCallbackEx(Quiet, &Altitude, Driver, NULL, &Cookie, NULL);
+    DbgPrint("register %08lx\\n", (ULONG)Status);
+    if (!NT_SUCCESS(Status))
+        return STATUS_SUCCESS;
+    InitializeObjectAttributes(&Attributes, &Path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    ZwOpenKey(&Key, KEY_READ, &Attributes);
+    ObReferenceObjectByHandle(Key, 0, NULL, KernelMode, &Object, NULL);
+    DbgPrint("flags %08lx\\n", (ULONG)CmCallbackGetKeyObjectIDEx(&Cookie, Object, &Id, &Name, 1));
+    Status = CmCallbackGetKeyObjectIDEx(&Cookie, Object, &Id, &Name, 0);
+    DbgPrint("ex %08lx %wZ\\n", (ULONG)Status, Name);
+    /* the name opens the key again */
+    InitializeObjectAttributes(&Attributes, (PUNICODE_STRING)Name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL,
+                               NULL);
+    DbgPrint("reopen %08lx\\n", (ULONG)ZwOpenKey(&Again, KEY_READ, &Attributes));
+    ZwClose(Again);
+    CmCallbackReleaseKeyObjectIDEx(Name);
+    CmCallbackReleaseKeyObjectIDEx(Name);  /* twice: a finding */
+    ObDereferenceObject(Object);
+    ZwClose(Key);
+    CmUnRegisterCallback(Cookie);
+    return STATUS_SUCCESS;
+}
+'''
+
+
+@pytest.mark.cmhook(profile="win8")
+def test_key_object_id_ex_names_the_key_and_is_released_once(kernel, build_filter):
+    """CmCallbackGetKeyObjectIDEx: Flags must be 0; the name is absolute, opens the key with ZwOpenKey,
+    and is given back once with CmCallbackReleaseKeyObjectIDEx (Microsoft's documentation); a second
+    release is a finding (a bug check on Windows)."""
+    kernel.load_driver(build_filter(_EX_NAMES, defines={"NTDDI_VERSION": "NTDDI_WIN8"}, name="ex_names"))
+    lines = "".join(line for _, line in kernel.debug_output)
+    assert "register 00000000" in lines
+    assert "flags c000000d" in lines  # STATUS_INVALID_PARAMETER
+    assert "ex 00000000 \\REGISTRY\\MACHINE\\SOFTWARE" in lines
+    assert "reopen 00000000" in lines
+    assert [finding.kind for finding in kernel.findings] == ["bugcheck"]
+    assert "CmCallbackReleaseKeyObjectIDEx" in kernel.findings[0].message
+    kernel.findings.clear()  # expected: the test made it
+
+
+@pytest.mark.cmhook(profile="2003")
+def test_a_vista_routine_before_vista_is_a_finding(kernel, build_filter):
+    """CmRegisterCallbackEx is not exported by Server 2003: such a driver would not load there. Here
+    the call fails with STATUS_NOT_IMPLEMENTED and the verifier says why (cmhook's decision)."""
+    kernel.load_driver(build_filter(_EX_NAMES, name="too_new"))
+    assert "register c0000002" in "".join(line for _, line in kernel.debug_output)
+    assert [finding.kind for finding in kernel.findings] == ["unsupported"]
+    assert "CmRegisterCallbackEx" in kernel.findings[0].message
+    kernel.findings.clear()  # expected: the test made it
