@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import cmhook
 
 from ntddk_py import REG_DWORD
 
@@ -162,3 +163,35 @@ def test_a_vista_routine_before_vista_is_a_finding(kernel, build_filter):
     assert [finding.kind for finding in kernel.findings] == ["unsupported"]
     assert "CmRegisterCallbackEx" in kernel.findings[0].message
     kernel.findings.clear()  # expected: the test made it
+
+
+_BLOCKER = r"""
+#include <ntddk.h>
+static LARGE_INTEGER Cookie;
+static NTSTATUS NTAPI Block(PVOID Context, PVOID Argument1, PVOID Argument2)
+{
+    UNREFERENCED_PARAMETER(Context); UNREFERENCED_PARAMETER(Argument2);
+    return (REG_NOTIFY_CLASS)(ULONG_PTR)Argument1 == RegNtPreSetValueKey ? STATUS_ACCESS_DENIED : STATUS_SUCCESS;
+}
+static VOID NTAPI Unload(PDRIVER_OBJECT Driver) { UNREFERENCED_PARAMETER(Driver); CmUnRegisterCallback(Cookie); }
+NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT Driver, PUNICODE_STRING RegistryPath)
+{
+    UNICODE_STRING Altitude = RTL_CONSTANT_STRING(L"385100");
+    UNREFERENCED_PARAMETER(RegistryPath);
+    Driver->DriverUnload = Unload;
+    return CmRegisterCallbackEx(Block, &Altitude, Driver, NULL, &Cookie, NULL);
+}
+"""
+
+
+def test_cmhook_run_takes_a_vista_profile_and_the_trace_shows_altitudes(tmp_path):
+    """`cmhook run --profile win7`: a filter registered with CmRegisterCallbackEx runs, and each
+    callback in the trace carries its altitude."""
+    source = tmp_path / "alt_blocker.c"
+    source.write_text(_BLOCKER)
+    script = tmp_path / "one.script"
+    script.write_text('create HKLM\\SOFTWARE\\Alt as k\nset k "V"=dword:00000001\nexpect STATUS_ACCESS_DENIED\n')
+    trace = tmp_path / "trace.jsonl"
+    done = cmhook("run", "--profile", "win7", source, "--script", script, "--trace", trace)
+    assert done.returncode == 0, done.stderr
+    assert "at altitude 385100" in trace.read_text()
