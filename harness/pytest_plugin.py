@@ -10,7 +10,7 @@ Fixtures:
   ``kernel.load_driver`` gives the driver that name. Compiler warnings become ``CompilerWarning``s.
 - ``trace``: a ``TraceView`` of the kernel's notification trace, with assertion helpers.
 
-Choosing the machine: ``--cmhook-profile 2003|xp`` and ``--cmhook-cc gcc|clang`` (or the
+Choosing the machine: ``--cmhook-profile 2003|xp|vista|win7|win8|win10`` and ``--cmhook-cc gcc|clang`` (or the
 ``cmhook_profile`` and ``cmhook_cc`` ini values) for the session; ``@pytest.mark.cmhook(profile="xp",
 cc="clang")`` for a test, class or module (the closest marker naming a setting wins).
 
@@ -122,7 +122,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cmhook-hang-timeout", type=float, default=None, metavar="SECONDS",
                     help="how long a driver routine of an isolated test may run before the test fails as hung "
                          f"(default: ini cmhook_hang_timeout, else {isolation.HANG_SECONDS:g})")
-    parser.addini("cmhook_profile", "Windows version the kernel fixture emulates: 2003 or xp", default=DEFAULT_PROFILE)
+    parser.addini("cmhook_profile", "Windows version the kernel fixture emulates: 2003, xp, vista, win7, win8 or win10",
+                  default=DEFAULT_PROFILE)
     parser.addini("cmhook_cc", "compiler of build_filter and the kernel shim: gcc or clang", default=DEFAULT_CC)
     parser.addini("cmhook_isolation", "test (a machine process per test that uses the kernel fixture) or none",
                   default=DEFAULT_ISOLATION)
@@ -133,7 +134,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "cmhook(profile='2003'|'xp', cc='gcc'|'clang'): the Windows profile and compiler of this test's "
+        "cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): the Windows profile and "
+        "compiler of this test's "
         "kernel and build_filter fixtures (overrides --cmhook-profile and --cmhook-cc)")
     config.stash[_isolation_key] = (_isolation_mode(config), _hang_timeout(config))
 

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "0584ef4078d5ebf8a5bd3eec77dade7657313b4103b1a39dbac0db193ec9114f"
+HEADER_SHA256 = "d769b4bc197866d9f639b949856149e6e5ee545aebcb2d99095c108ad5d3504e"
 
 CDEF = r"""
 typedef void VOID;
@@ -370,13 +370,41 @@ typedef enum _REG_NOTIFY_CLASS
   RegNtPreCreateKeyEx,
   RegNtPostCreateKeyEx,
   RegNtPreOpenKeyEx,
-  RegNtPostOpenKeyEx
+  RegNtPostOpenKeyEx,
+  RegNtPreFlushKey,
+  RegNtPostFlushKey,
+  RegNtPreLoadKey,
+  RegNtPostLoadKey,
+  RegNtPreUnLoadKey,
+  RegNtPostUnLoadKey,
+  RegNtPreQueryKeySecurity,
+  RegNtPostQueryKeySecurity,
+  RegNtPreSetKeySecurity,
+  RegNtPostSetKeySecurity,
+  RegNtCallbackObjectContextCleanup,
+  RegNtPreRestoreKey,
+  RegNtPostRestoreKey,
+  RegNtPreSaveKey,
+  RegNtPostSaveKey,
+  RegNtPreReplaceKey,
+  RegNtPostReplaceKey,
+  RegNtPreQueryKeyName,
+  RegNtPostQueryKeyName,
+  MaxRegNtNotifyClass
 } REG_NOTIFY_CLASS;
+typedef enum _REG_NOTIFY_CLASS *PREG_NOTIFY_CLASS;
 typedef struct _REG_DELETE_KEY_INFORMATION
 {
   PVOID Object;
 } REG_DELETE_KEY_INFORMATION;
 typedef struct _REG_DELETE_KEY_INFORMATION *PREG_DELETE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION
+{
+  PVOID Object;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION;
 typedef struct _REG_SET_VALUE_KEY_INFORMATION
 {
   PVOID Object;
@@ -387,12 +415,32 @@ typedef struct _REG_SET_VALUE_KEY_INFORMATION
   ULONG DataSize;
 } REG_SET_VALUE_KEY_INFORMATION;
 typedef struct _REG_SET_VALUE_KEY_INFORMATION *PREG_SET_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_SET_VALUE_KEY_INFORMATION
+{
+  PVOID Object;
+  PUNICODE_STRING ValueName;
+  ULONG TitleIndex;
+  ULONG Type;
+  PVOID Data;
+  ULONG DataSize;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_SET_VALUE_KEY_INFORMATION;
 typedef struct _REG_DELETE_VALUE_KEY_INFORMATION
 {
   PVOID Object;
   PUNICODE_STRING ValueName;
 } REG_DELETE_VALUE_KEY_INFORMATION;
 typedef struct _REG_DELETE_VALUE_KEY_INFORMATION *PREG_DELETE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_DELETE_VALUE_KEY_INFORMATION
+{
+  PVOID Object;
+  PUNICODE_STRING ValueName;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_DELETE_VALUE_KEY_INFORMATION;
 typedef struct _REG_SET_INFORMATION_KEY_INFORMATION
 {
   PVOID Object;
@@ -401,6 +449,16 @@ typedef struct _REG_SET_INFORMATION_KEY_INFORMATION
   ULONG KeySetInformationLength;
 } REG_SET_INFORMATION_KEY_INFORMATION;
 typedef struct _REG_SET_INFORMATION_KEY_INFORMATION *PREG_SET_INFORMATION_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_SET_INFORMATION_KEY_INFORMATION
+{
+  PVOID Object;
+  KEY_SET_INFORMATION_CLASS KeySetInformationClass;
+  PVOID KeySetInformation;
+  ULONG KeySetInformationLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_SET_INFORMATION_KEY_INFORMATION;
 typedef struct _REG_ENUMERATE_KEY_INFORMATION
 {
   PVOID Object;
@@ -411,6 +469,18 @@ typedef struct _REG_ENUMERATE_KEY_INFORMATION
   PULONG ResultLength;
 } REG_ENUMERATE_KEY_INFORMATION;
 typedef struct _REG_ENUMERATE_KEY_INFORMATION *PREG_ENUMERATE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_ENUMERATE_KEY_INFORMATION
+{
+  PVOID Object;
+  ULONG Index;
+  KEY_INFORMATION_CLASS KeyInformationClass;
+  PVOID KeyInformation;
+  ULONG Length;
+  PULONG ResultLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_ENUMERATE_KEY_INFORMATION;
 typedef struct _REG_ENUMERATE_VALUE_KEY_INFORMATION
 {
   PVOID Object;
@@ -421,6 +491,18 @@ typedef struct _REG_ENUMERATE_VALUE_KEY_INFORMATION
   PULONG ResultLength;
 } REG_ENUMERATE_VALUE_KEY_INFORMATION;
 typedef struct _REG_ENUMERATE_VALUE_KEY_INFORMATION *PREG_ENUMERATE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_ENUMERATE_VALUE_KEY_INFORMATION
+{
+  PVOID Object;
+  ULONG Index;
+  KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
+  PVOID KeyValueInformation;
+  ULONG Length;
+  PULONG ResultLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_ENUMERATE_VALUE_KEY_INFORMATION;
 typedef struct _REG_QUERY_KEY_INFORMATION
 {
   PVOID Object;
@@ -430,6 +512,17 @@ typedef struct _REG_QUERY_KEY_INFORMATION
   PULONG ResultLength;
 } REG_QUERY_KEY_INFORMATION;
 typedef struct _REG_QUERY_KEY_INFORMATION *PREG_QUERY_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_KEY_INFORMATION
+{
+  PVOID Object;
+  KEY_INFORMATION_CLASS KeyInformationClass;
+  PVOID KeyInformation;
+  ULONG Length;
+  PULONG ResultLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_QUERY_KEY_INFORMATION;
 typedef struct _REG_QUERY_VALUE_KEY_INFORMATION
 {
   PVOID Object;
@@ -440,6 +533,18 @@ typedef struct _REG_QUERY_VALUE_KEY_INFORMATION
   PULONG ResultLength;
 } REG_QUERY_VALUE_KEY_INFORMATION;
 typedef struct _REG_QUERY_VALUE_KEY_INFORMATION *PREG_QUERY_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_VALUE_KEY_INFORMATION
+{
+  PVOID Object;
+  PUNICODE_STRING ValueName;
+  KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
+  PVOID KeyValueInformation;
+  ULONG Length;
+  PULONG ResultLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_QUERY_VALUE_KEY_INFORMATION;
 typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION
 {
   PVOID Object;
@@ -450,17 +555,44 @@ typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION
   PULONG RequiredBufferLength;
 } REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
 typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION *PREG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION
+{
+  PVOID Object;
+  PKEY_VALUE_ENTRY ValueEntries;
+  ULONG EntryCount;
+  PVOID ValueBuffer;
+  PULONG BufferLength;
+  PULONG RequiredBufferLength;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
 typedef struct _REG_RENAME_KEY_INFORMATION
 {
   PVOID Object;
   PUNICODE_STRING NewName;
 } REG_RENAME_KEY_INFORMATION;
 typedef struct _REG_RENAME_KEY_INFORMATION *PREG_RENAME_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_RENAME_KEY_INFORMATION
+{
+  PVOID Object;
+  PUNICODE_STRING NewName;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_RENAME_KEY_INFORMATION;
 typedef struct _REG_KEY_HANDLE_CLOSE_INFORMATION
 {
   PVOID Object;
 } REG_KEY_HANDLE_CLOSE_INFORMATION;
 typedef struct _REG_KEY_HANDLE_CLOSE_INFORMATION *PREG_KEY_HANDLE_CLOSE_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_KEY_HANDLE_CLOSE_INFORMATION
+{
+  PVOID Object;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_KEY_HANDLE_CLOSE_INFORMATION;
 typedef struct _REG_CREATE_KEY_INFORMATION
 {
   PUNICODE_STRING CompleteName;
@@ -469,12 +601,72 @@ typedef struct _REG_CREATE_KEY_INFORMATION
 typedef struct _REG_CREATE_KEY_INFORMATION REG_OPEN_KEY_INFORMATION;
 typedef struct _REG_CREATE_KEY_INFORMATION *PREG_CREATE_KEY_INFORMATION;
 typedef struct _REG_CREATE_KEY_INFORMATION *PREG_OPEN_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_CREATE_KEY_INFORMATION
+{
+  PUNICODE_STRING CompleteName;
+  PVOID RootObject;
+  PVOID ObjectType;
+  ULONG CreateOptions;
+  PUNICODE_STRING Class;
+  PVOID SecurityDescriptor;
+  PVOID SecurityQualityOfService;
+  ACCESS_MASK DesiredAccess;
+  ACCESS_MASK GrantedAccess;
+  PULONG Disposition;
+  PVOID *ResultObject;
+  PVOID CallContext;
+  PVOID RootObjectContext;
+  PVOID Transaction;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_CREATE_KEY_INFORMATION;
+typedef struct _REG_CREATE_KEY_INFORMATION_V1
+{
+  PUNICODE_STRING CompleteName;
+  PVOID RootObject;
+  PVOID ObjectType;
+  ULONG Options;
+  PUNICODE_STRING Class;
+  PVOID SecurityDescriptor;
+  PVOID SecurityQualityOfService;
+  ACCESS_MASK DesiredAccess;
+  ACCESS_MASK GrantedAccess;
+  PULONG Disposition;
+  PVOID *ResultObject;
+  PVOID CallContext;
+  PVOID RootObjectContext;
+  PVOID Transaction;
+  ULONG_PTR Version;
+  PUNICODE_STRING RemainingName;
+  ULONG Wow64Flags;
+  ULONG Attributes;
+  KPROCESSOR_MODE CheckAccessMode;
+} REG_CREATE_KEY_INFORMATION_V1;
+typedef struct _REG_CREATE_KEY_INFORMATION_V1 REG_OPEN_KEY_INFORMATION_V1;
+typedef struct _REG_CREATE_KEY_INFORMATION_V1 *PREG_CREATE_KEY_INFORMATION_V1;
+typedef struct _REG_CREATE_KEY_INFORMATION_V1 *PREG_OPEN_KEY_INFORMATION_V1;
 typedef struct _REG_POST_OPERATION_INFORMATION
 {
   PVOID Object;
   NTSTATUS Status;
 } REG_POST_OPERATION_INFORMATION;
 typedef struct _REG_POST_OPERATION_INFORMATION *PREG_POST_OPERATION_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_POST_OPERATION_INFORMATION
+{
+  PVOID Object;
+  NTSTATUS Status;
+  PVOID PreInformation;
+  NTSTATUS ReturnStatus;
+  PVOID CallContext;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} CMHOOK_VISTA_REG_POST_OPERATION_INFORMATION;
+typedef struct _REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION
+{
+  PVOID Object;
+  PVOID ObjectContext;
+  PVOID Reserved;
+} REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION;
+typedef struct _REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION *PREG_CALLBACK_CONTEXT_CLEANUP_INFORMATION;
 typedef struct _REG_PRE_CREATE_KEY_INFORMATION
 {
   PUNICODE_STRING CompleteName;
@@ -493,6 +685,13 @@ typedef struct _REG_POST_CREATE_KEY_INFORMATION *PREG_POST_CREATE_KEY_INFORMATIO
 typedef struct _REG_POST_CREATE_KEY_INFORMATION *PREG_POST_OPEN_KEY_INFORMATION;
 NTSTATUS CmRegisterCallback(PEX_CALLBACK_FUNCTION Function, PVOID Context, PLARGE_INTEGER Cookie);
 NTSTATUS CmUnRegisterCallback(LARGE_INTEGER Cookie);
+NTSTATUS CmRegisterCallbackEx(PEX_CALLBACK_FUNCTION Function, PCUNICODE_STRING Altitude, PVOID Driver, PVOID Context, PLARGE_INTEGER Cookie, PVOID Reserved);
+VOID CmGetCallbackVersion(PULONG Major, PULONG Minor);
+NTSTATUS CmSetCallbackObjectContext(PVOID Object, PLARGE_INTEGER Cookie, PVOID NewContext, PVOID *OldContext);
+NTSTATUS CmCallbackGetKeyObjectID(PLARGE_INTEGER Cookie, PVOID Object, PULONG_PTR ObjectID, PCUNICODE_STRING *ObjectName);
+NTSTATUS CmCallbackGetKeyObjectIDEx(PLARGE_INTEGER Cookie, PVOID Object, PULONG_PTR ObjectID, PCUNICODE_STRING *ObjectName, ULONG Flags);
+VOID CmCallbackReleaseKeyObjectIDEx(PCUNICODE_STRING ObjectName);
+PVOID CmGetBoundTransaction(PLARGE_INTEGER Cookie, PVOID Object);
 struct _DRIVER_OBJECT;
 struct _DEVICE_OBJECT;
 struct _DRIVER_EXTENSION;
@@ -897,19 +1096,35 @@ RECORDS = {
     'KEY_WRITE_TIME_INFORMATION': [('LastWriteTime', 'LARGE_INTEGER')],
     'KEY_WOW64_FLAGS_INFORMATION': [('UserFlags', 'ULONG')],
     'REG_DELETE_KEY_INFORMATION': [('Object', 'PVOID')],
+    'CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION': [('Object', 'PVOID'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_SET_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING'), ('TitleIndex', 'ULONG'), ('Type', 'ULONG'), ('Data', 'PVOID'), ('DataSize', 'ULONG')],
+    'CMHOOK_VISTA_REG_SET_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING'), ('TitleIndex', 'ULONG'), ('Type', 'ULONG'), ('Data', 'PVOID'), ('DataSize', 'ULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_DELETE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING')],
+    'CMHOOK_VISTA_REG_DELETE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_SET_INFORMATION_KEY_INFORMATION': [('Object', 'PVOID'), ('KeySetInformationClass', 'KEY_SET_INFORMATION_CLASS'), ('KeySetInformation', 'PVOID'), ('KeySetInformationLength', 'ULONG')],
+    'CMHOOK_VISTA_REG_SET_INFORMATION_KEY_INFORMATION': [('Object', 'PVOID'), ('KeySetInformationClass', 'KEY_SET_INFORMATION_CLASS'), ('KeySetInformation', 'PVOID'), ('KeySetInformationLength', 'ULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_ENUMERATE_KEY_INFORMATION': [('Object', 'PVOID'), ('Index', 'ULONG'), ('KeyInformationClass', 'KEY_INFORMATION_CLASS'), ('KeyInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG')],
+    'CMHOOK_VISTA_REG_ENUMERATE_KEY_INFORMATION': [('Object', 'PVOID'), ('Index', 'ULONG'), ('KeyInformationClass', 'KEY_INFORMATION_CLASS'), ('KeyInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_ENUMERATE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('Index', 'ULONG'), ('KeyValueInformationClass', 'KEY_VALUE_INFORMATION_CLASS'), ('KeyValueInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG')],
+    'CMHOOK_VISTA_REG_ENUMERATE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('Index', 'ULONG'), ('KeyValueInformationClass', 'KEY_VALUE_INFORMATION_CLASS'), ('KeyValueInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_QUERY_KEY_INFORMATION': [('Object', 'PVOID'), ('KeyInformationClass', 'KEY_INFORMATION_CLASS'), ('KeyInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG')],
+    'CMHOOK_VISTA_REG_QUERY_KEY_INFORMATION': [('Object', 'PVOID'), ('KeyInformationClass', 'KEY_INFORMATION_CLASS'), ('KeyInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_QUERY_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING'), ('KeyValueInformationClass', 'KEY_VALUE_INFORMATION_CLASS'), ('KeyValueInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG')],
+    'CMHOOK_VISTA_REG_QUERY_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueName', 'PUNICODE_STRING'), ('KeyValueInformationClass', 'KEY_VALUE_INFORMATION_CLASS'), ('KeyValueInformation', 'PVOID'), ('Length', 'ULONG'), ('ResultLength', 'PULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueEntries', 'PKEY_VALUE_ENTRY'), ('EntryCount', 'ULONG'), ('ValueBuffer', 'PVOID'), ('BufferLength', 'PULONG'), ('RequiredBufferLength', 'PULONG')],
+    'CMHOOK_VISTA_REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION': [('Object', 'PVOID'), ('ValueEntries', 'PKEY_VALUE_ENTRY'), ('EntryCount', 'ULONG'), ('ValueBuffer', 'PVOID'), ('BufferLength', 'PULONG'), ('RequiredBufferLength', 'PULONG'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_RENAME_KEY_INFORMATION': [('Object', 'PVOID'), ('NewName', 'PUNICODE_STRING')],
+    'CMHOOK_VISTA_REG_RENAME_KEY_INFORMATION': [('Object', 'PVOID'), ('NewName', 'PUNICODE_STRING'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_KEY_HANDLE_CLOSE_INFORMATION': [('Object', 'PVOID')],
+    'CMHOOK_VISTA_REG_KEY_HANDLE_CLOSE_INFORMATION': [('Object', 'PVOID'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_CREATE_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('RootObject', 'PVOID')],
     'REG_OPEN_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('RootObject', 'PVOID')],
+    'CMHOOK_VISTA_REG_CREATE_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('RootObject', 'PVOID'), ('ObjectType', 'PVOID'), ('CreateOptions', 'ULONG'), ('Class', 'PUNICODE_STRING'), ('SecurityDescriptor', 'PVOID'), ('SecurityQualityOfService', 'PVOID'), ('DesiredAccess', 'ACCESS_MASK'), ('GrantedAccess', 'ACCESS_MASK'), ('Disposition', 'PULONG'), ('ResultObject', 'PVOID *'), ('CallContext', 'PVOID'), ('RootObjectContext', 'PVOID'), ('Transaction', 'PVOID'), ('Reserved', 'PVOID')],
+    'REG_CREATE_KEY_INFORMATION_V1': [('CompleteName', 'PUNICODE_STRING'), ('RootObject', 'PVOID'), ('ObjectType', 'PVOID'), ('Options', 'ULONG'), ('Class', 'PUNICODE_STRING'), ('SecurityDescriptor', 'PVOID'), ('SecurityQualityOfService', 'PVOID'), ('DesiredAccess', 'ACCESS_MASK'), ('GrantedAccess', 'ACCESS_MASK'), ('Disposition', 'PULONG'), ('ResultObject', 'PVOID *'), ('CallContext', 'PVOID'), ('RootObjectContext', 'PVOID'), ('Transaction', 'PVOID'), ('Version', 'ULONG_PTR'), ('RemainingName', 'PUNICODE_STRING'), ('Wow64Flags', 'ULONG'), ('Attributes', 'ULONG'), ('CheckAccessMode', 'KPROCESSOR_MODE')],
+    'REG_OPEN_KEY_INFORMATION_V1': [('CompleteName', 'PUNICODE_STRING'), ('RootObject', 'PVOID'), ('ObjectType', 'PVOID'), ('Options', 'ULONG'), ('Class', 'PUNICODE_STRING'), ('SecurityDescriptor', 'PVOID'), ('SecurityQualityOfService', 'PVOID'), ('DesiredAccess', 'ACCESS_MASK'), ('GrantedAccess', 'ACCESS_MASK'), ('Disposition', 'PULONG'), ('ResultObject', 'PVOID *'), ('CallContext', 'PVOID'), ('RootObjectContext', 'PVOID'), ('Transaction', 'PVOID'), ('Version', 'ULONG_PTR'), ('RemainingName', 'PUNICODE_STRING'), ('Wow64Flags', 'ULONG'), ('Attributes', 'ULONG'), ('CheckAccessMode', 'KPROCESSOR_MODE')],
     'REG_POST_OPERATION_INFORMATION': [('Object', 'PVOID'), ('Status', 'NTSTATUS')],
+    'CMHOOK_VISTA_REG_POST_OPERATION_INFORMATION': [('Object', 'PVOID'), ('Status', 'NTSTATUS'), ('PreInformation', 'PVOID'), ('ReturnStatus', 'NTSTATUS'), ('CallContext', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
+    'REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION': [('Object', 'PVOID'), ('ObjectContext', 'PVOID'), ('Reserved', 'PVOID')],
     'REG_PRE_CREATE_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING')],
     'REG_PRE_OPEN_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING')],
     'REG_POST_CREATE_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('Object', 'PVOID'), ('Status', 'NTSTATUS')],
@@ -936,6 +1151,13 @@ RECORDS = {
 PROTOTYPES = {
     'CmRegisterCallback': [('Function', 'PEX_CALLBACK_FUNCTION'), ('Context', 'PVOID'), ('Cookie', 'PLARGE_INTEGER')],
     'CmUnRegisterCallback': [('Cookie', 'LARGE_INTEGER')],
+    'CmRegisterCallbackEx': [('Function', 'PEX_CALLBACK_FUNCTION'), ('Altitude', 'PCUNICODE_STRING'), ('Driver', 'PVOID'), ('Context', 'PVOID'), ('Cookie', 'PLARGE_INTEGER'), ('Reserved', 'PVOID')],
+    'CmGetCallbackVersion': [('Major', 'PULONG'), ('Minor', 'PULONG')],
+    'CmSetCallbackObjectContext': [('Object', 'PVOID'), ('Cookie', 'PLARGE_INTEGER'), ('NewContext', 'PVOID'), ('OldContext', 'PVOID *')],
+    'CmCallbackGetKeyObjectID': [('Cookie', 'PLARGE_INTEGER'), ('Object', 'PVOID'), ('ObjectID', 'PULONG_PTR'), ('ObjectName', 'PCUNICODE_STRING *')],
+    'CmCallbackGetKeyObjectIDEx': [('Cookie', 'PLARGE_INTEGER'), ('Object', 'PVOID'), ('ObjectID', 'PULONG_PTR'), ('ObjectName', 'PCUNICODE_STRING *'), ('Flags', 'ULONG')],
+    'CmCallbackReleaseKeyObjectIDEx': [('ObjectName', 'PCUNICODE_STRING')],
+    'CmGetBoundTransaction': [('Cookie', 'PLARGE_INTEGER'), ('Object', 'PVOID')],
     'ZwCreateKey': [('KeyHandle', 'PHANDLE'), ('DesiredAccess', 'ACCESS_MASK'), ('ObjectAttributes', 'POBJECT_ATTRIBUTES'), ('TitleIndex', 'ULONG'), ('Class', 'PUNICODE_STRING'), ('CreateOptions', 'ULONG'), ('Disposition', 'PULONG')],
     'ZwOpenKey': [('KeyHandle', 'PHANDLE'), ('DesiredAccess', 'ACCESS_MASK'), ('ObjectAttributes', 'POBJECT_ATTRIBUTES')],
     'ZwDeleteKey': [('KeyHandle', 'HANDLE')],

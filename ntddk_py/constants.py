@@ -50,6 +50,7 @@ STATUS_CHILD_MUST_BE_VOLATILE = -1073741439
 STATUS_DRIVER_ENTRYPOINT_NOT_FOUND = -1073741213
 STATUS_DRIVER_UNABLE_TO_LOAD = -1073741204
 STATUS_CALLBACK_BYPASS = -1073740541
+STATUS_FLT_INSTANCE_ALTITUDE_COLLISION = -1071906799
 STATUS_TIMEOUT = 258
 STATUS_REGISTRY_RECOVERED = 1073741833
 STATUS_NO_SUCH_FILE = -1073741809
@@ -381,6 +382,26 @@ class REG_NOTIFY_CLASS(IntEnum):
     RegNtPostCreateKeyEx = 27
     RegNtPreOpenKeyEx = 28
     RegNtPostOpenKeyEx = 29
+    RegNtPreFlushKey = 30
+    RegNtPostFlushKey = 31
+    RegNtPreLoadKey = 32
+    RegNtPostLoadKey = 33
+    RegNtPreUnLoadKey = 34
+    RegNtPostUnLoadKey = 35
+    RegNtPreQueryKeySecurity = 36
+    RegNtPostQueryKeySecurity = 37
+    RegNtPreSetKeySecurity = 38
+    RegNtPostSetKeySecurity = 39
+    RegNtCallbackObjectContextCleanup = 40
+    RegNtPreRestoreKey = 41
+    RegNtPostRestoreKey = 42
+    RegNtPreSaveKey = 43
+    RegNtPostSaveKey = 44
+    RegNtPreReplaceKey = 45
+    RegNtPostReplaceKey = 46
+    RegNtPreQueryKeyName = 47
+    RegNtPostQueryKeyName = 48
+    MaxRegNtNotifyClass = 49
 
 
 RegNtDeleteKey = REG_NOTIFY_CLASS.RegNtDeleteKey
@@ -424,6 +445,26 @@ RegNtPreCreateKeyEx = REG_NOTIFY_CLASS.RegNtPreCreateKeyEx
 RegNtPostCreateKeyEx = REG_NOTIFY_CLASS.RegNtPostCreateKeyEx
 RegNtPreOpenKeyEx = REG_NOTIFY_CLASS.RegNtPreOpenKeyEx
 RegNtPostOpenKeyEx = REG_NOTIFY_CLASS.RegNtPostOpenKeyEx
+RegNtPreFlushKey = REG_NOTIFY_CLASS.RegNtPreFlushKey
+RegNtPostFlushKey = REG_NOTIFY_CLASS.RegNtPostFlushKey
+RegNtPreLoadKey = REG_NOTIFY_CLASS.RegNtPreLoadKey
+RegNtPostLoadKey = REG_NOTIFY_CLASS.RegNtPostLoadKey
+RegNtPreUnLoadKey = REG_NOTIFY_CLASS.RegNtPreUnLoadKey
+RegNtPostUnLoadKey = REG_NOTIFY_CLASS.RegNtPostUnLoadKey
+RegNtPreQueryKeySecurity = REG_NOTIFY_CLASS.RegNtPreQueryKeySecurity
+RegNtPostQueryKeySecurity = REG_NOTIFY_CLASS.RegNtPostQueryKeySecurity
+RegNtPreSetKeySecurity = REG_NOTIFY_CLASS.RegNtPreSetKeySecurity
+RegNtPostSetKeySecurity = REG_NOTIFY_CLASS.RegNtPostSetKeySecurity
+RegNtCallbackObjectContextCleanup = REG_NOTIFY_CLASS.RegNtCallbackObjectContextCleanup
+RegNtPreRestoreKey = REG_NOTIFY_CLASS.RegNtPreRestoreKey
+RegNtPostRestoreKey = REG_NOTIFY_CLASS.RegNtPostRestoreKey
+RegNtPreSaveKey = REG_NOTIFY_CLASS.RegNtPreSaveKey
+RegNtPostSaveKey = REG_NOTIFY_CLASS.RegNtPostSaveKey
+RegNtPreReplaceKey = REG_NOTIFY_CLASS.RegNtPreReplaceKey
+RegNtPostReplaceKey = REG_NOTIFY_CLASS.RegNtPostReplaceKey
+RegNtPreQueryKeyName = REG_NOTIFY_CLASS.RegNtPreQueryKeyName
+RegNtPostQueryKeyName = REG_NOTIFY_CLASS.RegNtPostQueryKeyName
+MaxRegNtNotifyClass = REG_NOTIFY_CLASS.MaxRegNtNotifyClass
 
 class MODE(IntEnum):
     KernelMode = 0
@@ -582,6 +623,7 @@ __all__ = [
     "STATUS_DRIVER_ENTRYPOINT_NOT_FOUND",
     "STATUS_DRIVER_UNABLE_TO_LOAD",
     "STATUS_CALLBACK_BYPASS",
+    "STATUS_FLT_INSTANCE_ALTITUDE_COLLISION",
     "STATUS_TIMEOUT",
     "STATUS_REGISTRY_RECOVERED",
     "STATUS_NO_SUCH_FILE",
@@ -889,6 +931,26 @@ __all__ = [
     "RegNtPostCreateKeyEx",
     "RegNtPreOpenKeyEx",
     "RegNtPostOpenKeyEx",
+    "RegNtPreFlushKey",
+    "RegNtPostFlushKey",
+    "RegNtPreLoadKey",
+    "RegNtPostLoadKey",
+    "RegNtPreUnLoadKey",
+    "RegNtPostUnLoadKey",
+    "RegNtPreQueryKeySecurity",
+    "RegNtPostQueryKeySecurity",
+    "RegNtPreSetKeySecurity",
+    "RegNtPostSetKeySecurity",
+    "RegNtCallbackObjectContextCleanup",
+    "RegNtPreRestoreKey",
+    "RegNtPostRestoreKey",
+    "RegNtPreSaveKey",
+    "RegNtPostSaveKey",
+    "RegNtPreReplaceKey",
+    "RegNtPostReplaceKey",
+    "RegNtPreQueryKeyName",
+    "RegNtPostQueryKeyName",
+    "MaxRegNtNotifyClass",
     "MODE",
     "KernelMode",
     "UserMode",

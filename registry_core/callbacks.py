@@ -18,16 +18,19 @@ This module knows notify classes and statuses, not keys or handles.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ntddk_py import (
     REG_NOTIFY_CLASS,
+    STATUS_FLT_INSTANCE_ALTITUDE_COLLISION,
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_PARAMETER,
     STATUS_SUCCESS,
@@ -77,6 +80,10 @@ class Registration:
     # A C function's one-entry walk (function, context, removed cell): how the Python walk has the
     # kernel shim call it, as driver code the machine record watches. None for a Python callable.
     entries: Any = None
+    # Vista and later: the altitude CmRegisterCallbackEx gave (its decimal text), None for a
+    # CmRegisterCallback registration; ``rank`` orders the layered walk (``altitude_rank``).
+    altitude: str | None = None
+    rank: tuple = ()
 
     def __post_init__(self) -> None:
         self.removed_cell = ffi.new("LONG *")
@@ -280,18 +287,38 @@ class CallbackTable:
         # CmhookWalkCalled); None walks every callback in Python.
         self.native_walker: Any = None
         self.unregistering = 0
+        # The profile's model (set by NativeApi.profile): layered walks by altitude, in Python.
+        self.layered = False
+        self._legacy = itertools.count(1)
+        self.before_unregister: Callable[[Registration], None] | None = None
+
+    def set_layered(self, layered: bool) -> None:
+        with self._lock:
+            self.layered = layered
+            self._publish()
 
     def _publish(self) -> None:
-        snapshot = Snapshot(r for r in self._slots if r is not None and not r.removed)
-        if snapshot and all(r.keepalive is None for r in snapshot):
+        live = [r for r in self._slots if r is not None and not r.removed]
+        if self.layered:  # Vista's stack: highest altitude first (altitude_rank)
+            live.sort(key=lambda r: r.rank, reverse=True)
+        snapshot = Snapshot(live)
+        if snapshot and not self.layered and all(r.keepalive is None for r in snapshot):
             entries = [pointer for r in snapshot for pointer in (r.function, r.context, r.removed_cell)]
             snapshot.native = (len(snapshot), ffi.new("PVOID[]", entries))
         self.snapshot = snapshot
 
-    def register(self, function: object, context: object = None, name: str | None = None) -> tuple[int, int]:
-        """(status, cookie) for a C function pointer or a Python callable (Context, Argument1, Argument2)."""
+    def register(self, function: object, context: object = None, name: str | None = None,
+                 altitude: str | None = None) -> tuple[int, int]:
+        """(status, cookie) for a C function pointer or a Python callable (Context, Argument1, Argument2).
+
+        ``altitude`` (CmRegisterCallbackEx's, as text): its rank orders the layered walk, and an
+        altitude equal to a live registration's is STATUS_FLT_INSTANCE_ALTITUDE_COLLISION; one that
+        is no decimal number is STATUS_INVALID_PARAMETER."""
         keepalive = None
         if function is None or function == ffi.NULL:
+            return STATUS_INVALID_PARAMETER, 0
+        rank = altitude_rank(altitude, next(self._legacy))
+        if rank is None:
             return STATUS_INVALID_PARAMETER, 0
         if callable(function) and not isinstance(function, ffi.CData):
             keepalive = self._wrap(function)
@@ -302,10 +329,13 @@ class CallbackTable:
             name = name or f"0x{int(ffi.cast('ULONG_PTR', pointer)):x}"
         context_pointer = ffi.cast("PVOID", context if context is not None else 0)
         with self._lock:
+            if altitude is not None and any(r is not None and not r.removed and r.rank == rank for r in self._slots):
+                return STATUS_FLT_INSTANCE_ALTITUDE_COLLISION, 0
             for slot, occupant in enumerate(self._slots):
                 if occupant is None:
                     cookie = _COOKIE_BASE + next(self._cookies) * _COOKIE_STEP
-                    self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name or "", keepalive)
+                    self._slots[slot] = Registration(slot, cookie, pointer, context_pointer, name or "", keepalive,
+                                                     altitude=altitude, rank=rank)
                     self._publish()
                     return STATUS_SUCCESS, cookie
         return STATUS_INSUFFICIENT_RESOURCES, 0
@@ -325,7 +355,15 @@ class CallbackTable:
         return ffi.callback("PEX_CALLBACK_FUNCTION", adapter, onerror=on_error)
 
     def unregister(self, cookie: int) -> int:
-        """Remove a callback, waiting for its invocations on other threads; never called again after."""
+        """Remove a callback, waiting for its invocations on other threads; never called again after.
+
+        First, on a layered profile, ``before_unregister`` delivers the object context cleanups
+        still due to it (Vista: CmUnRegisterCallback sends them)."""
+        hook = self.before_unregister
+        if hook is not None:
+            pending = next((r for r in self.snapshot if r.cookie == cookie), None)
+            if pending is not None and self._running_here(pending) is None:
+                hook(pending)
         with self._lock:
             registration = next((r for r in self._slots if r is not None and r.cookie == cookie and not r.removed),
                                 None)
@@ -405,6 +443,27 @@ class CallbackTable:
 
     def __len__(self) -> int:
         return len(self.snapshot)
+
+
+def altitude_rank(altitude: str | None, sequence: int) -> tuple | None:
+    """Where a registration stands in Vista's stack: higher ranks are called first.
+
+    An altitude is a decimal number written as text ("320000", "320000.5"): compared as a number,
+    digit by digit, not as a string or a float (Microsoft's "Load order groups and altitudes for
+    minifilter drivers": an altitude is an infinite-precision decimal string), so "1000" is above
+    "999" and "320000" equals "320000.0" (cmhook: the collision then). None if it is no such number.
+    A CmRegisterCallback registration (altitude None) stands above every altitude, earlier ones
+    above later ones (Microsoft's "Supporting layered registry filtering drivers": drivers without
+    an altitude "are inserted near the top of the ... filter stack, in the order that they call
+    CmRegisterCallback")."""
+    if altitude is None:
+        return (1, Decimal(-sequence))
+    if not _ALTITUDE.fullmatch(altitude):
+        return None
+    return (0, Decimal(altitude))
+
+
+_ALTITUDE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def _result_arrays(walker: tuple) -> tuple:

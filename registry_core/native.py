@@ -36,6 +36,7 @@ from . import caller
 from .callbacks import CallbackTable, Dispatcher, Trace, inside_callback
 from .failure import Failure
 from .handles import HandleTable
+from .layered import Layered
 from .memory import ADDRESS_SPACE, GuardedBlock, UserMemory, read_unicode_string_header, write_ulong
 from .namespace import LINK_VALUE_NAME, Namespace
 from .notification import SCRATCH_BYTES, builder
@@ -85,6 +86,7 @@ class NativeApi:
         # The key object absolute names are parsed from (RootObject of their create/open), one
         # for the kernel's life, as Windows has one root key object; its reference is never dropped.
         self.root_object = self.objects.create(self.store.root)
+        self._wire_layered()
 
     address = staticmethod(address)
 
@@ -104,10 +106,26 @@ class NativeApi:
         plans = {}
         for op in OPERATIONS.values():
             pre, post = profile.sends.get(op.api, (None, None))
-            plans[op.api] = None if pre is None else (
+            plans[op.api] = None if pre is None or profile.layered else (
                 int(pre.notify_class), builder(pre.struct, op.pre_sources),
                 int(post.notify_class) if post else None, builder(post.struct, POST_SOURCES) if post else None)
         self._profile, self._plans = profile, plans
+        # --- Vista and later: the layered model has its own walk (registry_core.layered) ---
+        self._layered = Layered(self, profile) if profile.layered else None
+        if "callbacks" in self.__dict__:
+            self._wire_layered()
+
+    def _wire_layered(self) -> None:
+        """Point the callback table and the object table at the profile's model."""
+        layered = self._layered
+        self.callbacks.set_layered(layered is not None)
+        self.callbacks.before_unregister = layered.unregistering if layered is not None else None
+        self.objects.freed = layered.freed if layered is not None else None
+
+    @property
+    def layered(self) -> Layered | None:
+        """The layered model's state (object contexts) under a Vista or later profile, else None."""
+        return self._layered
 
     # --- probing and reading the caller's memory -------------------------------
     def probe(self, pointer: int, length: int, alignment: int = 1) -> None:
@@ -235,6 +253,8 @@ class NativeApi:
         return open_finish(self, args, state, status) if op.kind == "open" else status
 
     def _notify_and_work(self, op: Operation, obj: KeyObject, args: tuple, state: Any) -> int:
+        if self._layered is not None:
+            return self._layered.run(op, obj, args, state)
         trace = self.dispatcher.trace
         snapshot = self.callbacks.snapshot
         plan = self._plans[op.api]

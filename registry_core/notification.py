@@ -16,8 +16,9 @@ from ntddk_py import ffi
 
 from .memory import ADDRESS_SPACE, GuardedBlock, layout
 
-# Room for the largest REG_* struct (REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION: 48 bytes on x64).
-SCRATCH_BYTES = 64
+# Room for the largest REG_* struct (REG_CREATE_KEY_INFORMATION_V1: 136 bytes on x64; each block
+# is a page anyway, the struct placed at its end).
+SCRATCH_BYTES = 256
 
 
 class StructBuilder:

@@ -15,6 +15,7 @@ flight, bug check 0x18 REFERENCE_BY_POINTER; here nothing changes and the caller
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ntddk_py import ffi
 
@@ -74,9 +75,28 @@ class KeyObject:
             if self._references <= 0:
                 raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) dereferenced too often")
             self._references -= 1
-            if self._references == 0:
+            last = self._references == 0
+            if last:
                 del self._table.by_address[self.address]
-                self._memory = None
+        if last:
+            # Vista's context cleanup runs callbacks: outside the lock, while the memory still lives.
+            freed = self._table.freed
+            if freed is not None:
+                freed(self)
+            self._memory = None
+
+    def adopt_driver_reference(self) -> None:
+        """A reference a driver took passes to the registry (a bypassing callback's ResultObject):
+        it is no longer the driver's to give back."""
+        with self._table.lock:
+            if self._driver_references > 0:
+                self._driver_references -= 1
+
+    def pass_to_driver(self) -> None:
+        """The registry's own reference becomes the driver's (a post that turned a create's success
+        into a failure: the driver is then the one to dereference the object)."""
+        with self._table.lock:
+            self._driver_references += 1
 
 
 class ObjectTable:
@@ -85,6 +105,8 @@ class ObjectTable:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_address: dict[int, KeyObject] = {}
+        # Called with an object whose last reference went (Vista's object context cleanup), or None.
+        self.freed: Callable[[KeyObject], None] | None = None
 
     def create(self, key: Key) -> KeyObject:
         """A new key object holding one reference, owned by the caller."""

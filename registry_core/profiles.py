@@ -9,6 +9,11 @@ every operation; create and open send the Ex classes (26-29) with REG_CREATE_KEY
 and REG_POST_OPERATION_INFORMATION. "xp" (specification section 3): only pre-notifications,
 except create and open, which send classes 10-13 with the XP structs, and whose post Object
 holds the address of the object pointer. Nothing here knows how a notification is delivered.
+
+"vista", "win7", "win8", "win10": the layered model of callback version 1.x (``layered``): the
+same classes as 2003 with the structs' Vista form (the header's CMHOOK_VISTA_ twins), Windows 7 on
+with REG_CREATE_KEY_INFORMATION_V1 for create and open; registrations ordered by altitude;
+STATUS_CALLBACK_BYPASS meaning bypass. docs/profiles.md gives each difference with its source.
 """
 
 from __future__ import annotations
@@ -44,6 +49,13 @@ class WindowsVersion:
 
 WINDOWS_2003 = WindowsVersion(5, 2, 3790, product_type=3)
 WINDOWS_XP = WindowsVersion(5, 1, 2600, product_type=1)
+# The Vista-era releases as first shipped (their RTM builds), as workstations: Vista 6.0.6000,
+# Windows 7 6.1.7600, Windows 8 6.2.9200, Windows 10 version 2004 10.0.19041 (Microsoft's
+# OSVERSIONINFOEXW and Windows release information pages).
+WINDOWS_VISTA = WindowsVersion(6, 0, 6000, product_type=1)
+WINDOWS_7 = WindowsVersion(6, 1, 7600, product_type=1)
+WINDOWS_8 = WindowsVersion(6, 2, 9200, product_type=1)
+WINDOWS_10 = WindowsVersion(10, 0, 19041, product_type=1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,15 @@ class Profile:
     post_object_indirect: bool = False
     # The Windows version the kernel reports (RtlGetVersion, RtlVerifyVersionInfo).
     version: WindowsVersion = WINDOWS_2003
+    # --- Vista and later (docs/profiles.md) ---
+    # The layered model: registrations walked by altitude, highest first; a failing pre posts to
+    # the callbacks above it; a call made inside a callback reaches the callbacks below it;
+    # CallContext and ObjectContext; walked in Python (registry_core.layered), never by the C walk.
+    layered: bool = False
+    # STATUS_CALLBACK_BYPASS from a pre or a post means bypass; before Vista an ordinary failure.
+    bypass: bool = False
+    # What CmGetCallbackVersion reports; None: the routine does not exist in that version.
+    callback_version: tuple[int, int] | None = None
 
     def pre(self, api: str) -> Notification | None:
         return self.sends.get(api, (None, None))[0]
@@ -114,7 +135,42 @@ PROFILE_XP = Profile(
     version=WINDOWS_XP,
 )
 
-PROFILES = {profile.name: profile for profile in (PROFILE_2003, PROFILE_XP)}
+_VISTA = "CMHOOK_VISTA_"  # the header's twins: the Vista form of each struct, whatever the bindings' target
+
+
+def _layered(name: str, version: tuple[int, int], create_struct: str, windows: WindowsVersion) -> Profile:
+    """A Vista-era profile: 2003's classes, every struct in its Vista form (create/open: ``create_struct``)."""
+    return Profile(
+        name=name,
+        sends={
+            **{api: (Notification(pre, _VISTA + struct), Notification(post, _VISTA + _POST))
+               for api, (pre, post, struct) in _HANDLE_CALLS.items()},
+            "NtCreateKey": (Notification(N.RegNtPreCreateKeyEx, create_struct),
+                            Notification(N.RegNtPostCreateKeyEx, _VISTA + _POST)),
+            "NtOpenKey": (Notification(N.RegNtPreOpenKeyEx, create_struct),
+                          Notification(N.RegNtPostOpenKeyEx, _VISTA + _POST)),
+            # Vista's new class for a call 2003 did not notify: REG_FLUSH_KEY_INFORMATION is wdm.h's
+            # second name for REG_DELETE_KEY_INFORMATION.
+            "NtFlushKey": (Notification(N.RegNtPreFlushKey, _VISTA + "REG_DELETE_KEY_INFORMATION"),
+                           Notification(N.RegNtPostFlushKey, _VISTA + _POST)),
+        },
+        layered=True,
+        bypass=True,
+        callback_version=version,
+        version=windows,
+    )
+
+
+# CmGetCallbackVersion: 1.0 on Vista, 1.1 from Windows 7 (Microsoft's CmGetCallbackVersion
+# documentation). REG_CREATE_KEY_INFORMATION_V1 from Windows 7 (Microsoft's
+# REG_CREATE_KEY_INFORMATION_V1 documentation: "available starting with Windows 7").
+PROFILE_VISTA = _layered("vista", (1, 0), _VISTA + "REG_CREATE_KEY_INFORMATION", WINDOWS_VISTA)
+PROFILE_WIN7 = _layered("win7", (1, 1), "REG_CREATE_KEY_INFORMATION_V1", WINDOWS_7)
+PROFILE_WIN8 = _layered("win8", (1, 1), "REG_CREATE_KEY_INFORMATION_V1", WINDOWS_8)
+PROFILE_WIN10 = _layered("win10", (1, 1), "REG_CREATE_KEY_INFORMATION_V1", WINDOWS_10)
+
+PROFILES = {profile.name: profile for profile in (PROFILE_2003, PROFILE_XP, PROFILE_VISTA, PROFILE_WIN7,
+                                                   PROFILE_WIN8, PROFILE_WIN10)}
 
 
 def profile_named(name: str) -> Profile:

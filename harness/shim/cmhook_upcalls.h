@@ -11,6 +11,13 @@
 typedef struct _CMHOOK_ROUTINE_UPCALLS {
     NTSTATUS (*CmRegisterCallback)(PEX_CALLBACK_FUNCTION Function, PVOID Context, PLARGE_INTEGER Cookie);
     NTSTATUS (*CmUnRegisterCallback)(LONGLONG Cookie);
+    NTSTATUS (*CmRegisterCallbackEx)(PEX_CALLBACK_FUNCTION Function, PCUNICODE_STRING Altitude, PVOID Driver, PVOID Context, PLARGE_INTEGER Cookie, PVOID Reserved);
+    VOID (*CmGetCallbackVersion)(PULONG Major, PULONG Minor);
+    NTSTATUS (*CmSetCallbackObjectContext)(PVOID Object, PLARGE_INTEGER Cookie, PVOID NewContext, PVOID *OldContext);
+    NTSTATUS (*CmCallbackGetKeyObjectID)(PLARGE_INTEGER Cookie, PVOID Object, PULONG_PTR ObjectID, PCUNICODE_STRING *ObjectName);
+    NTSTATUS (*CmCallbackGetKeyObjectIDEx)(PLARGE_INTEGER Cookie, PVOID Object, PULONG_PTR ObjectID, PCUNICODE_STRING *ObjectName, ULONG Flags);
+    VOID (*CmCallbackReleaseKeyObjectIDEx)(PCUNICODE_STRING ObjectName);
+    PVOID (*CmGetBoundTransaction)(PLARGE_INTEGER Cookie, PVOID Object);
     NTSTATUS (*ZwCreateKey)(ULONG_PTR KeyHandle, ACCESS_MASK DesiredAccess, ULONG_PTR ObjectAttributes, ULONG TitleIndex, ULONG_PTR Class, ULONG CreateOptions, ULONG_PTR Disposition);
     NTSTATUS (*ZwOpenKey)(ULONG_PTR KeyHandle, ACCESS_MASK DesiredAccess, ULONG_PTR ObjectAttributes);
     NTSTATUS (*ZwDeleteKey)(ULONG_PTR KeyHandle);

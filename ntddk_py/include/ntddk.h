@@ -9,8 +9,9 @@
  *
  * The registry-callback part follows the Windows Server 2003 design note
  * (registry callbacks), appendix: REG_NOTIFY_CLASS has the 30 values of that
- * era and each REG_*_INFORMATION struct has exactly the fields listed there,
- * not the fields Windows Vista added later.
+ * era and each REG_*_INFORMATION struct has exactly the fields listed there;
+ * a filter built for Windows Vista or later (NTDDI_VERSION) sees the fields
+ * and the notify classes Vista added, as the WDK declares them.
  *
  * Filters are compiled with -fshort-wchar so that L"..." literals are arrays of
  * 16-bit WCHARs; the types themselves do not depend on that flag. Without it an
@@ -367,6 +368,8 @@ typedef const STRING *PCANSI_STRING;
 #define STATUS_DRIVER_ENTRYPOINT_NOT_FOUND ((NTSTATUS)0xC0000263)
 #define STATUS_DRIVER_UNABLE_TO_LOAD     ((NTSTATUS)0xC000026C)
 #define STATUS_CALLBACK_BYPASS           ((NTSTATUS)0xC0000503)
+/* CmRegisterCallbackEx: a registration at an altitude already taken (ntstatus.h's value). */
+#define STATUS_FLT_INSTANCE_ALTITUDE_COLLISION ((NTSTATUS)0xC01C0011)
 
 /* NTSTATUS codes a filter's callback may return to fail (or, for the informational ones,
  * complete) a registry call, beyond those above: Windows' values, as ntstatus.h defines them
@@ -677,98 +680,290 @@ typedef enum _REG_NOTIFY_CLASS {
     RegNtPreCreateKeyEx,
     RegNtPostCreateKeyEx,
     RegNtPreOpenKeyEx,
-    RegNtPostOpenKeyEx
-} REG_NOTIFY_CLASS;
+    RegNtPostOpenKeyEx,
+    /* Windows Vista and later (the later ones as wdm.h numbers them; cmhook's profiles say which
+     * version sends which) */
+    RegNtPreFlushKey,
+    RegNtPostFlushKey,
+    RegNtPreLoadKey,
+    RegNtPostLoadKey,
+    RegNtPreUnLoadKey,
+    RegNtPostUnLoadKey,
+    RegNtPreQueryKeySecurity,
+    RegNtPostQueryKeySecurity,
+    RegNtPreSetKeySecurity,
+    RegNtPostSetKeySecurity,
+    RegNtCallbackObjectContextCleanup,
+    RegNtPreRestoreKey,
+    RegNtPostRestoreKey,
+    RegNtPreSaveKey,
+    RegNtPostSaveKey,
+    RegNtPreReplaceKey,
+    RegNtPostReplaceKey,
+    RegNtPreQueryKeyName,
+    RegNtPostQueryKeyName,
+    MaxRegNtNotifyClass
+} REG_NOTIFY_CLASS, *PREG_NOTIFY_CLASS;
 
+/* The REG_* structs, each with the members Server 2003 gives it (the specification's appendix)
+ * and, for a filter built for Windows Vista or later (NTDDI_VERSION >= NTDDI_VISTA), the members
+ * Vista added (CallContext, ObjectContext, Reserved; the create/open struct's longer tail), as the
+ * WDK's wdm.h declares them. Each member list is written once, in a _CMHOOK_*_MEMBERS macro, and
+ * used twice: by the WDK name, whose form NTDDI_VERSION selects, and by a CMHOOK_VISTA_ twin with
+ * the Vista form always, which the engine packs for the Vista and later profiles (the bindings are
+ * generated for the default target, Server 2003, and must see both layouts). A filter never uses
+ * the twins. */
+#if (NTDDI_VERSION >= NTDDI_VISTA)
+#define _CMHOOK_REG_VISTA_TAIL _CMHOOK_REG_CONTEXT_MEMBERS
+#define _CMHOOK_REG_CREATE_VISTA_TAIL _CMHOOK_REG_CREATE_CONTEXT_MEMBERS
+#define _CMHOOK_REG_POST_VISTA_TAIL _CMHOOK_REG_POST_CONTEXT_MEMBERS
+#else
+#define _CMHOOK_REG_VISTA_TAIL
+#define _CMHOOK_REG_CREATE_VISTA_TAIL
+#define _CMHOOK_REG_POST_VISTA_TAIL
+#endif
+#define _CMHOOK_REG_CONTEXT_MEMBERS \
+    PVOID CallContext;              \
+    PVOID ObjectContext;            \
+    PVOID Reserved;
+
+#define _CMHOOK_DELETE_KEY_INFORMATION_MEMBERS \
+    PVOID Object;
 typedef struct _REG_DELETE_KEY_INFORMATION {
-    PVOID Object;
+    _CMHOOK_DELETE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_DELETE_KEY_INFORMATION, *PREG_DELETE_KEY_INFORMATION;
+#if (NTDDI_VERSION >= NTDDI_VISTA)
+/* A flush's notification names only its key: wdm.h gives the delete struct this second name. */
+typedef REG_DELETE_KEY_INFORMATION REG_FLUSH_KEY_INFORMATION, *PREG_FLUSH_KEY_INFORMATION;
+#endif
+typedef struct _CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION {
+    _CMHOOK_DELETE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_DELETE_KEY_INFORMATION;
 
-typedef struct _REG_SET_VALUE_KEY_INFORMATION {
-    PVOID Object;
-    PUNICODE_STRING ValueName;
-    ULONG TitleIndex;
-    ULONG Type;
-    PVOID Data;
+#define _CMHOOK_SET_VALUE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    PUNICODE_STRING ValueName; \
+    ULONG TitleIndex; \
+    ULONG Type; \
+    PVOID Data; \
     ULONG DataSize;
+typedef struct _REG_SET_VALUE_KEY_INFORMATION {
+    _CMHOOK_SET_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_SET_VALUE_KEY_INFORMATION, *PREG_SET_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_SET_VALUE_KEY_INFORMATION {
+    _CMHOOK_SET_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_SET_VALUE_KEY_INFORMATION;
 
+#define _CMHOOK_DELETE_VALUE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    PUNICODE_STRING ValueName;
 typedef struct _REG_DELETE_VALUE_KEY_INFORMATION {
-    PVOID Object;
-    PUNICODE_STRING ValueName;
+    _CMHOOK_DELETE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_DELETE_VALUE_KEY_INFORMATION, *PREG_DELETE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_DELETE_VALUE_KEY_INFORMATION {
+    _CMHOOK_DELETE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_DELETE_VALUE_KEY_INFORMATION;
 
-typedef struct _REG_SET_INFORMATION_KEY_INFORMATION {
-    PVOID Object;
-    KEY_SET_INFORMATION_CLASS KeySetInformationClass;
-    PVOID KeySetInformation;
+#define _CMHOOK_SET_INFORMATION_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    KEY_SET_INFORMATION_CLASS KeySetInformationClass; \
+    PVOID KeySetInformation; \
     ULONG KeySetInformationLength;
+typedef struct _REG_SET_INFORMATION_KEY_INFORMATION {
+    _CMHOOK_SET_INFORMATION_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_SET_INFORMATION_KEY_INFORMATION, *PREG_SET_INFORMATION_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_SET_INFORMATION_KEY_INFORMATION {
+    _CMHOOK_SET_INFORMATION_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_SET_INFORMATION_KEY_INFORMATION;
 
+#define _CMHOOK_ENUMERATE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    ULONG Index; \
+    KEY_INFORMATION_CLASS KeyInformationClass; \
+    PVOID KeyInformation; \
+    ULONG Length; \
+    PULONG ResultLength;
 typedef struct _REG_ENUMERATE_KEY_INFORMATION {
-    PVOID Object;
-    ULONG Index;
-    KEY_INFORMATION_CLASS KeyInformationClass;
-    PVOID KeyInformation;
-    ULONG Length;
-    PULONG ResultLength;
+    _CMHOOK_ENUMERATE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_ENUMERATE_KEY_INFORMATION, *PREG_ENUMERATE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_ENUMERATE_KEY_INFORMATION {
+    _CMHOOK_ENUMERATE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_ENUMERATE_KEY_INFORMATION;
 
+#define _CMHOOK_ENUMERATE_VALUE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    ULONG Index; \
+    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass; \
+    PVOID KeyValueInformation; \
+    ULONG Length; \
+    PULONG ResultLength;
 typedef struct _REG_ENUMERATE_VALUE_KEY_INFORMATION {
-    PVOID Object;
-    ULONG Index;
-    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
-    PVOID KeyValueInformation;
-    ULONG Length;
-    PULONG ResultLength;
+    _CMHOOK_ENUMERATE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_ENUMERATE_VALUE_KEY_INFORMATION, *PREG_ENUMERATE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_ENUMERATE_VALUE_KEY_INFORMATION {
+    _CMHOOK_ENUMERATE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_ENUMERATE_VALUE_KEY_INFORMATION;
 
+#define _CMHOOK_QUERY_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    KEY_INFORMATION_CLASS KeyInformationClass; \
+    PVOID KeyInformation; \
+    ULONG Length; \
+    PULONG ResultLength;
 typedef struct _REG_QUERY_KEY_INFORMATION {
-    PVOID Object;
-    KEY_INFORMATION_CLASS KeyInformationClass;
-    PVOID KeyInformation;
-    ULONG Length;
-    PULONG ResultLength;
+    _CMHOOK_QUERY_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_QUERY_KEY_INFORMATION, *PREG_QUERY_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_KEY_INFORMATION {
+    _CMHOOK_QUERY_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_QUERY_KEY_INFORMATION;
 
-typedef struct _REG_QUERY_VALUE_KEY_INFORMATION {
-    PVOID Object;
-    PUNICODE_STRING ValueName;
-    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass;
-    PVOID KeyValueInformation;
-    ULONG Length;
+#define _CMHOOK_QUERY_VALUE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    PUNICODE_STRING ValueName; \
+    KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass; \
+    PVOID KeyValueInformation; \
+    ULONG Length; \
     PULONG ResultLength;
+typedef struct _REG_QUERY_VALUE_KEY_INFORMATION {
+    _CMHOOK_QUERY_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_QUERY_VALUE_KEY_INFORMATION, *PREG_QUERY_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_VALUE_KEY_INFORMATION {
+    _CMHOOK_QUERY_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_QUERY_VALUE_KEY_INFORMATION;
 
-typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION {
-    PVOID Object;
-    PKEY_VALUE_ENTRY ValueEntries;
-    ULONG EntryCount;
-    PVOID ValueBuffer;
-    PULONG BufferLength;
+#define _CMHOOK_QUERY_MULTIPLE_VALUE_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
+    PKEY_VALUE_ENTRY ValueEntries; \
+    ULONG EntryCount; \
+    PVOID ValueBuffer; \
+    PULONG BufferLength; \
     PULONG RequiredBufferLength;
+typedef struct _REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION {
+    _CMHOOK_QUERY_MULTIPLE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION, *PREG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION {
+    _CMHOOK_QUERY_MULTIPLE_VALUE_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_QUERY_MULTIPLE_VALUE_KEY_INFORMATION;
 
-typedef struct _REG_RENAME_KEY_INFORMATION {
-    PVOID Object;
+#define _CMHOOK_RENAME_KEY_INFORMATION_MEMBERS \
+    PVOID Object; \
     PUNICODE_STRING NewName;
+typedef struct _REG_RENAME_KEY_INFORMATION {
+    _CMHOOK_RENAME_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_RENAME_KEY_INFORMATION, *PREG_RENAME_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_RENAME_KEY_INFORMATION {
+    _CMHOOK_RENAME_KEY_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_RENAME_KEY_INFORMATION;
 
-typedef struct _REG_KEY_HANDLE_CLOSE_INFORMATION {
+#define _CMHOOK_KEY_HANDLE_CLOSE_INFORMATION_MEMBERS \
     PVOID Object;
+typedef struct _REG_KEY_HANDLE_CLOSE_INFORMATION {
+    _CMHOOK_KEY_HANDLE_CLOSE_INFORMATION_MEMBERS
+    _CMHOOK_REG_VISTA_TAIL
 } REG_KEY_HANDLE_CLOSE_INFORMATION, *PREG_KEY_HANDLE_CLOSE_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_KEY_HANDLE_CLOSE_INFORMATION {
+    _CMHOOK_KEY_HANDLE_CLOSE_INFORMATION_MEMBERS
+    _CMHOOK_REG_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_KEY_HANDLE_CLOSE_INFORMATION;
 
-/* .Net (Server 2003) only */
-typedef struct _REG_CREATE_KEY_INFORMATION {
-    PUNICODE_STRING CompleteName;
+/* Server 2003's create/open struct; Vista's adds the rest of the call and the contexts. */
+#define _CMHOOK_REG_CREATE_KEY_MEMBERS \
+    PUNICODE_STRING CompleteName;   \
     PVOID RootObject;
+#define _CMHOOK_REG_CREATE_CONTEXT_MEMBERS \
+    PVOID ObjectType;                    \
+    ULONG CreateOptions;                 \
+    PUNICODE_STRING Class;               \
+    PVOID SecurityDescriptor;            \
+    PVOID SecurityQualityOfService;      \
+    ACCESS_MASK DesiredAccess;           \
+    ACCESS_MASK GrantedAccess;           \
+    PULONG Disposition;                  \
+    PVOID *ResultObject;                 \
+    PVOID CallContext;                   \
+    PVOID RootObjectContext;             \
+    PVOID Transaction;                   \
+    PVOID Reserved;
+typedef struct _REG_CREATE_KEY_INFORMATION {
+    _CMHOOK_REG_CREATE_KEY_MEMBERS
+    _CMHOOK_REG_CREATE_VISTA_TAIL
 } REG_CREATE_KEY_INFORMATION, REG_OPEN_KEY_INFORMATION,
   *PREG_CREATE_KEY_INFORMATION, *PREG_OPEN_KEY_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_CREATE_KEY_INFORMATION {
+    _CMHOOK_REG_CREATE_KEY_MEMBERS
+    _CMHOOK_REG_CREATE_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_CREATE_KEY_INFORMATION;
 
-typedef struct _REG_POST_OPERATION_INFORMATION {
-    PVOID Object;
+/* Windows 7's create/open struct (Version 1): Vista's, with Options for CreateOptions and, where
+ * Vista has Reserved, the version and what follows it. Declared for every target, as wdm.h does. */
+typedef struct _REG_CREATE_KEY_INFORMATION_V1 {
+    PUNICODE_STRING CompleteName;
+    PVOID RootObject;
+    PVOID ObjectType;
+    ULONG Options;
+    PUNICODE_STRING Class;
+    PVOID SecurityDescriptor;
+    PVOID SecurityQualityOfService;
+    ACCESS_MASK DesiredAccess;
+    ACCESS_MASK GrantedAccess;
+    PULONG Disposition;
+    PVOID *ResultObject;
+    PVOID CallContext;
+    PVOID RootObjectContext;
+    PVOID Transaction;
+    ULONG_PTR Version;
+    PUNICODE_STRING RemainingName;
+    ULONG Wow64Flags;
+    ULONG Attributes;
+    KPROCESSOR_MODE CheckAccessMode;
+} REG_CREATE_KEY_INFORMATION_V1, REG_OPEN_KEY_INFORMATION_V1,
+  *PREG_CREATE_KEY_INFORMATION_V1, *PREG_OPEN_KEY_INFORMATION_V1;
+
+#define _CMHOOK_REG_POST_OPERATION_MEMBERS \
+    PVOID Object;                          \
     NTSTATUS Status;
+#define _CMHOOK_REG_POST_CONTEXT_MEMBERS \
+    PVOID PreInformation;                \
+    NTSTATUS ReturnStatus;               \
+    PVOID CallContext;                   \
+    PVOID ObjectContext;                 \
+    PVOID Reserved;
+typedef struct _REG_POST_OPERATION_INFORMATION {
+    _CMHOOK_REG_POST_OPERATION_MEMBERS
+    _CMHOOK_REG_POST_VISTA_TAIL
 } REG_POST_OPERATION_INFORMATION, *PREG_POST_OPERATION_INFORMATION;
+typedef struct _CMHOOK_VISTA_REG_POST_OPERATION_INFORMATION {
+    _CMHOOK_REG_POST_OPERATION_MEMBERS
+    _CMHOOK_REG_POST_CONTEXT_MEMBERS
+} CMHOOK_VISTA_REG_POST_OPERATION_INFORMATION;
+
+/* Vista and later: the notification a registration gets when an object context it set goes away
+ * (the key object's last handle closed, or the registration removed). */
+typedef struct _REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION {
+    PVOID Object;
+    PVOID ObjectContext;
+    PVOID Reserved;
+} REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION, *PREG_CALLBACK_CONTEXT_CLEANUP_INFORMATION;
 
 /* XP only */
 typedef struct _REG_PRE_CREATE_KEY_INFORMATION {
@@ -789,6 +984,36 @@ NTKERNELAPI NTSTATUS NTAPI CmRegisterCallback(
     IN OUT PLARGE_INTEGER Cookie);
 
 NTKERNELAPI NTSTATUS NTAPI CmUnRegisterCallback(IN LARGE_INTEGER Cookie);
+
+/* Windows Vista and later: registration at an altitude, the callback version, object contexts
+ * and key object names (wdm.h's prototypes; declared for every target, as mingw-w64 does, and
+ * present in the shim whatever the profile). */
+NTKERNELAPI NTSTATUS NTAPI CmRegisterCallbackEx(
+    IN PEX_CALLBACK_FUNCTION Function,
+    IN PCUNICODE_STRING Altitude,
+    IN PVOID Driver,
+    IN PVOID Context OPTIONAL,
+    OUT PLARGE_INTEGER Cookie,
+    PVOID Reserved);
+NTKERNELAPI VOID NTAPI CmGetCallbackVersion(OUT PULONG Major OPTIONAL, OUT PULONG Minor OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI CmSetCallbackObjectContext(
+    IN OUT PVOID Object,
+    IN PLARGE_INTEGER Cookie,
+    IN PVOID NewContext,
+    OUT PVOID *OldContext OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI CmCallbackGetKeyObjectID(
+    IN PLARGE_INTEGER Cookie,
+    IN PVOID Object,
+    OUT PULONG_PTR ObjectID OPTIONAL,
+    OUT PCUNICODE_STRING *ObjectName OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI CmCallbackGetKeyObjectIDEx(
+    IN PLARGE_INTEGER Cookie,
+    IN PVOID Object,
+    OUT PULONG_PTR ObjectID OPTIONAL,
+    OUT PCUNICODE_STRING *ObjectName OPTIONAL,
+    IN ULONG Flags);
+NTKERNELAPI VOID NTAPI CmCallbackReleaseKeyObjectIDEx(IN PCUNICODE_STRING ObjectName);
+NTKERNELAPI PVOID NTAPI CmGetBoundTransaction(IN PLARGE_INTEGER Cookie, IN PVOID Object);
 
 /* ------------------------------------------------------------------------
  * Drivers: the object the loader hands to DriverEntry.

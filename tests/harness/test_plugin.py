@@ -237,20 +237,21 @@ import pytest
 def test_typo(kernel):
     pass
 
-@pytest.mark.cmhook(profile="vista")
+@pytest.mark.cmhook(profile="win95")
 def test_unknown_profile(kernel):
     pass
 ''')
     result = run(pytester)
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*@pytest.mark.cmhook takes only profile= and cc=, not profil*",
-                                 "*cmhook profile 'vista': use one of 2003, xp*"])
+                                 "*cmhook profile 'win95': use one of 2003, xp, vista, win7, win8, win10*"])
     assert "Traceback" not in result.stdout.str()
 
 
 def test_the_marker_options_and_fixtures_are_documented(pytester):
     result = run(pytester, "--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.cmhook(profile='2003'|'xp', cc='gcc'|'clang'): *"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): *"])
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["cmhook: registry filters against the emulated Windows kernel:",
                                  "*--cmhook-profile*", "*--cmhook-cc*", "*--cmhook-isolation*",

@@ -39,6 +39,11 @@ from . import spec_appendix as appendix
 HERE = Path(__file__).resolve().parent
 MINGW = "x86_64-w64-mingw32-gcc"
 DOC_TYPES = {"KEY_NAME_INFORMATION", "KEY_CACHED_INFORMATION"}
+VISTA_TWIN = "CMHOOK_VISTA_"
+VISTA_ONLY = {"REG_CREATE_KEY_INFORMATION_V1", "REG_OPEN_KEY_INFORMATION_V1", "PREG_CREATE_KEY_INFORMATION_V1",
+              "PREG_OPEN_KEY_INFORMATION_V1", "REG_CALLBACK_CONTEXT_CLEANUP_INFORMATION",
+              "PREG_CALLBACK_CONTEXT_CLEANUP_INFORMATION", "MaxRegNtNotifyClass"}
+_SPEC_CLASSES = set(appendix.notify_class_names())
 
 Key = tuple
 
@@ -179,7 +184,15 @@ spec_rename = appendix.spec_rename
 
 
 def windows_name(name: str) -> str:
-    """The name a type or value of ours has on the Windows side of the probe."""
+    """The name a type or value of ours has on the Windows side of the probe.
+
+    The engine's CMHOOK_VISTA_ twins are mingw's own REG_* structs (its wdm.h has the Vista form);
+    the notify classes after the specification's 30, and the structs only Vista and later have,
+    are mingw's own too."""
+    if name.startswith(VISTA_TWIN):
+        return name[len(VISTA_TWIN):]
+    if name in VISTA_ONLY or name.startswith(("RegNt", "PREG_NOTIFY_CLASS")) and name not in _SPEC_CLASSES:
+        return name
     bare = name[1:] if name.startswith("P") and name[1:] in DOC_TYPES else name
     if bare in DOC_TYPES:
         return name.replace(bare, "DOC_" + bare)
