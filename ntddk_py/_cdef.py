@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "8d9eacaf55e5519f50c17cbca8761c3e696532d3de6630bdbaa481e5f1df6a57"
+HEADER_SHA256 = "2cd96df5b00480cf82bf93d2d4aba1d02e6b7e3210ac10c52151b378e19ef1f9"
 
 CDEF = r"""
 typedef void VOID;

@@ -52,4 +52,12 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, ob, probe, ps, rtl, zw  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    cm,
+    io,  # noqa: E402,F401  (devices: harness/devices.py)
+    ob,
+    probe,
+    ps,
+    rtl,
+    zw,
+)

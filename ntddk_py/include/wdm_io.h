@@ -473,6 +473,11 @@ typedef struct _IO_STACK_LOCATION {
 #define SL_INVOKE_ON_SUCCESS 0x40
 #define SL_INVOKE_ON_ERROR  0x80
 
+/* What the I/O manager answers and stops with (ntstatus.h and bugcodes.h on Windows): an open of a
+ * device still initializing or being deleted; an IRP completed twice. */
+#define STATUS_NO_SUCH_DEVICE           ((NTSTATUS)0xC000000E)
+#define MULTIPLE_IRP_COMPLETE_REQUESTS  ((ULONG)0x00000044)
+
 /* The priority boost IoCompleteRequest gives the waiting thread. */
 #define IO_NO_INCREMENT         0
 #define IO_DISK_INCREMENT       1
