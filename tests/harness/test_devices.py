@@ -13,8 +13,9 @@ from __future__ import annotations
 import struct
 
 import pytest
-from helpers import DRIVERS
+from helpers import DRIVERS, cmhook
 
+from harness.cli import EXIT_CRASHED
 from harness.devices import IoError
 from ntddk_py import (
     FILE_ANY_ACCESS,
@@ -345,3 +346,33 @@ def test_open_and_close_send_create_cleanup_close_in_the_callers_process(kernel,
     with pytest.raises(ValueError):
         handle.device_io_control(IOCTL_RELEASE)
     kernel.verify()
+
+
+def test_a_crash_in_a_dispatch_routine_is_a_bug_check_naming_it(tmp_path):
+    """Driver code entered for an IRP is watched as every driver call is: a fault there, in a user-mode
+    caller's DeviceIoControl, is SYSTEM_SERVICE_EXCEPTION (0x3B), named with the driver and its
+    dispatch routine."""
+    script = tmp_path / "crash.script"
+    script.write_text("opendevice \\\\.\\CmhookTest as test\nioctl test 0x2221C0\n")
+    done = cmhook("run", DRIVERS / "io_device.c", "--script", script, timeout=120)
+    assert done.returncode == EXIT_CRASHED, done.stdout + done.stderr
+    assert "bugcheck 0x3B SYSTEM_SERVICE_EXCEPTION" in done.stderr
+    assert "dispatch routine" in done.stderr and "DispatchControl" in done.stderr and "io_device" in done.stderr
+
+
+def test_device_script_commands_parse_and_refuse():
+    """The script's device commands: CTL_CODE(...) with the header's names is the number; in=hex: and
+    in="text" give the input bytes; a malformed line is refused naming file and line."""
+    from harness import script
+
+    steps = script.parse('opendevice \\\\.\\CmhookTest access=GENERIC_READ as t\n'
+                         'ioctl t CTL_CODE(FILE_DEVICE_UNKNOWN,0x800,METHOD_BUFFERED,FILE_READ_ACCESS) '
+                         'in=hex:01,ff out=16\n'
+                         'ioctl t 0x222000 in="ab"\nclosedevice t\n', "s.script")
+    assert steps[0].args == {"path": "\\\\.\\CmhookTest", "access": GENERIC_READ, "bind": "t"}
+    assert steps[1].args == {"device": "t", "code": 0x226000, "input": b"\x01\xff", "out": 16}
+    assert steps[2].args["input"] == "ab".encode("utf-16-le") and steps[2].args["out"] == 0
+    for bad in ("opendevice \\\\.\\X", "ioctl t", "ioctl t 0x222000 out=big", "ioctl t CTL_CODE(1,2,3)",
+                "closedevice"):
+        with pytest.raises(script.ScriptError, match="s.script:1"):
+            script.parse(bad + "\n", "s.script")
