@@ -335,7 +335,8 @@ class DeviceHandle:
         self.access = access
         self.keep = keep
         self.closed = False
-        self.in_flight: set[IoRequest] = set()
+        self.in_flight: set[IoRequest] = set()  # its requests not yet ended (CLEANUP and CLOSE aside)
+        self._cleaned = False
         self._close_sent = False
 
     @property
@@ -436,21 +437,29 @@ class DeviceHandle:
         if self.closed:
             return
         self.closed = True
-        self.manager.send(self.manager.new_request(self, IRP_MJ_CLEANUP, closing=True))
+        if not self.device.driver.loaded:  # its driver is gone: there is nobody to send the IRPs to
+            self._close_sent = True
+            self.manager.closed(self)
+            return
+        self.manager.send(self.manager.new_request(self, IRP_MJ_CLEANUP))
+        self._cleaned = True
         if not self.in_flight:
-            self._send_close()
+            self.send_close()
 
-    def _send_close(self) -> None:
+    def send_close(self) -> None:
         if self._close_sent:
             return
         self._close_sent = True
-        self.manager.send(self.manager.new_request(self, IRP_MJ_CLOSE, closing=True))
+        self.manager.send(self.manager.new_request(self, IRP_MJ_CLOSE))
         self.manager.closed(self)
 
     def request_done(self, request: IoRequest) -> None:
+        """A request of this handle ended; the last one of a cleaned-up handle lets IRP_MJ_CLOSE go."""
+        if request.major in (IRP_MJ_CLEANUP, IRP_MJ_CLOSE):
+            return
         self.in_flight.discard(request)
-        if self.closed and not self.in_flight:
-            self._send_close()
+        if self._cleaned and not self.in_flight:
+            self.manager.close_later(self)
 
     def _check_open(self) -> None:
         if self.closed:
@@ -494,6 +503,9 @@ class IoManager:
         self._in_flight: dict[int, IoRequest] = {}  # by IRP address
         self._completed: OrderedDict[int, IoRequest] = OrderedDict()
         self._lock = threading.RLock()
+        # Per thread: how deep in dispatch routines it is, and the IRP_MJ_CLOSEs due when it leaves the
+        # outermost (a completion inside a dispatch routine never re-enters the driver with another IRP).
+        self._local = threading.local()
 
     # --- the driver's side ---------------------------------------------------------------
     def prepare_driver_object(self, driver_object: Any) -> None:
@@ -701,7 +713,7 @@ class IoManager:
             handle.device.pointer.ReferenceCount -= 1
             self.handles.discard(handle)
 
-    def new_request(self, handle: DeviceHandle, major: int, closing: bool = False) -> IoRequest:
+    def new_request(self, handle: DeviceHandle, major: int) -> IoRequest:
         request = _new_request(self, handle, major)
         if major == IRP_MJ_CLOSE:
             request.irp.Flags |= ntddk_py.IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API
@@ -714,16 +726,41 @@ class IoManager:
         request.event.set()
         return request
 
+    def close_later(self, handle: DeviceHandle) -> None:
+        """IRP_MJ_CLOSE for a handle whose last request ended: now, or once this thread's dispatch routine returns."""
+        local = self._local
+        if getattr(local, "depth", 0):
+            local.due = [*getattr(local, "due", []), handle]
+        else:
+            handle.send_close()
+
     def send(self, request: IoRequest) -> IoRequest:
-        """The IRP to the device's driver: its dispatch routine for the major function, entered through the shim."""
+        """The IRP to the device's driver: its dispatch routine for the major function, entered through the shim.
+        A driver already unloaded gets nothing: the request ends with STATUS_NO_SUCH_DEVICE."""
         handle, device = request.handle, request.handle.device
+        if not device.driver.loaded:
+            request.returned = STATUS_NO_SUCH_DEVICE
+            request.outcome = IoResult(STATUS_NO_SUCH_DEVICE, b"", 0)
+            request.event.set()
+            return request
         with self._lock:
             self._in_flight[request.irp_address] = request
-            handle.in_flight.add(request)
+            if request.major not in (IRP_MJ_CLEANUP, IRP_MJ_CLOSE):
+                handle.in_flight.add(request)
         request.on_done.append(handle.request_done)
         dispatch = device.driver.driver_object.MajorFunction[request.major]
         process_id, thread_id = caller.ids()
-        status = self.kernel.lib.CmhookCallDriverDispatch(dispatch, device.pointer, request.irp, process_id, thread_id)
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            status = self.kernel.lib.CmhookCallDriverDispatch(dispatch, device.pointer, request.irp, process_id,
+                                                              thread_id)
+        finally:
+            local.depth -= 1
+        if local.depth == 0 and getattr(local, "due", None):
+            due, local.due = local.due, []
+            for waiting in due:
+                waiting.send_close()
         request.returned = status
         routine = f"the {major_name(request.major)} dispatch routine {self.kernel.describe_address(address(dispatch))}"
         if status == STATUS_PENDING:

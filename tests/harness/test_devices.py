@@ -284,6 +284,8 @@ def test_pending_without_iomarkirppending_then_left_at_unload(kernel, device):
     assert request.pending and not request.done()
     kernel.unload_driver(device)
     assert [f.kind for f in kernel.findings] == ["irp-pending-not-marked", "pending-irp"]
+    handle.close()  # its driver is gone: no IRP goes anywhere
+    assert handle.closed and len(kernel.findings) == 2
     kernel.findings.clear()
 
 
