@@ -54,6 +54,9 @@ _CALLS = shim.shim_ffi().typeof("CMHOOK_DRIVER_CALL").relements
 IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD, IN_CALLBACK = (_CALLS[name] for name in (
     "CmhookInDriverEntry", "CmhookInDriverUnload", "CmhookInCallback"))
 _KINDS = {IN_DRIVER_ENTRY: "DriverEntry", IN_DRIVER_UNLOAD: "DriverUnload", IN_CALLBACK: "registry callback"}
+# devices: a dispatch routine serving an IRP (harness/devices.py), in the caller's process.
+IN_DISPATCH = _CALLS["CmhookInDispatch"]
+_KINDS[IN_DISPATCH] = "dispatch routine"
 SYSTEM_THREADS = (IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD)  # run by the System process's threads
 _ACCESS = {0: "reading", 1: "writing", 8: "executing"}
 _MODULE_SPAN = 1 << 28  # no driver module maps more than 256 MiB

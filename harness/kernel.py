@@ -44,7 +44,7 @@ from registry_core.names import upcase
 from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
-from . import bookkeeping, coverage, isolation, routines, sanitizers, shim
+from . import bookkeeping, coverage, devices, isolation, routines, sanitizers, shim
 
 if TYPE_CHECKING:
     import cffi
@@ -302,6 +302,7 @@ class Kernel:
         self._workdir = Path(tempfile.mkdtemp(prefix="cmhook-drivers-"))
         # With only C callbacks registered, the shim walks them in one call per notification.
         self.native.callbacks.native_walker = shim.callback_walker(self.lib)
+        self.io = devices.IoManager(self)  # devices: the I/O manager (harness/devices.py)
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:
@@ -405,6 +406,7 @@ class Kernel:
             driver.loaded = False
             del self.drivers[name]
             raise DriverError(f"DriverEntry of {name} returned {status_name(status)}; the module was unloaded")
+        self.io.driver_entry_returned(driver)  # devices: DO_DEVICE_INITIALIZING cleared
         return driver
 
     def _driver_objects(self, name: str, path: Path, entry) -> tuple[object, object, list]:
@@ -422,6 +424,7 @@ class Kernel:
         driver_object.Type = 4
         driver_object.Size = self.ffi.sizeof("DRIVER_OBJECT")
         driver_object.DriverInit = entry
+        self.io.prepare_driver_object(driver_object)  # devices: MajorFunction's defaults
         for target, text in ((driver_object.DriverName, f"\\Driver\\{name}"), (None, service)):
             data = encode_data(REG_SZ, text)
             buffer = self.ffi.new("WCHAR[]", len(data) // 2)
@@ -432,6 +435,14 @@ class Kernel:
             if target is None:
                 registry_path = string
         return driver_object, registry_path, keep
+
+    # --- devices: a user-mode caller's side of the I/O manager (harness/devices.py) ------
+    def open_device(self, path: str, access: int = devices.DEFAULT_ACCESS,
+                    share: int = devices.DEFAULT_SHARE) -> devices.DeviceHandle:
+        """CreateFile of a device (``"\\\\.\\Name"``, ``"\\??\\Name"`` or ``"\\Device\\Name"``) by the
+        calling emulated process: the symbolic link resolved, IRP_MJ_CREATE sent to the driver. Raises
+        devices.IoError with the status when the open fails (no such name: STATUS_OBJECT_NAME_NOT_FOUND)."""
+        return self.io.open(path, access, share)
 
     # --- unloading and checks -----------------------------------------------------------
     def unload_driver(self, driver: Driver | str) -> list[Finding]:
@@ -466,6 +477,7 @@ class Kernel:
             found.append(Finding("leaked-pool", driver.name,
                                  f"{when} {allocation.size} bytes of pool tagged {tag_shown(allocation.tag)} at "
                                  f"0x{where:x} are not freed"))
+        found.extend(self.io.leftovers(driver, when))  # devices: devices, links, pending IRPs
         with self._lock:
             self.findings.extend(found)
         return found

@@ -23,6 +23,9 @@ user-mode callers against the kernel.
     expect value KEY "name"=DATA            the value exists and holds exactly DATA
     expect novalue KEY "name"
     expect key KEY | expect nokey KEY
+    opendevice PATH [access=MASK] as NAME   devices (harness/script_devices.py): CreateFile of \\\\.\\Name
+    ioctl NAME CODE [in=hex:..] [out=LEN]   DeviceIoControl: prints status, Information, the output
+    closedevice NAME
 
 KEY is one of
 - a path (HKLM\\..., HKEY_USERS\\..., \\REGISTRY\\...), opened for the one command and closed after it;
@@ -754,6 +757,7 @@ class Runner:
         self.say = say or self.outcome.output.append
         self.process = caller.DEFAULT_CALLER
         self.last = STATUS_SUCCESS  # the status of the last operation, what `expect STATUS_...` checks
+        self.devices: dict[str, Any] = {}  # devices: opendevice's handles, by name (harness/script_devices.py)
 
     def run(self, steps: list[Step]) -> Outcome:
         for step in steps:
@@ -809,3 +813,7 @@ class Runner:
             if part and found is not None:
                 found = found.find_subkey(part)
         return found
+
+
+# Devices: opendevice, ioctl, closedevice register themselves (after the commands' registry exists).
+from . import script_devices  # noqa: E402,F401

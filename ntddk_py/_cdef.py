@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "d769b4bc197866d9f639b949856149e6e5ee545aebcb2d99095c108ad5d3504e"
+HEADER_SHA256 = "3769a3b544cfa2e312525f4a32263c7cba363c2a53bca900eea8365726328782"
 
 CDEF = r"""
 typedef void VOID;
@@ -911,20 +911,342 @@ typedef struct _SINGLE_LIST_ENTRY
   struct _SINGLE_LIST_ENTRY *Next;
 } SINGLE_LIST_ENTRY;
 typedef struct _SINGLE_LIST_ENTRY *PSINGLE_LIST_ENTRY;
-typedef struct _DEVICE_OBJECT DEVICE_OBJECT;
-typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
-typedef struct _IRP IRP;
-typedef struct _IRP *PIRP;
-typedef struct _FILE_OBJECT FILE_OBJECT;
-typedef struct _FILE_OBJECT *PFILE_OBJECT;
-typedef struct _KDPC KDPC;
-typedef struct _KDPC *PKDPC;
-typedef struct _KDPC *PRKDPC;
 typedef struct _IO_WORKITEM IO_WORKITEM;
 typedef struct _IO_WORKITEM *PIO_WORKITEM;
 typedef PVOID PSECURITY_DESCRIPTOR;
 typedef PVOID PACCESS_TOKEN;
 typedef PVOID PSID;
+typedef ULONG DEVICE_TYPE;
+typedef struct _IO_TIMER *PIO_TIMER;
+typedef struct _VPB *PVPB;
+typedef struct _SECTION_OBJECT_POINTERS *PSECTION_OBJECT_POINTERS;
+typedef struct _IO_COMPLETION_CONTEXT *PIO_COMPLETION_CONTEXT;
+typedef struct _ACCESS_STATE *PACCESS_STATE;
+typedef struct _SECURITY_QUALITY_OF_SERVICE *PSECURITY_QUALITY_OF_SERVICE;
+struct _DEVOBJ_EXTENSION;
+struct _KAPC;
+typedef struct _KDPC
+{
+  UCHAR Type;
+  UCHAR Importance;
+  volatile USHORT Number;
+  LIST_ENTRY DpcListEntry;
+  VOID (*DeferredRoutine)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
+  PVOID DeferredContext;
+  PVOID SystemArgument1;
+  PVOID SystemArgument2;
+  volatile PVOID DpcData;
+} KDPC;
+typedef struct _KDPC *PKDPC;
+typedef struct _KDPC *PRKDPC;
+typedef VOID KNORMAL_ROUTINE(PVOID NormalContext, PVOID SystemArgument1, PVOID SystemArgument2);
+typedef KNORMAL_ROUTINE *PKNORMAL_ROUTINE;
+typedef VOID KKERNEL_ROUTINE(struct _KAPC *Apc, PKNORMAL_ROUTINE *NormalRoutine, PVOID *NormalContext, PVOID *SystemArgument1, PVOID *SystemArgument2);
+typedef KKERNEL_ROUTINE *PKKERNEL_ROUTINE;
+typedef VOID KRUNDOWN_ROUTINE(struct _KAPC *Apc);
+typedef KRUNDOWN_ROUTINE *PKRUNDOWN_ROUTINE;
+typedef struct _KAPC
+{
+  UCHAR Type;
+  UCHAR SpareByte0;
+  UCHAR Size;
+  UCHAR SpareByte1;
+  ULONG SpareLong0;
+  PKTHREAD Thread;
+  LIST_ENTRY ApcListEntry;
+  PKKERNEL_ROUTINE KernelRoutine;
+  PKRUNDOWN_ROUTINE RundownRoutine;
+  PKNORMAL_ROUTINE NormalRoutine;
+  PVOID NormalContext;
+  PVOID SystemArgument1;
+  PVOID SystemArgument2;
+  CCHAR ApcStateIndex;
+  KPROCESSOR_MODE ApcMode;
+  BOOLEAN Inserted;
+} KAPC;
+typedef struct _KAPC *PKAPC;
+typedef struct _KAPC *PRKAPC;
+typedef struct _KDEVICE_QUEUE_ENTRY
+{
+  LIST_ENTRY DeviceListEntry;
+  ULONG SortKey;
+  BOOLEAN Inserted;
+} KDEVICE_QUEUE_ENTRY;
+typedef struct _KDEVICE_QUEUE_ENTRY *PKDEVICE_QUEUE_ENTRY;
+typedef struct _KDEVICE_QUEUE_ENTRY *PRKDEVICE_QUEUE_ENTRY;
+typedef struct _KDEVICE_QUEUE
+{
+  CSHORT Type;
+  CSHORT Size;
+  LIST_ENTRY DeviceListHead;
+  KSPIN_LOCK Lock;
+  BOOLEAN Busy;
+} KDEVICE_QUEUE;
+typedef struct _KDEVICE_QUEUE *PKDEVICE_QUEUE;
+typedef struct _KDEVICE_QUEUE *PRKDEVICE_QUEUE;
+typedef enum _IO_ALLOCATION_ACTION
+{
+  KeepObject = 1,
+  DeallocateObject,
+  DeallocateObjectKeepRegisters
+} IO_ALLOCATION_ACTION;
+typedef enum _IO_ALLOCATION_ACTION *PIO_ALLOCATION_ACTION;
+typedef IO_ALLOCATION_ACTION DRIVER_CONTROL(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp, PVOID MapRegisterBase, PVOID Context);
+typedef DRIVER_CONTROL *PDRIVER_CONTROL;
+typedef struct _WAIT_CONTEXT_BLOCK
+{
+  KDEVICE_QUEUE_ENTRY WaitQueueEntry;
+  PDRIVER_CONTROL DeviceRoutine;
+  PVOID DeviceContext;
+  ULONG NumberOfMapRegisters;
+  PVOID DeviceObject;
+  PVOID CurrentIrp;
+  PKDPC BufferChainingDpc;
+} WAIT_CONTEXT_BLOCK;
+typedef struct _WAIT_CONTEXT_BLOCK *PWAIT_CONTEXT_BLOCK;
+typedef struct _DEVICE_OBJECT
+{
+  CSHORT Type;
+  USHORT Size;
+  LONG ReferenceCount;
+  struct _DRIVER_OBJECT *DriverObject;
+  struct _DEVICE_OBJECT *NextDevice;
+  struct _DEVICE_OBJECT *AttachedDevice;
+  struct _IRP *CurrentIrp;
+  PIO_TIMER Timer;
+  ULONG Flags;
+  ULONG Characteristics;
+  volatile PVPB Vpb;
+  PVOID DeviceExtension;
+  DEVICE_TYPE DeviceType;
+  CCHAR StackSize;
+  union 
+  {
+    LIST_ENTRY ListEntry;
+    WAIT_CONTEXT_BLOCK Wcb;
+  } Queue;
+  ULONG AlignmentRequirement;
+  KDEVICE_QUEUE DeviceQueue;
+  KDPC Dpc;
+  ULONG ActiveThreadCount;
+  PSECURITY_DESCRIPTOR SecurityDescriptor;
+  KEVENT DeviceLock;
+  USHORT SectorSize;
+  USHORT Spare1;
+  struct _DEVOBJ_EXTENSION *DeviceObjectExtension;
+  PVOID Reserved;
+} DEVICE_OBJECT;
+typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
+typedef struct _IO_STATUS_BLOCK
+{
+  union 
+  {
+    NTSTATUS Status;
+    PVOID Pointer;
+  };
+  ULONG_PTR Information;
+} IO_STATUS_BLOCK;
+typedef struct _IO_STATUS_BLOCK *PIO_STATUS_BLOCK;
+typedef VOID IO_APC_ROUTINE(PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, ULONG Reserved);
+typedef IO_APC_ROUTINE *PIO_APC_ROUTINE;
+typedef struct _MDL
+{
+  struct _MDL *Next;
+  CSHORT Size;
+  CSHORT MdlFlags;
+  PEPROCESS Process;
+  PVOID MappedSystemVa;
+  PVOID StartVa;
+  ULONG ByteCount;
+  ULONG ByteOffset;
+} MDL;
+typedef struct _MDL *PMDL;
+typedef MDL *PMDLX;
+typedef ULONG_PTR PFN_NUMBER;
+typedef ULONG_PTR *PPFN_NUMBER;
+typedef enum _MM_PAGE_PRIORITY
+{
+  LowPagePriority,
+  NormalPagePriority = 16,
+  HighPagePriority = 32
+} MM_PAGE_PRIORITY;
+typedef struct _FILE_OBJECT
+{
+  CSHORT Type;
+  CSHORT Size;
+  PDEVICE_OBJECT DeviceObject;
+  PVPB Vpb;
+  PVOID FsContext;
+  PVOID FsContext2;
+  PSECTION_OBJECT_POINTERS SectionObjectPointer;
+  PVOID PrivateCacheMap;
+  NTSTATUS FinalStatus;
+  struct _FILE_OBJECT *RelatedFileObject;
+  BOOLEAN LockOperation;
+  BOOLEAN DeletePending;
+  BOOLEAN ReadAccess;
+  BOOLEAN WriteAccess;
+  BOOLEAN DeleteAccess;
+  BOOLEAN SharedRead;
+  BOOLEAN SharedWrite;
+  BOOLEAN SharedDelete;
+  ULONG Flags;
+  UNICODE_STRING FileName;
+  LARGE_INTEGER CurrentByteOffset;
+  volatile ULONG Waiters;
+  volatile ULONG Busy;
+  PVOID LastLock;
+  KEVENT Lock;
+  KEVENT Event;
+  volatile PIO_COMPLETION_CONTEXT CompletionContext;
+  KSPIN_LOCK IrpListLock;
+  LIST_ENTRY IrpList;
+  volatile PVOID FileObjectExtension;
+} FILE_OBJECT;
+typedef struct _FILE_OBJECT *PFILE_OBJECT;
+typedef struct _IO_SECURITY_CONTEXT
+{
+  PSECURITY_QUALITY_OF_SERVICE SecurityQos;
+  PACCESS_STATE AccessState;
+  ACCESS_MASK DesiredAccess;
+  ULONG FullCreateOptions;
+} IO_SECURITY_CONTEXT;
+typedef struct _IO_SECURITY_CONTEXT *PIO_SECURITY_CONTEXT;
+typedef struct _IRP
+{
+  CSHORT Type;
+  USHORT Size;
+  struct _MDL *MdlAddress;
+  ULONG Flags;
+  union 
+  {
+    struct _IRP *MasterIrp;
+    volatile LONG IrpCount;
+    PVOID SystemBuffer;
+  } AssociatedIrp;
+  LIST_ENTRY ThreadListEntry;
+  IO_STATUS_BLOCK IoStatus;
+  KPROCESSOR_MODE RequestorMode;
+  BOOLEAN PendingReturned;
+  CHAR StackCount;
+  CHAR CurrentLocation;
+  BOOLEAN Cancel;
+  KIRQL CancelIrql;
+  CCHAR ApcEnvironment;
+  UCHAR AllocationFlags;
+  PIO_STATUS_BLOCK UserIosb;
+  PKEVENT UserEvent;
+  union 
+  {
+    struct 
+    {
+      union 
+      {
+        PIO_APC_ROUTINE UserApcRoutine;
+        PVOID IssuingProcess;
+      };
+      PVOID UserApcContext;
+    } AsynchronousParameters;
+    LARGE_INTEGER AllocationSize;
+  } Overlay;
+  VOID (* volatile CancelRoutine)(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
+  PVOID UserBuffer;
+  union 
+  {
+    struct 
+    {
+      union 
+      {
+        KDEVICE_QUEUE_ENTRY DeviceQueueEntry;
+        struct 
+        {
+          PVOID DriverContext[4];
+        };
+      };
+      PETHREAD Thread;
+      PCHAR AuxiliaryBuffer;
+      struct 
+      {
+        LIST_ENTRY ListEntry;
+        union 
+        {
+          struct _IO_STACK_LOCATION *CurrentStackLocation;
+          ULONG PacketType;
+        };
+      };
+      struct _FILE_OBJECT *OriginalFileObject;
+    } Overlay;
+    KAPC Apc;
+    PVOID CompletionKey;
+  } Tail;
+} IRP;
+typedef struct _IRP *PIRP;
+typedef struct _IO_STACK_LOCATION
+{
+  UCHAR MajorFunction;
+  UCHAR MinorFunction;
+  UCHAR Flags;
+  UCHAR Control;
+  union 
+  {
+    struct 
+    {
+      PIO_SECURITY_CONTEXT SecurityContext;
+      ULONG Options;
+      ULONG _CmhookPad0;
+      USHORT FileAttributes;
+      USHORT ShareAccess;
+      ULONG _CmhookPad1;
+      ULONG EaLength;
+    } Create;
+    struct 
+    {
+      ULONG Length;
+      ULONG _CmhookPad0;
+      ULONG Key;
+      ULONG Flags;
+      LARGE_INTEGER ByteOffset;
+    } Read;
+    struct 
+    {
+      ULONG Length;
+      ULONG _CmhookPad0;
+      ULONG Key;
+      ULONG Flags;
+      LARGE_INTEGER ByteOffset;
+    } Write;
+    struct 
+    {
+      ULONG OutputBufferLength;
+      ULONG _CmhookPad0;
+      ULONG InputBufferLength;
+      ULONG _CmhookPad1;
+      ULONG IoControlCode;
+      PVOID Type3InputBuffer;
+    } DeviceIoControl;
+    struct 
+    {
+      PVOID Argument1;
+      PVOID Argument2;
+      PVOID Argument3;
+      PVOID Argument4;
+    } Others;
+  } Parameters;
+  PDEVICE_OBJECT DeviceObject;
+  PFILE_OBJECT FileObject;
+  NTSTATUS (*CompletionRoutine)(PDEVICE_OBJECT DeviceObject, struct _IRP *Irp, PVOID Context);
+  PVOID Context;
+} IO_STACK_LOCATION;
+typedef struct _IO_STACK_LOCATION *PIO_STACK_LOCATION;
+NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive, PDEVICE_OBJECT *DeviceObject);
+VOID IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
+NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName);
+NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName);
+VOID IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
+BOOLEAN IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion);
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp);
+VOID IoFreeMdl(PMDL Mdl);
+VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
 typedef DRIVER_DISPATCH DRIVER_DISPATCH_RAISED;
 typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
 typedef NTSTATUS DRIVER_ADD_DEVICE(struct _DRIVER_OBJECT *DriverObject, PDEVICE_OBJECT PhysicalDeviceObject);
@@ -1140,6 +1462,18 @@ RECORDS = {
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
     'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
     'SINGLE_LIST_ENTRY': [('Next', 'struct _SINGLE_LIST_ENTRY *')],
+    'KDPC': [('Type', 'UCHAR'), ('Importance', 'UCHAR'), ('Number', 'volatile USHORT'), ('DpcListEntry', 'LIST_ENTRY'), ('DeferredRoutine', 'VOID (*)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2)'), ('DeferredContext', 'PVOID'), ('SystemArgument1', 'PVOID'), ('SystemArgument2', 'PVOID'), ('DpcData', 'volatile PVOID')],
+    'KAPC': [('Type', 'UCHAR'), ('SpareByte0', 'UCHAR'), ('Size', 'UCHAR'), ('SpareByte1', 'UCHAR'), ('SpareLong0', 'ULONG'), ('Thread', 'PKTHREAD'), ('ApcListEntry', 'LIST_ENTRY'), ('KernelRoutine', 'PKKERNEL_ROUTINE'), ('RundownRoutine', 'PKRUNDOWN_ROUTINE'), ('NormalRoutine', 'PKNORMAL_ROUTINE'), ('NormalContext', 'PVOID'), ('SystemArgument1', 'PVOID'), ('SystemArgument2', 'PVOID'), ('ApcStateIndex', 'CCHAR'), ('ApcMode', 'KPROCESSOR_MODE'), ('Inserted', 'BOOLEAN')],
+    'KDEVICE_QUEUE_ENTRY': [('DeviceListEntry', 'LIST_ENTRY'), ('SortKey', 'ULONG'), ('Inserted', 'BOOLEAN')],
+    'KDEVICE_QUEUE': [('Type', 'CSHORT'), ('Size', 'CSHORT'), ('DeviceListHead', 'LIST_ENTRY'), ('Lock', 'KSPIN_LOCK'), ('Busy', 'BOOLEAN')],
+    'WAIT_CONTEXT_BLOCK': [('WaitQueueEntry', 'KDEVICE_QUEUE_ENTRY'), ('DeviceRoutine', 'PDRIVER_CONTROL'), ('DeviceContext', 'PVOID'), ('NumberOfMapRegisters', 'ULONG'), ('DeviceObject', 'PVOID'), ('CurrentIrp', 'PVOID'), ('BufferChainingDpc', 'PKDPC')],
+    'DEVICE_OBJECT': [('Type', 'CSHORT'), ('Size', 'USHORT'), ('ReferenceCount', 'LONG'), ('DriverObject', 'struct _DRIVER_OBJECT *'), ('NextDevice', 'struct _DEVICE_OBJECT *'), ('AttachedDevice', 'struct _DEVICE_OBJECT *'), ('CurrentIrp', 'struct _IRP *'), ('Timer', 'PIO_TIMER'), ('Flags', 'ULONG'), ('Characteristics', 'ULONG'), ('Vpb', 'volatile PVPB'), ('DeviceExtension', 'PVOID'), ('DeviceType', 'DEVICE_TYPE'), ('StackSize', 'CCHAR'), ('Queue', 'union'), ('AlignmentRequirement', 'ULONG'), ('DeviceQueue', 'KDEVICE_QUEUE'), ('Dpc', 'KDPC'), ('ActiveThreadCount', 'ULONG'), ('SecurityDescriptor', 'PSECURITY_DESCRIPTOR'), ('DeviceLock', 'KEVENT'), ('SectorSize', 'USHORT'), ('Spare1', 'USHORT'), ('DeviceObjectExtension', 'struct _DEVOBJ_EXTENSION *'), ('Reserved', 'PVOID')],
+    'IO_STATUS_BLOCK': [('Status', 'NTSTATUS'), ('Pointer', 'PVOID'), ('Information', 'ULONG_PTR')],
+    'MDL': [('Next', 'struct _MDL *'), ('Size', 'CSHORT'), ('MdlFlags', 'CSHORT'), ('Process', 'PEPROCESS'), ('MappedSystemVa', 'PVOID'), ('StartVa', 'PVOID'), ('ByteCount', 'ULONG'), ('ByteOffset', 'ULONG')],
+    'FILE_OBJECT': [('Type', 'CSHORT'), ('Size', 'CSHORT'), ('DeviceObject', 'PDEVICE_OBJECT'), ('Vpb', 'PVPB'), ('FsContext', 'PVOID'), ('FsContext2', 'PVOID'), ('SectionObjectPointer', 'PSECTION_OBJECT_POINTERS'), ('PrivateCacheMap', 'PVOID'), ('FinalStatus', 'NTSTATUS'), ('RelatedFileObject', 'struct _FILE_OBJECT *'), ('LockOperation', 'BOOLEAN'), ('DeletePending', 'BOOLEAN'), ('ReadAccess', 'BOOLEAN'), ('WriteAccess', 'BOOLEAN'), ('DeleteAccess', 'BOOLEAN'), ('SharedRead', 'BOOLEAN'), ('SharedWrite', 'BOOLEAN'), ('SharedDelete', 'BOOLEAN'), ('Flags', 'ULONG'), ('FileName', 'UNICODE_STRING'), ('CurrentByteOffset', 'LARGE_INTEGER'), ('Waiters', 'volatile ULONG'), ('Busy', 'volatile ULONG'), ('LastLock', 'PVOID'), ('Lock', 'KEVENT'), ('Event', 'KEVENT'), ('CompletionContext', 'volatile PIO_COMPLETION_CONTEXT'), ('IrpListLock', 'KSPIN_LOCK'), ('IrpList', 'LIST_ENTRY'), ('FileObjectExtension', 'volatile PVOID')],
+    'IO_SECURITY_CONTEXT': [('SecurityQos', 'PSECURITY_QUALITY_OF_SERVICE'), ('AccessState', 'PACCESS_STATE'), ('DesiredAccess', 'ACCESS_MASK'), ('FullCreateOptions', 'ULONG')],
+    'IRP': [('Type', 'CSHORT'), ('Size', 'USHORT'), ('MdlAddress', 'struct _MDL *'), ('Flags', 'ULONG'), ('AssociatedIrp', 'union'), ('ThreadListEntry', 'LIST_ENTRY'), ('IoStatus', 'IO_STATUS_BLOCK'), ('RequestorMode', 'KPROCESSOR_MODE'), ('PendingReturned', 'BOOLEAN'), ('StackCount', 'CHAR'), ('CurrentLocation', 'CHAR'), ('Cancel', 'BOOLEAN'), ('CancelIrql', 'KIRQL'), ('ApcEnvironment', 'CCHAR'), ('AllocationFlags', 'UCHAR'), ('UserIosb', 'PIO_STATUS_BLOCK'), ('UserEvent', 'PKEVENT'), ('Overlay', 'union'), ('CancelRoutine', 'VOID (* volatile)(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp)'), ('UserBuffer', 'PVOID'), ('Tail', 'union')],
+    'IO_STACK_LOCATION': [('MajorFunction', 'UCHAR'), ('MinorFunction', 'UCHAR'), ('Flags', 'UCHAR'), ('Control', 'UCHAR'), ('Parameters', 'union'), ('DeviceObject', 'PDEVICE_OBJECT'), ('FileObject', 'PFILE_OBJECT'), ('CompletionRoutine', 'NTSTATUS (*)(PDEVICE_OBJECT DeviceObject, struct _IRP *Irp, PVOID Context)'), ('Context', 'PVOID')],
     'TIME_FIELDS': [('Year', 'CSHORT'), ('Month', 'CSHORT'), ('Day', 'CSHORT'), ('Hour', 'CSHORT'), ('Minute', 'CSHORT'), ('Second', 'CSHORT'), ('Milliseconds', 'CSHORT'), ('Weekday', 'CSHORT')],
     'OWNER_ENTRY': [('OwnerThread', 'ERESOURCE_THREAD'), ('TableSize', 'ULONG')],
     'ERESOURCE': [('SystemResourcesList', 'LIST_ENTRY'), ('OwnerTable', 'POWNER_ENTRY'), ('ActiveCount', 'SHORT'), ('Flag', 'USHORT'), ('SharedWaiters', 'struct _KSEMAPHORE * volatile'), ('ExclusiveWaiters', 'volatile PKEVENT'), ('OwnerEntry', 'OWNER_ENTRY'), ('ActiveEntries', 'ULONG'), ('ContentionCount', 'ULONG'), ('NumberOfSharedWaiters', 'ULONG'), ('NumberOfExclusiveWaiters', 'ULONG'), ('Reserved2', 'PVOID'), ('Address', 'PVOID'), ('CreatorBackTraceIndex', 'ULONG_PTR'), ('SpinLock', 'KSPIN_LOCK')],
@@ -1224,6 +1558,15 @@ PROTOTYPES = {
     'ExRaiseAccessViolation': [],
     'ExRaiseDatatypeMisalignment': [],
     'RtlRaiseException': [('ExceptionRecord', 'PEXCEPTION_RECORD')],
+    'IoCreateDevice': [('DriverObject', 'PDRIVER_OBJECT'), ('DeviceExtensionSize', 'ULONG'), ('DeviceName', 'PUNICODE_STRING'), ('DeviceType', 'DEVICE_TYPE'), ('DeviceCharacteristics', 'ULONG'), ('Exclusive', 'BOOLEAN'), ('DeviceObject', 'PDEVICE_OBJECT *')],
+    'IoDeleteDevice': [('DeviceObject', 'PDEVICE_OBJECT')],
+    'IoCreateSymbolicLink': [('SymbolicLinkName', 'PUNICODE_STRING'), ('DeviceName', 'PUNICODE_STRING')],
+    'IoDeleteSymbolicLink': [('SymbolicLinkName', 'PUNICODE_STRING')],
+    'IofCompleteRequest': [('Irp', 'PIRP'), ('PriorityBoost', 'CCHAR')],
+    'IoIsWdmVersionAvailable': [('MajorVersion', 'UCHAR'), ('MinorVersion', 'UCHAR')],
+    'IoAllocateMdl': [('VirtualAddress', 'PVOID'), ('Length', 'ULONG'), ('SecondaryBuffer', 'BOOLEAN'), ('ChargeQuota', 'BOOLEAN'), ('Irp', 'PIRP')],
+    'IoFreeMdl': [('Mdl', 'PMDL')],
+    'MmBuildMdlForNonPagedPool': [('MemoryDescriptorList', 'PMDL')],
     'ExAllocatePoolWithQuotaTag': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
     'ExAllocatePoolWithTagPriority': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG'), ('Priority', 'EX_POOL_PRIORITY')],
     'ExAllocatePoolZero': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],

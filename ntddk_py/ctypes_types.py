@@ -122,6 +122,13 @@ KSPIN_LOCK = ULONG_PTR
 PKSPIN_LOCK = ctypes.POINTER(KSPIN_LOCK)
 
 
+class LARGE_INTEGER(ctypes.Union):
+    pass
+
+
+_LARGE_INTEGER = LARGE_INTEGER
+
+
 class _anonymous_record_1(ctypes.Structure):
     pass
 
@@ -140,13 +147,6 @@ _anonymous_record_2._fields_ = [
     ('LowPart', ULONG),
     ('HighPart', LONG),
 ]
-
-
-class LARGE_INTEGER(ctypes.Union):
-    pass
-
-
-_LARGE_INTEGER = LARGE_INTEGER
 LARGE_INTEGER._anonymous_ = ('_anonymous_0',)
 LARGE_INTEGER._fields_ = [
     ('_anonymous_0', _anonymous_record_1),
@@ -154,6 +154,13 @@ LARGE_INTEGER._fields_ = [
     ('QuadPart', LONGLONG),
 ]
 PLARGE_INTEGER = ctypes.POINTER(LARGE_INTEGER)
+
+
+class ULARGE_INTEGER(ctypes.Union):
+    pass
+
+
+_ULARGE_INTEGER = ULARGE_INTEGER
 
 
 class _anonymous_record_3(ctypes.Structure):
@@ -174,13 +181,6 @@ _anonymous_record_4._fields_ = [
     ('LowPart', ULONG),
     ('HighPart', ULONG),
 ]
-
-
-class ULARGE_INTEGER(ctypes.Union):
-    pass
-
-
-_ULARGE_INTEGER = ULARGE_INTEGER
 ULARGE_INTEGER._anonymous_ = ('_anonymous_0',)
 ULARGE_INTEGER._fields_ = [
     ('_anonymous_0', _anonymous_record_3),
@@ -1084,20 +1084,506 @@ SINGLE_LIST_ENTRY._fields_ = [
     ('Next', ctypes.POINTER(SINGLE_LIST_ENTRY)),
 ]
 PSINGLE_LIST_ENTRY = ctypes.POINTER(SINGLE_LIST_ENTRY)
-DEVICE_OBJECT = None  # incomplete: only pointers to it exist
-PDEVICE_OBJECT = ctypes.c_void_p
-IRP = None  # incomplete: only pointers to it exist
-PIRP = ctypes.c_void_p
-FILE_OBJECT = None  # incomplete: only pointers to it exist
-PFILE_OBJECT = ctypes.c_void_p
-KDPC = None  # incomplete: only pointers to it exist
-PKDPC = ctypes.c_void_p
-PRKDPC = ctypes.c_void_p
 IO_WORKITEM = None  # incomplete: only pointers to it exist
 PIO_WORKITEM = ctypes.c_void_p
 PSECURITY_DESCRIPTOR = PVOID
 PACCESS_TOKEN = PVOID
 PSID = PVOID
+DEVICE_TYPE = ULONG
+PIO_TIMER = ctypes.c_void_p
+PVPB = ctypes.c_void_p
+PSECTION_OBJECT_POINTERS = ctypes.c_void_p
+PIO_COMPLETION_CONTEXT = ctypes.c_void_p
+PACCESS_STATE = ctypes.c_void_p
+PSECURITY_QUALITY_OF_SERVICE = ctypes.c_void_p
+
+
+class KDPC(ctypes.Structure):
+    pass
+
+
+_KDPC = KDPC
+KDPC._fields_ = [
+    ('Type', UCHAR),
+    ('Importance', UCHAR),
+    ('Number', USHORT),
+    ('DpcListEntry', LIST_ENTRY),
+    ('DeferredRoutine', ctypes.CFUNCTYPE(VOID, ctypes.POINTER(KDPC), PVOID, PVOID, PVOID)),
+    ('DeferredContext', PVOID),
+    ('SystemArgument1', PVOID),
+    ('SystemArgument2', PVOID),
+    ('DpcData', PVOID),
+]
+PKDPC = ctypes.POINTER(KDPC)
+PRKDPC = ctypes.POINTER(KDPC)
+KNORMAL_ROUTINE = ctypes.CFUNCTYPE(VOID, PVOID, PVOID, PVOID)
+PKNORMAL_ROUTINE = KNORMAL_ROUTINE
+KKERNEL_ROUTINE = ctypes.CFUNCTYPE(VOID, ctypes.c_void_p, ctypes.POINTER(PKNORMAL_ROUTINE), ctypes.POINTER(PVOID), ctypes.POINTER(PVOID), ctypes.POINTER(PVOID))
+PKKERNEL_ROUTINE = KKERNEL_ROUTINE
+KRUNDOWN_ROUTINE = ctypes.CFUNCTYPE(VOID, ctypes.c_void_p)
+PKRUNDOWN_ROUTINE = KRUNDOWN_ROUTINE
+
+
+class KAPC(ctypes.Structure):
+    pass
+
+
+_KAPC = KAPC
+KAPC._fields_ = [
+    ('Type', UCHAR),
+    ('SpareByte0', UCHAR),
+    ('Size', UCHAR),
+    ('SpareByte1', UCHAR),
+    ('SpareLong0', ULONG),
+    ('Thread', PKTHREAD),
+    ('ApcListEntry', LIST_ENTRY),
+    ('KernelRoutine', PKKERNEL_ROUTINE),
+    ('RundownRoutine', PKRUNDOWN_ROUTINE),
+    ('NormalRoutine', PKNORMAL_ROUTINE),
+    ('NormalContext', PVOID),
+    ('SystemArgument1', PVOID),
+    ('SystemArgument2', PVOID),
+    ('ApcStateIndex', CCHAR),
+    ('ApcMode', KPROCESSOR_MODE),
+    ('Inserted', BOOLEAN),
+]
+PKAPC = ctypes.POINTER(KAPC)
+PRKAPC = ctypes.POINTER(KAPC)
+
+
+class KDEVICE_QUEUE_ENTRY(ctypes.Structure):
+    pass
+
+
+_KDEVICE_QUEUE_ENTRY = KDEVICE_QUEUE_ENTRY
+KDEVICE_QUEUE_ENTRY._fields_ = [
+    ('DeviceListEntry', LIST_ENTRY),
+    ('SortKey', ULONG),
+    ('Inserted', BOOLEAN),
+]
+PKDEVICE_QUEUE_ENTRY = ctypes.POINTER(KDEVICE_QUEUE_ENTRY)
+PRKDEVICE_QUEUE_ENTRY = ctypes.POINTER(KDEVICE_QUEUE_ENTRY)
+
+
+class KDEVICE_QUEUE(ctypes.Structure):
+    pass
+
+
+_KDEVICE_QUEUE = KDEVICE_QUEUE
+KDEVICE_QUEUE._fields_ = [
+    ('Type', CSHORT),
+    ('Size', CSHORT),
+    ('DeviceListHead', LIST_ENTRY),
+    ('Lock', KSPIN_LOCK),
+    ('Busy', BOOLEAN),
+]
+PKDEVICE_QUEUE = ctypes.POINTER(KDEVICE_QUEUE)
+PRKDEVICE_QUEUE = ctypes.POINTER(KDEVICE_QUEUE)
+IO_ALLOCATION_ACTION = ctypes.c_int
+PIO_ALLOCATION_ACTION = ctypes.POINTER(ctypes.c_int)
+DRIVER_CONTROL = ctypes.CFUNCTYPE(IO_ALLOCATION_ACTION, ctypes.c_void_p, ctypes.c_void_p, PVOID, PVOID)
+PDRIVER_CONTROL = DRIVER_CONTROL
+
+
+class WAIT_CONTEXT_BLOCK(ctypes.Structure):
+    pass
+
+
+_WAIT_CONTEXT_BLOCK = WAIT_CONTEXT_BLOCK
+WAIT_CONTEXT_BLOCK._fields_ = [
+    ('WaitQueueEntry', KDEVICE_QUEUE_ENTRY),
+    ('DeviceRoutine', PDRIVER_CONTROL),
+    ('DeviceContext', PVOID),
+    ('NumberOfMapRegisters', ULONG),
+    ('DeviceObject', PVOID),
+    ('CurrentIrp', PVOID),
+    ('BufferChainingDpc', PKDPC),
+]
+PWAIT_CONTEXT_BLOCK = ctypes.POINTER(WAIT_CONTEXT_BLOCK)
+
+
+class DEVICE_OBJECT(ctypes.Structure):
+    pass
+
+
+_DEVICE_OBJECT = DEVICE_OBJECT
+
+
+class _anonymous_record_5(ctypes.Union):
+    pass
+
+
+_anonymous_record_5._fields_ = [
+    ('ListEntry', LIST_ENTRY),
+    ('Wcb', WAIT_CONTEXT_BLOCK),
+]
+DEVICE_OBJECT._fields_ = [
+    ('Type', CSHORT),
+    ('Size', USHORT),
+    ('ReferenceCount', LONG),
+    ('DriverObject', ctypes.POINTER(DRIVER_OBJECT)),
+    ('NextDevice', ctypes.POINTER(DEVICE_OBJECT)),
+    ('AttachedDevice', ctypes.POINTER(DEVICE_OBJECT)),
+    ('CurrentIrp', ctypes.c_void_p),
+    ('Timer', PIO_TIMER),
+    ('Flags', ULONG),
+    ('Characteristics', ULONG),
+    ('Vpb', PVPB),
+    ('DeviceExtension', PVOID),
+    ('DeviceType', DEVICE_TYPE),
+    ('StackSize', CCHAR),
+    ('Queue', _anonymous_record_5),
+    ('AlignmentRequirement', ULONG),
+    ('DeviceQueue', KDEVICE_QUEUE),
+    ('Dpc', KDPC),
+    ('ActiveThreadCount', ULONG),
+    ('SecurityDescriptor', PSECURITY_DESCRIPTOR),
+    ('DeviceLock', KEVENT),
+    ('SectorSize', USHORT),
+    ('Spare1', USHORT),
+    ('DeviceObjectExtension', ctypes.c_void_p),
+    ('Reserved', PVOID),
+]
+PDEVICE_OBJECT = ctypes.POINTER(DEVICE_OBJECT)
+
+
+class IO_STATUS_BLOCK(ctypes.Structure):
+    pass
+
+
+_IO_STATUS_BLOCK = IO_STATUS_BLOCK
+
+
+class _anonymous_record_6(ctypes.Union):
+    pass
+
+
+_anonymous_record_6._fields_ = [
+    ('Status', NTSTATUS),
+    ('Pointer', PVOID),
+]
+IO_STATUS_BLOCK._anonymous_ = ('_anonymous_0',)
+IO_STATUS_BLOCK._fields_ = [
+    ('_anonymous_0', _anonymous_record_6),
+    ('Information', ULONG_PTR),
+]
+PIO_STATUS_BLOCK = ctypes.POINTER(IO_STATUS_BLOCK)
+IO_APC_ROUTINE = ctypes.CFUNCTYPE(VOID, PVOID, PIO_STATUS_BLOCK, ULONG)
+PIO_APC_ROUTINE = IO_APC_ROUTINE
+
+
+class MDL(ctypes.Structure):
+    pass
+
+
+_MDL = MDL
+MDL._fields_ = [
+    ('Next', ctypes.POINTER(MDL)),
+    ('Size', CSHORT),
+    ('MdlFlags', CSHORT),
+    ('Process', PEPROCESS),
+    ('MappedSystemVa', PVOID),
+    ('StartVa', PVOID),
+    ('ByteCount', ULONG),
+    ('ByteOffset', ULONG),
+]
+PMDL = ctypes.POINTER(MDL)
+PMDLX = ctypes.POINTER(MDL)
+PFN_NUMBER = ULONG_PTR
+PPFN_NUMBER = ctypes.POINTER(ULONG_PTR)
+MM_PAGE_PRIORITY = ctypes.c_int
+
+
+class FILE_OBJECT(ctypes.Structure):
+    pass
+
+
+_FILE_OBJECT = FILE_OBJECT
+FILE_OBJECT._fields_ = [
+    ('Type', CSHORT),
+    ('Size', CSHORT),
+    ('DeviceObject', PDEVICE_OBJECT),
+    ('Vpb', PVPB),
+    ('FsContext', PVOID),
+    ('FsContext2', PVOID),
+    ('SectionObjectPointer', PSECTION_OBJECT_POINTERS),
+    ('PrivateCacheMap', PVOID),
+    ('FinalStatus', NTSTATUS),
+    ('RelatedFileObject', ctypes.POINTER(FILE_OBJECT)),
+    ('LockOperation', BOOLEAN),
+    ('DeletePending', BOOLEAN),
+    ('ReadAccess', BOOLEAN),
+    ('WriteAccess', BOOLEAN),
+    ('DeleteAccess', BOOLEAN),
+    ('SharedRead', BOOLEAN),
+    ('SharedWrite', BOOLEAN),
+    ('SharedDelete', BOOLEAN),
+    ('Flags', ULONG),
+    ('FileName', UNICODE_STRING),
+    ('CurrentByteOffset', LARGE_INTEGER),
+    ('Waiters', ULONG),
+    ('Busy', ULONG),
+    ('LastLock', PVOID),
+    ('Lock', KEVENT),
+    ('Event', KEVENT),
+    ('CompletionContext', PIO_COMPLETION_CONTEXT),
+    ('IrpListLock', KSPIN_LOCK),
+    ('IrpList', LIST_ENTRY),
+    ('FileObjectExtension', PVOID),
+]
+PFILE_OBJECT = ctypes.POINTER(FILE_OBJECT)
+
+
+class IO_SECURITY_CONTEXT(ctypes.Structure):
+    pass
+
+
+_IO_SECURITY_CONTEXT = IO_SECURITY_CONTEXT
+IO_SECURITY_CONTEXT._fields_ = [
+    ('SecurityQos', PSECURITY_QUALITY_OF_SERVICE),
+    ('AccessState', PACCESS_STATE),
+    ('DesiredAccess', ACCESS_MASK),
+    ('FullCreateOptions', ULONG),
+]
+PIO_SECURITY_CONTEXT = ctypes.POINTER(IO_SECURITY_CONTEXT)
+
+
+class IRP(ctypes.Structure):
+    pass
+
+
+_IRP = IRP
+
+
+class _anonymous_record_7(ctypes.Union):
+    pass
+
+
+_anonymous_record_7._fields_ = [
+    ('MasterIrp', ctypes.POINTER(IRP)),
+    ('IrpCount', LONG),
+    ('SystemBuffer', PVOID),
+]
+
+
+class _anonymous_record_8(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_9(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_10(ctypes.Union):
+    pass
+
+
+_anonymous_record_10._fields_ = [
+    ('UserApcRoutine', PIO_APC_ROUTINE),
+    ('IssuingProcess', PVOID),
+]
+_anonymous_record_9._anonymous_ = ('_anonymous_0',)
+_anonymous_record_9._fields_ = [
+    ('_anonymous_0', _anonymous_record_10),
+    ('UserApcContext', PVOID),
+]
+_anonymous_record_8._fields_ = [
+    ('AsynchronousParameters', _anonymous_record_9),
+    ('AllocationSize', LARGE_INTEGER),
+]
+
+
+class _anonymous_record_11(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_12(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_13(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_14(ctypes.Structure):
+    pass
+
+
+_anonymous_record_14._fields_ = [
+    ('DriverContext', (PVOID * 4)),
+]
+_anonymous_record_13._anonymous_ = ('_anonymous_1',)
+_anonymous_record_13._fields_ = [
+    ('DeviceQueueEntry', KDEVICE_QUEUE_ENTRY),
+    ('_anonymous_1', _anonymous_record_14),
+]
+
+
+class _anonymous_record_15(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_16(ctypes.Union):
+    pass
+
+
+_anonymous_record_16._fields_ = [
+    ('CurrentStackLocation', ctypes.c_void_p),
+    ('PacketType', ULONG),
+]
+_anonymous_record_15._anonymous_ = ('_anonymous_1',)
+_anonymous_record_15._fields_ = [
+    ('ListEntry', LIST_ENTRY),
+    ('_anonymous_1', _anonymous_record_16),
+]
+_anonymous_record_12._anonymous_ = ('_anonymous_0', '_anonymous_3')
+_anonymous_record_12._fields_ = [
+    ('_anonymous_0', _anonymous_record_13),
+    ('Thread', PETHREAD),
+    ('AuxiliaryBuffer', PCHAR),
+    ('_anonymous_3', _anonymous_record_15),
+    ('OriginalFileObject', ctypes.POINTER(FILE_OBJECT)),
+]
+_anonymous_record_11._fields_ = [
+    ('Overlay', _anonymous_record_12),
+    ('Apc', KAPC),
+    ('CompletionKey', PVOID),
+]
+IRP._fields_ = [
+    ('Type', CSHORT),
+    ('Size', USHORT),
+    ('MdlAddress', ctypes.POINTER(MDL)),
+    ('Flags', ULONG),
+    ('AssociatedIrp', _anonymous_record_7),
+    ('ThreadListEntry', LIST_ENTRY),
+    ('IoStatus', IO_STATUS_BLOCK),
+    ('RequestorMode', KPROCESSOR_MODE),
+    ('PendingReturned', BOOLEAN),
+    ('StackCount', CHAR),
+    ('CurrentLocation', CHAR),
+    ('Cancel', BOOLEAN),
+    ('CancelIrql', KIRQL),
+    ('ApcEnvironment', CCHAR),
+    ('AllocationFlags', UCHAR),
+    ('UserIosb', PIO_STATUS_BLOCK),
+    ('UserEvent', PKEVENT),
+    ('Overlay', _anonymous_record_8),
+    ('CancelRoutine', ctypes.CFUNCTYPE(VOID, ctypes.POINTER(DEVICE_OBJECT), ctypes.POINTER(IRP))),
+    ('UserBuffer', PVOID),
+    ('Tail', _anonymous_record_11),
+]
+PIRP = ctypes.POINTER(IRP)
+
+
+class IO_STACK_LOCATION(ctypes.Structure):
+    pass
+
+
+_IO_STACK_LOCATION = IO_STACK_LOCATION
+
+
+class _anonymous_record_17(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_18(ctypes.Structure):
+    pass
+
+
+_anonymous_record_18._fields_ = [
+    ('SecurityContext', PIO_SECURITY_CONTEXT),
+    ('Options', ULONG),
+    ('_CmhookPad0', ULONG),
+    ('FileAttributes', USHORT),
+    ('ShareAccess', USHORT),
+    ('_CmhookPad1', ULONG),
+    ('EaLength', ULONG),
+]
+
+
+class _anonymous_record_19(ctypes.Structure):
+    pass
+
+
+_anonymous_record_19._fields_ = [
+    ('Length', ULONG),
+    ('_CmhookPad0', ULONG),
+    ('Key', ULONG),
+    ('Flags', ULONG),
+    ('ByteOffset', LARGE_INTEGER),
+]
+
+
+class _anonymous_record_20(ctypes.Structure):
+    pass
+
+
+_anonymous_record_20._fields_ = [
+    ('Length', ULONG),
+    ('_CmhookPad0', ULONG),
+    ('Key', ULONG),
+    ('Flags', ULONG),
+    ('ByteOffset', LARGE_INTEGER),
+]
+
+
+class _anonymous_record_21(ctypes.Structure):
+    pass
+
+
+_anonymous_record_21._fields_ = [
+    ('OutputBufferLength', ULONG),
+    ('_CmhookPad0', ULONG),
+    ('InputBufferLength', ULONG),
+    ('_CmhookPad1', ULONG),
+    ('IoControlCode', ULONG),
+    ('Type3InputBuffer', PVOID),
+]
+
+
+class _anonymous_record_22(ctypes.Structure):
+    pass
+
+
+_anonymous_record_22._fields_ = [
+    ('Argument1', PVOID),
+    ('Argument2', PVOID),
+    ('Argument3', PVOID),
+    ('Argument4', PVOID),
+]
+_anonymous_record_17._fields_ = [
+    ('Create', _anonymous_record_18),
+    ('Read', _anonymous_record_19),
+    ('Write', _anonymous_record_20),
+    ('DeviceIoControl', _anonymous_record_21),
+    ('Others', _anonymous_record_22),
+]
+IO_STACK_LOCATION._fields_ = [
+    ('MajorFunction', UCHAR),
+    ('MinorFunction', UCHAR),
+    ('Flags', UCHAR),
+    ('Control', UCHAR),
+    ('Parameters', _anonymous_record_17),
+    ('DeviceObject', PDEVICE_OBJECT),
+    ('FileObject', PFILE_OBJECT),
+    ('CompletionRoutine', ctypes.CFUNCTYPE(NTSTATUS, PDEVICE_OBJECT, ctypes.POINTER(IRP), PVOID)),
+    ('Context', PVOID),
+]
+PIO_STACK_LOCATION = ctypes.POINTER(IO_STACK_LOCATION)
 DRIVER_DISPATCH_RAISED = DRIVER_DISPATCH
 DRIVER_DISPATCH_PAGED = DRIVER_DISPATCH
 DRIVER_ADD_DEVICE = ctypes.CFUNCTYPE(NTSTATUS, ctypes.POINTER(DRIVER_OBJECT), PDEVICE_OBJECT)
@@ -1151,36 +1637,26 @@ ERESOURCE_THREAD = ULONG_PTR
 PERESOURCE_THREAD = ctypes.POINTER(ULONG_PTR)
 
 
-class _anonymous_record_5(ctypes.Union):
-    pass
-
-
-_anonymous_record_5._fields_ = [
-    ('TableSize', ULONG),
-]
-
-
 class OWNER_ENTRY(ctypes.Structure):
     pass
 
 
 _OWNER_ENTRY = OWNER_ENTRY
-OWNER_ENTRY._anonymous_ = ('_anonymous_1',)
-OWNER_ENTRY._fields_ = [
-    ('OwnerThread', ERESOURCE_THREAD),
-    ('_anonymous_1', _anonymous_record_5),
-]
-POWNER_ENTRY = ctypes.POINTER(OWNER_ENTRY)
 
 
-class _anonymous_record_6(ctypes.Union):
+class _anonymous_record_23(ctypes.Union):
     pass
 
 
-_anonymous_record_6._fields_ = [
-    ('Address', PVOID),
-    ('CreatorBackTraceIndex', ULONG_PTR),
+_anonymous_record_23._fields_ = [
+    ('TableSize', ULONG),
 ]
+OWNER_ENTRY._anonymous_ = ('_anonymous_1',)
+OWNER_ENTRY._fields_ = [
+    ('OwnerThread', ERESOURCE_THREAD),
+    ('_anonymous_1', _anonymous_record_23),
+]
+POWNER_ENTRY = ctypes.POINTER(OWNER_ENTRY)
 
 
 class ERESOURCE(ctypes.Structure):
@@ -1188,6 +1664,16 @@ class ERESOURCE(ctypes.Structure):
 
 
 _ERESOURCE = ERESOURCE
+
+
+class _anonymous_record_24(ctypes.Union):
+    pass
+
+
+_anonymous_record_24._fields_ = [
+    ('Address', PVOID),
+    ('CreatorBackTraceIndex', ULONG_PTR),
+]
 ERESOURCE._anonymous_ = ('_anonymous_12',)
 ERESOURCE._fields_ = [
     ('SystemResourcesList', LIST_ENTRY),
@@ -1202,7 +1688,7 @@ ERESOURCE._fields_ = [
     ('NumberOfSharedWaiters', ULONG),
     ('NumberOfExclusiveWaiters', ULONG),
     ('Reserved2', PVOID),
-    ('_anonymous_12', _anonymous_record_6),
+    ('_anonymous_12', _anonymous_record_24),
     ('SpinLock', KSPIN_LOCK),
 ]
 PERESOURCE = ctypes.POINTER(ERESOURCE)
@@ -1496,20 +1982,62 @@ __all__ = [
     "PRLIST_ENTRY",
     "SINGLE_LIST_ENTRY",
     "PSINGLE_LIST_ENTRY",
-    "DEVICE_OBJECT",
-    "PDEVICE_OBJECT",
-    "IRP",
-    "PIRP",
-    "FILE_OBJECT",
-    "PFILE_OBJECT",
-    "KDPC",
-    "PKDPC",
-    "PRKDPC",
     "IO_WORKITEM",
     "PIO_WORKITEM",
     "PSECURITY_DESCRIPTOR",
     "PACCESS_TOKEN",
     "PSID",
+    "DEVICE_TYPE",
+    "PIO_TIMER",
+    "PVPB",
+    "PSECTION_OBJECT_POINTERS",
+    "PIO_COMPLETION_CONTEXT",
+    "PACCESS_STATE",
+    "PSECURITY_QUALITY_OF_SERVICE",
+    "KDPC",
+    "PKDPC",
+    "PRKDPC",
+    "KNORMAL_ROUTINE",
+    "PKNORMAL_ROUTINE",
+    "KKERNEL_ROUTINE",
+    "PKKERNEL_ROUTINE",
+    "KRUNDOWN_ROUTINE",
+    "PKRUNDOWN_ROUTINE",
+    "KAPC",
+    "PKAPC",
+    "PRKAPC",
+    "KDEVICE_QUEUE_ENTRY",
+    "PKDEVICE_QUEUE_ENTRY",
+    "PRKDEVICE_QUEUE_ENTRY",
+    "KDEVICE_QUEUE",
+    "PKDEVICE_QUEUE",
+    "PRKDEVICE_QUEUE",
+    "IO_ALLOCATION_ACTION",
+    "PIO_ALLOCATION_ACTION",
+    "DRIVER_CONTROL",
+    "PDRIVER_CONTROL",
+    "WAIT_CONTEXT_BLOCK",
+    "PWAIT_CONTEXT_BLOCK",
+    "DEVICE_OBJECT",
+    "PDEVICE_OBJECT",
+    "IO_STATUS_BLOCK",
+    "PIO_STATUS_BLOCK",
+    "IO_APC_ROUTINE",
+    "PIO_APC_ROUTINE",
+    "MDL",
+    "PMDL",
+    "PMDLX",
+    "PFN_NUMBER",
+    "PPFN_NUMBER",
+    "MM_PAGE_PRIORITY",
+    "FILE_OBJECT",
+    "PFILE_OBJECT",
+    "IO_SECURITY_CONTEXT",
+    "PIO_SECURITY_CONTEXT",
+    "IRP",
+    "PIRP",
+    "IO_STACK_LOCATION",
+    "PIO_STACK_LOCATION",
     "DRIVER_DISPATCH_RAISED",
     "DRIVER_DISPATCH_PAGED",
     "DRIVER_ADD_DEVICE",

@@ -168,15 +168,16 @@ class _CtypesWriter:
         base = "ctypes.Structure" if isinstance(node, c_ast.Struct) else "ctypes.Union"
         if node.name:
             self.class_of_tag[node.name] = name
+        # The class first: a member's inner record may point back to it (IRP's AssociatedIrp.MasterIrp).
+        self.out.append(f"\n\nclass {name}({base}):\n    pass\n\n\n")
+        if node.name and node.name != name:
+            self.out.append(f"{node.name} = {name}\n")
         fields, anonymous = [], []
         for index, decl in enumerate(node.decls):
             field_name = decl.name or f"_anonymous_{index}"
             if decl.name is None:
                 anonymous.append(field_name)
             fields.append(f"    ({field_name!r}, {self.expr(decl.type)}),")
-        self.out.append(f"\n\nclass {name}({base}):\n    pass\n\n\n")
-        if node.name and node.name != name:
-            self.out.append(f"{node.name} = {name}\n")
         if anonymous:
             self.out.append(f"{name}._anonymous_ = {tuple(anonymous)!r}\n")
         self.out.append(f"{name}._fields_ = [\n" + "\n".join(fields) + "\n]\n")

@@ -72,4 +72,4 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, ketime, ob, probe, ps, rtl, zw  # noqa: E402,F401
+from . import cm, io, ketime, ob, probe, ps, rtl, zw  # noqa: E402,F401

@@ -94,7 +94,8 @@ typedef enum _CMHOOK_DRIVER_CALL {
     CmhookOutsideDriver = 0,
     CmhookInDriverEntry = 1,
     CmhookInDriverUnload = 2,
-    CmhookInCallback = 3
+    CmhookInCallback = 3,
+    CmhookInDispatch = 4 /* a dispatch routine (DRIVER_OBJECT.MajorFunction) serving an IRP */
 } CMHOOK_DRIVER_CALL;
 
 enum {
@@ -163,6 +164,14 @@ CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID);
 /* DriverEntry and DriverUnload, called as driver code the watchdog and the crash record know of. */
 NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject);
+
+/* Devices (harness/devices.py): a dispatch routine called with an IRP, as driver code the watchdog and the
+ * crash record know of (ProcessId, ThreadId: the emulated caller's); the I/O manager's default dispatch
+ * routine, which completes an IRP with STATUS_INVALID_DEVICE_REQUEST (every MajorFunction entry a driver
+ * does not set). */
+NTSTATUS CmhookCallDriverDispatch(PDRIVER_DISPATCH Dispatch, PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                  ULONG_PTR ProcessId, ULONG_PTR ThreadId);
+PDRIVER_DISPATCH CmhookDefaultDispatch(VOID);
 
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);

@@ -46,6 +46,12 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     HANDLE (*PsGetCurrentProcessId)(VOID);
     KPROCESSOR_MODE (*ExGetPreviousMode)(VOID);
     VOID (*KeQuerySystemTime)(PLARGE_INTEGER CurrentTime);
+    NTSTATUS (*IoCreateDevice)(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive, PDEVICE_OBJECT *DeviceObject);
+    VOID (*IoDeleteDevice)(PDEVICE_OBJECT DeviceObject);
+    NTSTATUS (*IoCreateSymbolicLink)(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName);
+    NTSTATUS (*IoDeleteSymbolicLink)(PUNICODE_STRING SymbolicLinkName);
+    VOID (*IofCompleteRequest)(PIRP Irp, CCHAR PriorityBoost);
+    BOOLEAN (*IoIsWdmVersionAvailable)(UCHAR MajorVersion, UCHAR MinorVersion);
     ULONGLONG (*KeQueryInterruptTime)(VOID);
 } CMHOOK_ROUTINE_UPCALLS;
 

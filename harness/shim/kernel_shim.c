@@ -414,6 +414,19 @@ VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject)
     WatchLeave(Slot, OuterClass);
 }
 
+/* --- devices (harness/shim/io.c, harness/devices.py): a dispatch routine, entered as driver code --- */
+NTSTATUS CmhookCallDriverDispatch(PDRIVER_DISPATCH Dispatch, PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                  ULONG_PTR ProcessId, ULONG_PTR ThreadId)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG OuterClass = Slot->NotifyClass;
+    NTSTATUS Status;
+    WatchEnter(Slot, CmhookInDispatch, (PVOID)Dispatch, -1, ProcessId, ThreadId);
+    Status = Dispatch(DeviceObject, Irp);
+    WatchLeave(Slot, OuterClass);
+    return Status;
+}
+
 #define CMHOOK_MAX_CALLBACKS 100
 static __thread NTSTATUS CmhookStatuses[CMHOOK_MAX_CALLBACKS];
 static __thread UCHAR CmhookCalled[CMHOOK_MAX_CALLBACKS];

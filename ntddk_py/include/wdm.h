@@ -12,10 +12,10 @@
  * IRP_MJ_* codes. `#include <wdm.h>` on its own includes ntddk.h, so a driver gets all of
  * ntddk.h either way (on Windows, wdm.h alone is a subset).
  *
- * Structs here are Windows x64 exact and in the ABI tests (LIST_ENTRY, SINGLE_LIST_ENTRY);
- * the I/O objects a filter only points to (IRP, DEVICE_OBJECT, KDPC, IO_WORKITEM,
- * FILE_OBJECT) are incomplete types, as the routines that make them are not in the harness:
- * a driver that declares one by value, or dereferences one, does not compile.
+ * Structs here are Windows x64 exact and in the ABI tests (LIST_ENTRY, SINGLE_LIST_ENTRY,
+ * and wdm_io.h's I/O manager objects: DEVICE_OBJECT, IRP, IO_STACK_LOCATION, FILE_OBJECT,
+ * MDL, KDPC ...); IO_WORKITEM stays an incomplete type, as the routines that make one are
+ * not in the harness: a driver that declares one by value, or dereferences one, does not compile.
  *
  * Assertions are checked unless the build defines DBG as 0 (a free build): the harness is a
  * test bench, a checked build's place. A failed ASSERT, NT_ASSERT or NT_VERIFY prints what
@@ -91,14 +91,12 @@ typedef struct _SINGLE_LIST_ENTRY {
  * I/O objects a driver's routines receive, as incomplete types (see above), and the major
  * function codes that index DRIVER_OBJECT.MajorFunction.
  * ------------------------------------------------------------------------ */
-typedef struct _DEVICE_OBJECT DEVICE_OBJECT, *PDEVICE_OBJECT;
-typedef struct _IRP IRP, *PIRP;
-typedef struct _FILE_OBJECT FILE_OBJECT, *PFILE_OBJECT;
-typedef struct _KDPC KDPC, *PKDPC, *PRKDPC;
 typedef struct _IO_WORKITEM IO_WORKITEM, *PIO_WORKITEM;
 typedef PVOID PSECURITY_DESCRIPTOR;
 typedef PVOID PACCESS_TOKEN;
 typedef PVOID PSID;
+
+#include "wdm_io.h"
 
 #define IRP_MJ_CREATE                   0x00
 #define IRP_MJ_CREATE_NAMED_PIPE        0x01

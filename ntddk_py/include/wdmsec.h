@@ -3,9 +3,9 @@
  * their device objects with, and RtlInitUnicodeStringEx's down-level form.
  *
  * The SDDL_DEVOBJ_* strings are Microsoft's documented values, defined here (a static const
- * UNICODE_STRING per source, where wdmsec.lib has one copy). IoCreateDeviceSecure and
- * IoValidateDeviceIoControlAccess need device objects and IRPs, which the harness does not
- * have: they are not declared.
+ * UNICODE_STRING per source, where wdmsec.lib has one copy). IoCreateDeviceSecure makes the
+ * device as IoCreateDevice does; the harness accepts the SDDL string (a DACL, "D:...") but does
+ * not enforce it: any caller may open the device. IoValidateDeviceIoControlAccess is not declared.
  */
 #ifndef _WDMSEC_H_
 #define _WDMSEC_H_
@@ -33,6 +33,29 @@ _CMHOOK_SDDL(SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R,
 _CMHOOK_SDDL(SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX,
              u"D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGWGX;;;WD)(A;;GRGWGX;;;RC)");
 #undef _CMHOOK_SDDL
+
+#ifndef GUID_DEFINED
+#define GUID_DEFINED
+typedef struct _GUID {
+    ULONG Data1;
+    USHORT Data2;
+    USHORT Data3;
+    UCHAR Data4[8];
+} GUID;
+#endif
+#ifndef _LPCGUID_DEFINED
+#define _LPCGUID_DEFINED
+typedef const GUID *LPCGUID;
+#endif
+
+/* IoCreateDevice with a default security descriptor in SDDL (see above). No SDDL string, or one that
+ * is not a DACL: STATUS_INVALID_PARAMETER. */
+NTSTATUS WdmlibIoCreateDeviceSecure(IN PDRIVER_OBJECT DriverObject, IN ULONG DeviceExtensionSize,
+    IN PUNICODE_STRING DeviceName OPTIONAL, IN DEVICE_TYPE DeviceType, IN ULONG DeviceCharacteristics,
+    IN BOOLEAN Exclusive, IN PCUNICODE_STRING DefaultSDDLString, IN LPCGUID DeviceClassGuid OPTIONAL,
+    OUT PDEVICE_OBJECT *DeviceObject);
+#undef IoCreateDeviceSecure
+#define IoCreateDeviceSecure WdmlibIoCreateDeviceSecure
 
 /* RtlInitUnicodeStringEx: RtlInitUnicodeString that refuses a string too long for a
  * UNICODE_STRING (32767 characters or more) with STATUS_NAME_TOO_LONG, leaving

@@ -73,7 +73,7 @@ def test_a_leaking_driver_fails_the_run_with_the_verifier_finding():
 
 def test_a_module_with_unresolvable_imports_fails_the_run():
     done = cmhook("run", DRIVERS / "bad_import.c")
-    assert done.returncode == 1 and "does not export: IoCreateDevice, KeBugCheckEx" in done.stderr
+    assert done.returncode == 1 and "does not export: IoAttachDevice, KeBugCheckEx" in done.stderr
 
 
 def test_a_script_with_an_error_runs_nothing(tmp_path):

@@ -124,7 +124,7 @@ def test_leaked_pool_is_reported_with_tag_and_size(kernel, build_filter, cc):
 
 
 def test_a_module_with_unresolvable_imports_is_refused_before_it_runs(kernel, build_filter, cc):
-    with pytest.raises(DriverError, match="does not export: IoCreateDevice, KeBugCheckEx"):
+    with pytest.raises(DriverError, match="does not export: IoAttachDevice, KeBugCheckEx"):
         kernel.load_driver(build_filter(DRIVERS / "bad_import.c", cc), "bad")
     assert kernel.drivers == {} and not kernel.registry.exists(
         "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\bad")

@@ -497,5 +497,6 @@ def test_the_bindings_see_the_new_declarations():
     assert ffi.sizeof("DWORD") == 4 and ffi.sizeof("BOOL") == 4 and ffi.sizeof("DWORD_PTR") == 8
     assert ntddk_py.NTDDI_VERSION == ntddk_py.NTDDI_WS03 == 0x05020000
     assert ntddk_py.IRP_MJ_PNP == 0x1B == ntddk_py.IRP_MJ_MAXIMUM_FUNCTION
-    assert ctypes_types.IRP is None and ctypes_types.PIRP is ctypes.c_void_p
+    assert ctypes_types.IO_WORKITEM is None and ctypes_types.PIO_WORKITEM is ctypes.c_void_p
+    assert ctypes.sizeof(ctypes_types.IRP) == ffi.sizeof("IRP") == 0xD0
     assert "EX_CALLBACK_FUNCTION" in ntddk_py.ctypes_types.__all__

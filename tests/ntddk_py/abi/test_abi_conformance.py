@@ -77,7 +77,11 @@ def test_the_questions_cover_the_wdk_header_set():
                  "IRP_MJ_CREATE", "IRP_MJ_PNP", "STATUS_ASSERTION_FAILURE", "ALLOC_PRAGMA"]:
         assert ("value", name) in keys, name
     # Incomplete types have no size to compare: only their pointers do.
-    assert ("size", "IRP") not in keys and ("size", "KDPC") not in keys
+    assert ("size", "IO_WORKITEM") not in keys
+    # The I/O manager's objects are complete (wdm_io.h), members and all.
+    for name in ["IRP", "IO_STACK_LOCATION", "DEVICE_OBJECT", "FILE_OBJECT", "MDL", "KDPC", "IO_STATUS_BLOCK"]:
+        assert ("size", name) in keys, name
+    assert ("offset", "IRP", "Tail") in keys and ("offset", "IO_STACK_LOCATION", "Parameters") in keys
 
 
 # The issue's own figures, from Windows x64: each side must show them.
@@ -94,6 +98,14 @@ PINNED = {
     ("size", "LIST_ENTRY"): 16,
     ("offset", "LIST_ENTRY", "Blink"): 8,
     ("size", "SINGLE_LIST_ENTRY"): 8,
+    # Windows x64's IRP (0xD0, Tail at 0x78) and IO_STACK_LOCATION (0x48, Parameters at 8), as
+    # WinDbg's dt nt!_IRP and nt!_IO_STACK_LOCATION show them.
+    ("size", "IRP"): 0xD0,
+    ("offset", "IRP", "UserBuffer"): 0x70,
+    ("offset", "IRP", "Tail"): 0x78,
+    ("size", "IO_STACK_LOCATION"): 0x48,
+    ("offset", "IO_STACK_LOCATION", "Parameters"): 8,
+    ("offset", "IO_STACK_LOCATION", "FileObject"): 0x30,
 }
 
 
