@@ -128,6 +128,16 @@ def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], 
     return f"{generator.visit(decl)}\n{{\n    CMHOOK_NOTE_CALLER();\n    {body}\n}}\n"
 
 
+def _prototypes(model: header_model.HeaderModel) -> dict[str, c_ast.Decl]:
+    return {node.name: node for node in model.ast.ext
+            if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
+
+
+@cache
+def _ntifs_model() -> header_model.HeaderModel:
+    return header_model.load(header_model.HEADER.parent / "ntifs.h")
+
+
 def render_all(model: header_model.HeaderModel | None = None, routine_names: Iterable[str] | None = None,
                native: Collection[str] | None = None, raising: Collection[str] | None = None) -> dict[str, str]:
     """The text of every generated file, keyed by its name in harness/shim/.
@@ -142,9 +152,13 @@ def render_all(model: header_model.HeaderModel | None = None, routine_names: Ite
         native = routines.NATIVE_ROUTINES if native is None else native
         raising = routines.RAISING_ROUTINES if raising is None else raising
     model = model or header_model.load()
-    prototypes = {node.name: node for node in model.ast.ext
-                  if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
+    prototypes = _prototypes(model)
     wanted = set(routine_names)
+    if wanted - set(prototypes):
+        # The routines the WDK declares in ntifs.h (routines.NTIFS_ROUTINES): ntifs.h's model has them,
+        # after every one of ntddk.h (ntifs.h includes it first).
+        prototypes.update((name, decl) for name, decl in _prototypes(_ntifs_model()).items()
+                          if name not in prototypes)
     undeclared = sorted(wanted - set(prototypes))
     if undeclared:
         raise ValueError(f"routines include/ntddk.h does not declare: {', '.join(undeclared)}")

@@ -89,7 +89,11 @@ typedef enum _CMHOOK_DRIVER_CALL {
     CmhookOutsideDriver = 0,
     CmhookInDriverEntry = 1,
     CmhookInDriverUnload = 2,
-    CmhookInCallback = 3
+    CmhookInCallback = 3,
+    /* Notify routines, called with CmhookCallDriverRoutine (values apart, so other kinds fit before them). */
+    CmhookInProcessNotify = 16,
+    CmhookInThreadNotify = 17,
+    CmhookInImageNotify = 18
 } CMHOOK_DRIVER_CALL;
 
 enum {
@@ -158,6 +162,11 @@ CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID);
 /* DriverEntry and DriverUnload, called as driver code the watchdog and the crash record know of. */
 NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject);
+/* A driver routine taking three pointer-sized arguments (a notify routine: Kind says which), called as
+ * driver code the watch slot knows of, for the emulated caller ProcessId/ThreadId; returns what it returns
+ * (nothing, for a VOID routine). */
+ULONG_PTR CmhookCallDriverRoutine(LONG Kind, PVOID Function, ULONG_PTR Argument1, ULONG_PTR Argument2,
+                                  ULONG_PTR Argument3, ULONG_PTR ProcessId, ULONG_PTR ThreadId);
 
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
