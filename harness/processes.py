@@ -150,9 +150,13 @@ class Processes:
 
     # --- starts and ends ------------------------------------------------------------------------
     def start(self, process_id: int, image: str, parent: int | None = None, command_line: str | None = None) -> int:
-        """Start a process: the create-process notify routines (Ex ones first may deny it: the first
-        failing CreationStatus), then the thread notify routines for its first thread. Returns the
-        CreationStatus; a denied process never runs (it does not exist afterwards)."""
+        """Start a process: the create-process notify routines, then the thread notify routines for its
+        first thread, each in the creator's context. Returns the CreationStatus; a denied process never
+        runs (it does not exist afterwards).
+
+        cmhook's decisions where Microsoft's documentation is silent: the Ex routines run first, in
+        registration order; the first that sets a failing CreationStatus ends the start, and no routine
+        after it (Ex or not) hears of the process, nor does any get an exit for it."""
         if self.table.process(process_id) is not None:
             raise ValueError(f"process {process_id} is running already")
         creator = self.current_process() if parent is None else self.table.process(parent)

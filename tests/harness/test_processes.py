@@ -85,8 +85,13 @@ NTSTATUS SetNotify(LONG Which, BOOLEAN Remove)
     switch (Which) {
     case 0: Status = PsSetCreateProcessNotifyRoutineEx(ProcessNotifyEx, Remove); break;
     case 1: Status = PsSetCreateProcessNotifyRoutine(ProcessNotify, Remove); break;
-    case 2: Status = Remove ? PsRemoveCreateThreadNotifyRoutine(ThreadNotify) : PsSetCreateThreadNotifyRoutine(ThreadNotify); break;
-    default: Status = Remove ? PsRemoveLoadImageNotifyRoutine(ImageNotify) : PsSetLoadImageNotifyRoutine(ImageNotify); break;
+    case 2:
+        Status = Remove ? PsRemoveCreateThreadNotifyRoutine(ThreadNotify)
+                        : PsSetCreateThreadNotifyRoutine(ThreadNotify);
+        break;
+    default:
+        Status = Remove ? PsRemoveLoadImageNotifyRoutine(ImageNotify) : PsSetLoadImageNotifyRoutine(ImageNotify);
+        break;
     }
     if (NT_SUCCESS(Status))
         Registered[Which] = !Remove;
