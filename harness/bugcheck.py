@@ -57,6 +57,10 @@ _KINDS = {IN_DRIVER_ENTRY: "DriverEntry", IN_DRIVER_UNLOAD: "DriverUnload", IN_C
 # devices: a dispatch routine serving an IRP (harness/devices.py), in the caller's process.
 IN_DISPATCH = _CALLS["CmhookInDispatch"]
 _KINDS[IN_DISPATCH] = "dispatch routine"
+# The notify routines (harness/processes.py calls them through CmhookCallDriverRoutine).
+_KINDS.update({_CALLS["CmhookInProcessNotify"]: "create-process notify routine",
+               _CALLS["CmhookInThreadNotify"]: "create-thread notify routine",
+               _CALLS["CmhookInImageNotify"]: "load-image notify routine"})
 SYSTEM_THREADS = (IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD)  # run by the System process's threads
 _ACCESS = {0: "reading", 1: "writing", 8: "executing"}
 _MODULE_SPAN = 1 << 28  # no driver module maps more than 256 MiB
@@ -146,7 +150,14 @@ class Module:
 
 
 class Modules(list[Module]):
-    """The driver modules the machine loaded (the machine sends each as it loads it)."""
+    """The driver modules the machine loaded (the machine sends each as it loads it), and the image
+    file name of each process that appeared in it (``processes``: what PROCESS_NAME shows)."""
+
+    processes: dict[int, str]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.processes = {}
 
     def driver_of(self, path: str, base: int = 0) -> str | None:
         """The driver a module file (or base address) is, else None: the shim, the C library, Python."""
@@ -221,12 +232,23 @@ def _activity(thread: Thread, modules: Modules) -> tuple[str | None, str]:
     return driver, text
 
 
-def _caller(thread: Thread) -> str:
+def _caller(thread: Thread, modules: Modules | None = None) -> str:
+    """Who the thread acted for, with the process's image name beside its id (!analyze's PROCESS_NAME)."""
     if thread.depth <= 0:
         return "unknown"
     if thread.process_id == SYSTEM.process_id or thread.kind in SYSTEM_THREADS:
         return f"the System process ({SYSTEM.process_id}), thread {thread.thread_id}"
-    return f"process {thread.process_id}, thread {thread.thread_id}"
+    name = (modules.processes if modules is not None else {}).get(thread.process_id)
+    return f"process {thread.process_id}" + (f" ({name})" if name else "") + f", thread {thread.thread_id}"
+
+
+def process_name(thread: Thread, modules: Modules) -> str | None:
+    """The image file name of the process the thread acted for, as !analyze's PROCESS_NAME shows it."""
+    if thread.depth <= 0:
+        return None
+    if thread.process_id == SYSTEM.process_id or thread.kind in SYSTEM_THREADS:
+        return SYSTEM.image
+    return modules.processes.get(thread.process_id)
 
 
 def _choose(crash: Any, thread: Thread, symbols: set[str]) -> tuple[int, tuple[int, ...], str]:
@@ -295,10 +317,12 @@ def crash_report(ffi: Any, crash: Any, modules: Modules, recent: list[str]) -> R
              f"  what:          {what}",
              f"  where:         {faulting}" if faulting is not None else "  where:         unknown",
              f"  doing:         {doing}",
-             f"  caller:        {_caller(thread)} (Linux thread {crash.Tid})",
+             f"  caller:        {_caller(thread, modules)} (Linux thread {crash.Tid})",
+             f"  PROCESS_NAME:  {process_name(thread, modules) or 'unknown'}",
              "  stack:", *_stack_lines(places), *_recent_lines(recent)]
     return Report("bugcheck", code, name, driver, "\n".join(lines) + "\n", parameters,
-                  {"what": what, "where": str(faulting) if faulting is not None else None, "doing": doing})
+                  {"what": what, "where": str(faulting) if faulting is not None else None, "doing": doing,
+                   "process_name": process_name(thread, modules)})
 
 
 def hang_report(thread: Thread, stack: list[Frame], modules: Modules, seconds: float, recent: list[str]) -> Report:
@@ -309,7 +333,7 @@ def hang_report(thread: Thread, stack: list[Frame], modules: Modules, seconds: f
     lines = ["cmhook: hang: " + (f"driver {driver} " if driver else "") +
              f"did not return within {seconds:g} s (the watchdog stopped the machine)",
              f"  doing:         {doing}",
-             f"  caller:        {_caller(thread)} (Linux thread {thread.tid})",
+             f"  caller:        {_caller(thread, modules)} (Linux thread {thread.tid})",
              f"  stuck at:      {innermost}" if innermost is not None
              else "  stuck at:      (no frame in a driver)" if places
              else "  stuck at:      (no stack: the thread did not answer)",

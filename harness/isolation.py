@@ -51,6 +51,7 @@ _STACK_WAIT_SECONDS = 1.0
 _SYS_TGKILL = 234  # x86-64
 # Frames the run itself consumes; every other frame is (method, args) for deliver.
 _RETURNED, _RAISED, _MODULE = "\0returned", "\0raised", "\0module"
+_PROCESS = "\0process"  # a process id and its image file name, for reports (PROCESS_NAME)
 
 # In the child: the machine record's address, and the ring to the parent. None in any other process.
 _record_address: int | None = None
@@ -80,6 +81,12 @@ def note_module(driver: str, path: str, base: int) -> None:
     """A driver module was loaded at base: reports name its addresses after the driver."""
     if _ring is not None:
         send(_MODULE, driver, path, base)
+
+
+def note_process(process_id: int, image_name: str) -> None:
+    """An emulated process appeared: reports name the process a crashed thread acted for."""
+    if _ring is not None:
+        send(_PROCESS, process_id, image_name)
 
 
 @dataclass
@@ -143,6 +150,8 @@ class _Watch:
             method, args = marshal.loads(frame)
             if method == _MODULE:
                 self.modules.append(bugcheck.Module(*args))
+            elif method == _PROCESS:
+                self.modules.processes[args[0]] = args[1]
             elif method in (_RETURNED, _RAISED):
                 self.outcome = (method, args[0])
             else:

@@ -34,6 +34,7 @@ from ntddk_py import (
     REG_EXPAND_SZ,
     REG_SZ,
     STATUS_INTERNAL_ERROR,
+    STATUS_SUCCESS,
     ffi,
     nt_success,
     status_name,
@@ -45,6 +46,7 @@ from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
 from . import bookkeeping, coverage, devices, isolation, routines, sanitizers, shim
+from .processes import Processes
 
 if TYPE_CHECKING:
     import cffi
@@ -303,6 +305,9 @@ class Kernel:
         # With only C callbacks registered, the shim walks them in one call per notification.
         self.native.callbacks.native_walker = shim.callback_walker(self.lib)
         self.io = devices.IoManager(self)  # devices: the I/O manager (harness/devices.py)
+        # Processes and threads as objects, the System process's from the start (harness/processes.py).
+        self.processes = Processes(self)
+        caller.appeared = self.processes.appeared
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:
@@ -399,6 +404,7 @@ class Kernel:
                         module_path=private)
         self.drivers[name] = driver
         isolation.note_module(name, str(private), driver.base)  # a watching parent's reports name the driver
+        self.processes.image_loaded(driver, str(path.resolve()), private.stat().st_size)
         with caller.calling_as(SYSTEM):  # called by the shim, as driver code the machine record watches
             status = self.lib.CmhookCallDriverEntry(entry, driver.driver_object, driver.registry_path)
         if not nt_success(status):
@@ -471,6 +477,8 @@ class Kernel:
                                      f"{when} the callback {registration.name} is still registered: on Windows "
                                      "the next registry call would run unloaded code and crash the machine "
                                      "(call CmUnRegisterCallback in DriverUnload)"))
+        found.extend(Finding("leaked-notify-routine", driver.name, f"{when} {text}")
+                     for text in self.processes.leftovers(driver))
         with self._lock:
             leaks = [(where, a) for where, a in self.pool.items() if a.module == driver.base]
         for where, allocation in leaks:
@@ -501,9 +509,34 @@ class Kernel:
             with _active_lock:
                 if _active is self:
                     _active = None
+            if caller.appeared == self.processes.appeared:
+                caller.appeared = None
             # The private copies can go: a module still mapped keeps working without its file.
             shutil.rmtree(self._workdir, ignore_errors=True)
         return self.findings
+
+    # --- processes (harness/processes.py) ----------------------------------------------------
+    def start_process(self, pid: int, image: str, *, parent: int | None = None,
+                      command_line: str | None = None) -> int:
+        """A process starts (its parent: the current caller's process unless given): the process and
+        thread notify routines run; returns the CreationStatus (a failure: a routine denied the start,
+        and the process does not exist). ValueError if pid is running already or parent is not."""
+        status = self.processes.start(pid, image, parent, command_line)
+        self._trace_process("ProcessStart", pid, image, status)
+        return status
+
+    def end_process(self, pid: int, exit_status: int = 0) -> bool:
+        """A process ends: the thread and process exit notify routines run; False if it was not running."""
+        process = self.processes.table.process(pid)
+        ended = self.processes.end(pid, exit_status)
+        if process is not None:
+            self._trace_process("ProcessExit", pid, process.image, STATUS_SUCCESS)
+        return ended
+
+    def _trace_process(self, api: str, pid: int, image: str, status: int) -> None:
+        trace = self.native.dispatcher.trace
+        if trace is not None:
+            trace.add_raw((api, caller.thread_id(), caller.current().process_id, f"{pid} {image}", status, (), None))
 
     def close_left_open(self, why: str) -> None:
         """Close a Kernel its maker left open, warning where it was made; it stops being active even if

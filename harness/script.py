@@ -26,6 +26,8 @@ user-mode callers against the kernel.
     opendevice PATH [access=MASK] as NAME   devices (harness/script_devices.py): CreateFile of \\\\.\\Name
     ioctl NAME CODE [in=hex:..] [out=LEN]   DeviceIoControl: prints status, Information, the output
     closedevice NAME
+    start PID IMAGE [parent=PID] [cmdline="TEXT"]   a process starts (notify routines run; status: CreationStatus)
+    exit PID                                a process ends
 
 KEY is one of
 - a path (HKLM\\..., HKEY_USERS\\..., \\REGISTRY\\...), opened for the one command and closed after it;
@@ -63,7 +65,9 @@ from ntddk_py import (
     OBJ_OPENLINK,
     REG_OPTION_CREATE_LINK,
     REG_OPTION_VOLATILE,
+    STATUS_INVALID_CID,
     STATUS_INVALID_HANDLE,
+    STATUS_NOT_SUPPORTED,
     STATUS_SUCCESS,
     nt_success,
     ntstatus,
@@ -662,6 +666,82 @@ class Expect(Command):
         elif (value.type, value.data) != (a["value"].type, a["value"].data):
             runner.fail(step, f"the value is {regfile.format_value(name, value.type, value.data)}")
         return STATUS_SUCCESS
+
+
+# --- processes: start and exit (harness/processes.py) --------------------------------------
+
+def _process_id(word: str, line: Line, usage: str) -> int:
+    if not re.fullmatch(r"[0-9]+", word):
+        raise line.error(usage)
+    if int(word) > MAX_PROCESS_ID:
+        raise line.error(f"process id {word} does not fit a DWORD (at most {MAX_PROCESS_ID})")
+    return int(word)
+
+
+def _processes(runner: Runner, step: Step):
+    """The active kernel's processes; None (and the step failed) when the script runs on a registry alone."""
+    from .kernel import active_kernel  # the kernel imports nothing of scripts: no cycle at import time
+
+    kernel = active_kernel()
+    if kernel is None:
+        runner.fail(step, "processes start and end only in a kernel (cmhook run, the kernel fixture)")
+    return kernel
+
+
+@command("start")
+class Start(Command):
+    """A process starts: the process and thread notify routines run (an Ex one may deny the start);
+    its status is the CreationStatus (the trace shows it)."""
+
+    usage = 'start PID IMAGE [parent=PID] [cmdline="TEXT"], e.g. start 4242 \\Device\\HarddiskVolume1\\x.exe'
+
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if len(words) < 2:
+            raise line.error(self.usage)
+        pid = _process_id(words[0], line, self.usage)
+        image = _check_length(_unquote(words[1], line.where), "the image name", line.where)
+        parent, command_line = None, None
+        for word in words[2:]:
+            name, _, value = word.partition("=")
+            if name == "parent" and value:
+                parent = _process_id(value, line, self.usage)
+            elif name == "cmdline" and value:
+                command_line = _check_length(_unquote(value, line.where), "the command line", line.where)
+            else:
+                raise line.error(f"unknown option {word!r}; {self.usage}")
+        return line.step(pid=pid, image=image, parent=parent, cmdline=command_line)
+
+    def run(self, runner: Runner, step: Step) -> int:
+        kernel = _processes(runner, step)
+        if kernel is None:
+            return STATUS_NOT_SUPPORTED
+        a = step.args
+        try:
+            return kernel.start_process(a["pid"], a["image"], parent=a["parent"], command_line=a["cmdline"])
+        except ValueError as error:
+            runner.fail(step, str(error))
+            return STATUS_INVALID_CID
+
+
+@command("exit")
+class Exit(Command):
+    """A process ends: the thread and process exit notify routines run. STATUS_INVALID_CID when no
+    process with that id runs."""
+
+    usage = "exit PID"
+
+    def parse(self, args: str, line: Line) -> Step:
+        words = _split(args, line.where)
+        if len(words) != 1:
+            raise line.error(self.usage)
+        return line.step(pid=_process_id(words[0], line, self.usage))
+
+    def run(self, runner: Runner, step: Step) -> int:
+        kernel = _processes(runner, step)
+        if kernel is None:
+            return STATUS_NOT_SUPPORTED
+        return STATUS_SUCCESS if kernel.end_process(step.args["pid"]) else STATUS_INVALID_CID
 
 
 # --- parsing a script ------------------------------------------------------------------

@@ -130,6 +130,16 @@ def _forwarder(decl: c_ast.Decl, native: bool, typedefs: dict[str, c_ast.Node], 
     return f"{generator.visit(decl)}\n{{\n{check}    CMHOOK_NOTE_CALLER();\n    {body}\n}}\n"
 
 
+def _prototypes(model: header_model.HeaderModel) -> dict[str, c_ast.Decl]:
+    return {node.name: node for node in model.ast.ext
+            if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
+
+
+@cache
+def _ntifs_model() -> header_model.HeaderModel:
+    return header_model.load(header_model.HEADER.parent / "ntifs.h")
+
+
 def render_all(model: header_model.HeaderModel | None = None, routine_names: Iterable[str] | None = None,
                native: Collection[str] | None = None, raising: Collection[str] | None = None,
                irql_rules: dict[str, Any] | None = None) -> dict[str, str]:
@@ -146,9 +156,13 @@ def render_all(model: header_model.HeaderModel | None = None, routine_names: Ite
         raising = routines.RAISING_ROUTINES if raising is None else raising
         irql_rules = routines.IRQL_RULES if irql_rules is None else irql_rules
     model = model or header_model.load()
-    prototypes = {node.name: node for node in model.ast.ext
-                  if isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)}
+    prototypes = _prototypes(model)
     wanted = set(routine_names)
+    if wanted - set(prototypes):
+        # The routines the WDK declares in ntifs.h (routines.NTIFS_ROUTINES): ntifs.h's model has them,
+        # after every one of ntddk.h (ntifs.h includes it first).
+        prototypes.update((name, decl) for name, decl in _prototypes(_ntifs_model()).items()
+                          if name not in prototypes)
     undeclared = sorted(wanted - set(prototypes))
     if undeclared:
         raise ValueError(f"routines include/ntddk.h does not declare: {', '.join(undeclared)}")

@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "3769a3b544cfa2e312525f4a32263c7cba363c2a53bca900eea8365726328782"
+HEADER_SHA256 = "68ac08ac2bf42664c1f54a79fadca9c5a8e715e6c79c4de804dd065bb7b13910"
 
 CDEF = r"""
 typedef void VOID;
@@ -870,6 +870,68 @@ HANDLE PsGetCurrentProcessId(VOID);
 KPROCESSOR_MODE ExGetPreviousMode(VOID);
 KIRQL KeGetCurrentIrql(VOID);
 VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+typedef LONG KPRIORITY;
+typedef struct _PEB *PPEB;
+typedef struct _ACCESS_STATE *PACCESS_STATE;
+typedef struct _CLIENT_ID
+{
+  HANDLE UniqueProcess;
+  HANDLE UniqueThread;
+} CLIENT_ID;
+typedef struct _CLIENT_ID *PCLIENT_ID;
+typedef struct _PROCESS_BASIC_INFORMATION
+{
+  NTSTATUS ExitStatus;
+  PPEB PebBaseAddress;
+  ULONG_PTR AffinityMask;
+  KPRIORITY BasePriority;
+  ULONG_PTR UniqueProcessId;
+  ULONG_PTR InheritedFromUniqueProcessId;
+} PROCESS_BASIC_INFORMATION;
+typedef struct _PROCESS_BASIC_INFORMATION *PPROCESS_BASIC_INFORMATION;
+typedef struct _PS_CREATE_NOTIFY_INFO
+{
+  SIZE_T Size;
+  ULONG Flags;
+  HANDLE ParentProcessId;
+  CLIENT_ID CreatingThreadId;
+  struct _FILE_OBJECT *FileObject;
+  PCUNICODE_STRING ImageFileName;
+  PCUNICODE_STRING CommandLine;
+  NTSTATUS CreationStatus;
+} PS_CREATE_NOTIFY_INFO;
+typedef struct _PS_CREATE_NOTIFY_INFO *PPS_CREATE_NOTIFY_INFO;
+typedef struct _IMAGE_INFO
+{
+  ULONG Properties;
+  PVOID ImageBase;
+  ULONG ImageSelector;
+  SIZE_T ImageSize;
+  ULONG ImageSectionNumber;
+} IMAGE_INFO;
+typedef struct _IMAGE_INFO *PIMAGE_INFO;
+typedef VOID (*PCREATE_PROCESS_NOTIFY_ROUTINE)(HANDLE ParentId, HANDLE ProcessId, BOOLEAN Create);
+typedef VOID (*PCREATE_PROCESS_NOTIFY_ROUTINE_EX)(PEPROCESS Process, HANDLE ProcessId, PPS_CREATE_NOTIFY_INFO CreateInfo);
+typedef VOID (*PCREATE_THREAD_NOTIFY_ROUTINE)(HANDLE ProcessId, HANDLE ThreadId, BOOLEAN Create);
+typedef VOID (*PLOAD_IMAGE_NOTIFY_ROUTINE)(PUNICODE_STRING FullImageName, HANDLE ProcessId, PIMAGE_INFO ImageInfo);
+PEPROCESS IoGetCurrentProcess(VOID);
+PETHREAD PsGetCurrentThread(VOID);
+PKTHREAD KeGetCurrentThread(VOID);
+HANDLE PsGetProcessId(PEPROCESS Process);
+HANDLE PsGetThreadId(PETHREAD Thread);
+HANDLE PsGetThreadProcessId(PETHREAD Thread);
+LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS Process);
+NTSTATUS ZwOpenProcess(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes, PCLIENT_ID ClientId);
+NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode);
+LONG_PTR ObfReferenceObject(PVOID Object);
+LONG_PTR ObfDereferenceObject(PVOID Object);
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
+NTSTATUS PsSetCreateProcessNotifyRoutine(PCREATE_PROCESS_NOTIFY_ROUTINE NotifyRoutine, BOOLEAN Remove);
+NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine, BOOLEAN Remove);
+NTSTATUS PsSetCreateThreadNotifyRoutine(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+NTSTATUS PsRemoveCreateThreadNotifyRoutine(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+NTSTATUS PsSetLoadImageNotifyRoutine(PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
+NTSTATUS PsRemoveLoadImageNotifyRoutine(PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
 VOID KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
@@ -921,7 +983,6 @@ typedef struct _IO_TIMER *PIO_TIMER;
 typedef struct _VPB *PVPB;
 typedef struct _SECTION_OBJECT_POINTERS *PSECTION_OBJECT_POINTERS;
 typedef struct _IO_COMPLETION_CONTEXT *PIO_COMPLETION_CONTEXT;
-typedef struct _ACCESS_STATE *PACCESS_STATE;
 typedef struct _SECURITY_QUALITY_OF_SERVICE *PSECURITY_QUALITY_OF_SERVICE;
 struct _DEVOBJ_EXTENSION;
 struct _KAPC;
@@ -1275,8 +1336,6 @@ typedef PVOID ALLOCATE_FUNCTION(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG 
 typedef ALLOCATE_FUNCTION *PALLOCATE_FUNCTION;
 typedef VOID FREE_FUNCTION(PVOID Buffer);
 typedef FREE_FUNCTION *PFREE_FUNCTION;
-typedef VOID (*PCREATE_PROCESS_NOTIFY_ROUTINE)(HANDLE ParentId, HANDLE ProcessId, BOOLEAN Create);
-typedef VOID (*PCREATE_THREAD_NOTIFY_ROUTINE)(HANDLE ProcessId, HANDLE ThreadId, BOOLEAN Create);
 typedef enum _EX_POOL_PRIORITY
 {
   LowPoolPriority,
@@ -1458,6 +1517,10 @@ RECORDS = {
     'RTL_OSVERSIONINFOW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]')],
     'OSVERSIONINFOEXW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]'), ('wServicePackMajor', 'USHORT'), ('wServicePackMinor', 'USHORT'), ('wSuiteMask', 'USHORT'), ('wProductType', 'UCHAR'), ('wReserved', 'UCHAR')],
     'RTL_OSVERSIONINFOEXW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]'), ('wServicePackMajor', 'USHORT'), ('wServicePackMinor', 'USHORT'), ('wSuiteMask', 'USHORT'), ('wProductType', 'UCHAR'), ('wReserved', 'UCHAR')],
+    'CLIENT_ID': [('UniqueProcess', 'HANDLE'), ('UniqueThread', 'HANDLE')],
+    'PROCESS_BASIC_INFORMATION': [('ExitStatus', 'NTSTATUS'), ('PebBaseAddress', 'PPEB'), ('AffinityMask', 'ULONG_PTR'), ('BasePriority', 'KPRIORITY'), ('UniqueProcessId', 'ULONG_PTR'), ('InheritedFromUniqueProcessId', 'ULONG_PTR')],
+    'PS_CREATE_NOTIFY_INFO': [('Size', 'SIZE_T'), ('Flags', 'ULONG'), ('ParentProcessId', 'HANDLE'), ('CreatingThreadId', 'CLIENT_ID'), ('FileObject', 'struct _FILE_OBJECT *'), ('ImageFileName', 'PCUNICODE_STRING'), ('CommandLine', 'PCUNICODE_STRING'), ('CreationStatus', 'NTSTATUS')],
+    'IMAGE_INFO': [('Properties', 'ULONG'), ('ImageBase', 'PVOID'), ('ImageSelector', 'ULONG'), ('ImageSize', 'SIZE_T'), ('ImageSectionNumber', 'ULONG')],
     'EXCEPTION_RECORD': [('ExceptionCode', 'NTSTATUS'), ('ExceptionFlags', 'ULONG'), ('ExceptionRecord', 'struct _EXCEPTION_RECORD *'), ('ExceptionAddress', 'PVOID'), ('NumberParameters', 'ULONG'), ('ExceptionInformation', 'ULONG_PTR [15]')],
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
     'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
@@ -1546,6 +1609,24 @@ PROTOTYPES = {
     'ExGetPreviousMode': [],
     'KeGetCurrentIrql': [],
     'KeQuerySystemTime': [('CurrentTime', 'PLARGE_INTEGER')],
+    'IoGetCurrentProcess': [],
+    'PsGetCurrentThread': [],
+    'KeGetCurrentThread': [],
+    'PsGetProcessId': [('Process', 'PEPROCESS')],
+    'PsGetThreadId': [('Thread', 'PETHREAD')],
+    'PsGetThreadProcessId': [('Thread', 'PETHREAD')],
+    'PsGetProcessCreateTimeQuadPart': [('Process', 'PEPROCESS')],
+    'ZwOpenProcess': [('ProcessHandle', 'PHANDLE'), ('DesiredAccess', 'ACCESS_MASK'), ('ObjectAttributes', 'POBJECT_ATTRIBUTES'), ('ClientId', 'PCLIENT_ID')],
+    'ObReferenceObjectByPointer': [('Object', 'PVOID'), ('DesiredAccess', 'ACCESS_MASK'), ('ObjectType', 'POBJECT_TYPE'), ('AccessMode', 'KPROCESSOR_MODE')],
+    'ObfReferenceObject': [('Object', 'PVOID')],
+    'ObfDereferenceObject': [('Object', 'PVOID')],
+    'MmGetSystemRoutineAddress': [('SystemRoutineName', 'PUNICODE_STRING')],
+    'PsSetCreateProcessNotifyRoutine': [('NotifyRoutine', 'PCREATE_PROCESS_NOTIFY_ROUTINE'), ('Remove', 'BOOLEAN')],
+    'PsSetCreateProcessNotifyRoutineEx': [('NotifyRoutine', 'PCREATE_PROCESS_NOTIFY_ROUTINE_EX'), ('Remove', 'BOOLEAN')],
+    'PsSetCreateThreadNotifyRoutine': [('NotifyRoutine', 'PCREATE_THREAD_NOTIFY_ROUTINE')],
+    'PsRemoveCreateThreadNotifyRoutine': [('NotifyRoutine', 'PCREATE_THREAD_NOTIFY_ROUTINE')],
+    'PsSetLoadImageNotifyRoutine': [('NotifyRoutine', 'PLOAD_IMAGE_NOTIFY_ROUTINE')],
+    'PsRemoveLoadImageNotifyRoutine': [('NotifyRoutine', 'PLOAD_IMAGE_NOTIFY_ROUTINE')],
     'KeInitializeSpinLock': [('SpinLock', 'PKSPIN_LOCK')],
     'KeAcquireSpinLock': [('SpinLock', 'PKSPIN_LOCK'), ('OldIrql', 'PKIRQL')],
     'KeReleaseSpinLock': [('SpinLock', 'PKSPIN_LOCK'), ('NewIrql', 'KIRQL')],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -51,6 +51,11 @@ class Caller:
 DEFAULT_CALLER = Caller()
 # The System process: what DriverEntry, DriverUnload and the I/O manager's own work run as.
 SYSTEM = Caller(mode=MODE.KernelMode, process_id=4, image="System")
+
+
+# Told of each caller calling_as makes current, so that its process exists from its first appearance
+# (the harness's kernel sets it: harness/processes.py). None: nobody listens.
+appeared: Callable[[Caller], object] | None = None
 
 
 def current() -> Caller:
@@ -94,6 +99,8 @@ def enter_kernel_mode() -> Caller:
 def calling_as(caller: Caller) -> Iterator[Caller]:
     """Make registry calls on this thread on behalf of caller until the block ends."""
     previous = current()
+    if appeared is not None:
+        appeared(caller)
     _local.caller = caller
     try:
         yield caller

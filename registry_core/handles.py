@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .objects import KeyObject
+
+if TYPE_CHECKING:
+    from .processes import ProcessObject, ThreadObject
 
 HANDLE_STEP = 4
 # The low two bits of a handle are tag bits the system ignores (OBJ_HANDLE_TAGBITS; docs fact 86).
@@ -22,7 +26,9 @@ HANDLE_LIMIT = 1 << 24
 
 @dataclass(frozen=True)
 class HandleEntry:
-    obj: KeyObject
+    # A key object, or a process or thread object (ZwOpenProcess, ObOpenObjectByPointer): the same
+    # table holds them all, as Windows' handle table does; each use checks the kind it needs.
+    obj: KeyObject | ProcessObject | ThreadObject
     granted_access: int
     attributes: int
 
@@ -35,7 +41,7 @@ class HandleTable:
         self._entries: dict[int, HandleEntry] = {}
         self._next = HANDLE_STEP
 
-    def insert(self, obj: KeyObject, granted_access: int, attributes: int = 0) -> int:
+    def insert(self, obj: KeyObject | ProcessObject | ThreadObject, granted_access: int, attributes: int = 0) -> int:
         """A new handle for obj; the table takes over the caller's reference on it."""
         with self._lock:
             if len(self._entries) >= HANDLE_LIMIT // HANDLE_STEP - 1:

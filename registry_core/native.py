@@ -28,6 +28,7 @@ from ntddk_py import (
     STATUS_ACCESS_VIOLATION,
     STATUS_INVALID_HANDLE,
     STATUS_INVALID_PARAMETER,
+    STATUS_OBJECT_TYPE_MISMATCH,
     STATUS_SUCCESS,
     ffi,
 )
@@ -187,6 +188,8 @@ class NativeApi:
         entry = self.handles.lookup(handle)
         if entry is None:
             raise Failure(STATUS_INVALID_HANDLE)
+        if not isinstance(entry.obj, KeyObject):  # a process or thread handle (ObReferenceObjectByHandle's check)
+            raise Failure(STATUS_OBJECT_TYPE_MISMATCH)
         if access and (entry.granted_access & access) != access and caller.current().user_mode:
             raise Failure(STATUS_ACCESS_DENIED)
         return entry.obj.reference()
@@ -198,6 +201,10 @@ class NativeApi:
             entry = self.handles.remove(args[0])
             if entry is None:
                 raise Failure(STATUS_INVALID_HANDLE)
+            if not isinstance(entry.obj, KeyObject):
+                # A process or thread handle: closed with no registry notification, not traced.
+                entry.obj.dereference()
+                raise Failure(STATUS_SUCCESS)
             return entry.obj  # the handle's reference passes to the call, which drops it
         return (state.root or self.root_object).reference()
 

@@ -64,6 +64,7 @@ from ntddk_py import (
     STATUS_OBJECT_NAME_COLLISION,
     STATUS_OBJECT_NAME_INVALID,
     STATUS_OBJECT_NAME_NOT_FOUND,
+    STATUS_OBJECT_TYPE_MISMATCH,
     STATUS_SUCCESS,
     ffi,
 )
@@ -203,6 +204,8 @@ def _prepare_open(api: NativeApi, args: tuple, create: bool) -> OpenCall:
         entry = api.handles.lookup(root_handle)
         if entry is None:
             raise Failure(STATUS_INVALID_HANDLE)
+        if not isinstance(entry.obj, KeyObject):  # a process or thread handle as RootDirectory
+            raise Failure(STATUS_OBJECT_TYPE_MISMATCH)
         root = entry.obj
     call.root = root
     call.options = args[5] if create else 0

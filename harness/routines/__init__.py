@@ -31,6 +31,11 @@ NATIVE_ROUTINES: tuple[str, ...] = tuple(name for name in PROTOTYPES
 # (STATUS_SUCCESS: none), and its generated forwarder raises a failure in C, into the calling
 # driver's __except, once the upcall has returned (harness/shim.py; longjmp never crosses Python).
 RAISING_ROUTINES: frozenset[str] = frozenset({"ProbeForRead", "ProbeForWrite"})
+# Routines the WDK declares in ntifs.h, not ntddk.h (so are they in cmhook's headers): the bindings
+# (PROTOTYPES) do not know them; the shim's generation reads their prototypes from ntifs.h.
+NTIFS_ROUTINES: frozenset[str] = frozenset({"PsLookupProcessByProcessId", "PsLookupThreadByThreadId",
+                                            "SeLocateProcessImageName", "PsIsSystemThread",
+                                            "ObOpenObjectByPointer"})
 
 
 # Driver Verifier's DDI compliance IRQL rules (Microsoft's "IrqlZwPassive rule (wdm)" and "IrqlIoRtlZwPassive
@@ -54,8 +59,8 @@ IRQL_RULES: dict[str, IrqlRule] = {
 
 def routine(name: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """Register a function as the Python end of the kernel routine ``name`` of include/ntddk.h."""
-    if name not in PROTOTYPES:
-        raise ValueError(f"{name} is no routine include/ntddk.h declares")
+    if name not in PROTOTYPES and name not in NTIFS_ROUTINES:
+        raise ValueError(f"{name} is no routine include/ntddk.h declares (nor one of NTIFS_ROUTINES)")
 
     def register(function: Callable[..., object]) -> Callable[..., object]:
         if name in ROUTINES:
@@ -72,4 +77,4 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, io, ketime, ob, probe, ps, rtl, zw  # noqa: E402,F401
+from . import cm, io, ketime, mm, notify, ob, probe, processes, ps, rtl, zw  # noqa: E402,F401

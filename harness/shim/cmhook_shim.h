@@ -95,7 +95,11 @@ typedef enum _CMHOOK_DRIVER_CALL {
     CmhookInDriverEntry = 1,
     CmhookInDriverUnload = 2,
     CmhookInCallback = 3,
-    CmhookInDispatch = 4 /* a dispatch routine (DRIVER_OBJECT.MajorFunction) serving an IRP */
+    CmhookInDispatch = 4, /* a dispatch routine (DRIVER_OBJECT.MajorFunction) serving an IRP */
+    /* Notify routines, called with CmhookCallDriverRoutine (values apart, so other kinds fit before them). */
+    CmhookInProcessNotify = 16,
+    CmhookInThreadNotify = 17,
+    CmhookInImageNotify = 18
 } CMHOOK_DRIVER_CALL;
 
 enum {
@@ -164,6 +168,11 @@ CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID);
 /* DriverEntry and DriverUnload, called as driver code the watchdog and the crash record know of. */
 NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject);
+/* A driver routine taking three pointer-sized arguments (a notify routine: Kind says which), called as
+ * driver code the watch slot knows of, for the emulated caller ProcessId/ThreadId; returns what it returns
+ * (nothing, for a VOID routine). */
+ULONG_PTR CmhookCallDriverRoutine(LONG Kind, PVOID Function, ULONG_PTR Argument1, ULONG_PTR Argument2,
+                                  ULONG_PTR Argument3, ULONG_PTR ProcessId, ULONG_PTR ThreadId);
 
 /* Devices (harness/devices.py): a dispatch routine called with an IRP, as driver code the watchdog and the
  * crash record know of (ProcessId, ThreadId: the emulated caller's); the I/O manager's default dispatch

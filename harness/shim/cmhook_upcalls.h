@@ -46,6 +46,24 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     HANDLE (*PsGetCurrentProcessId)(VOID);
     KPROCESSOR_MODE (*ExGetPreviousMode)(VOID);
     VOID (*KeQuerySystemTime)(PLARGE_INTEGER CurrentTime);
+    PEPROCESS (*IoGetCurrentProcess)(VOID);
+    PETHREAD (*PsGetCurrentThread)(VOID);
+    PKTHREAD (*KeGetCurrentThread)(VOID);
+    HANDLE (*PsGetProcessId)(PEPROCESS Process);
+    HANDLE (*PsGetThreadId)(PETHREAD Thread);
+    HANDLE (*PsGetThreadProcessId)(PETHREAD Thread);
+    LONGLONG (*PsGetProcessCreateTimeQuadPart)(PEPROCESS Process);
+    NTSTATUS (*ZwOpenProcess)(PHANDLE ProcessHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes, PCLIENT_ID ClientId);
+    NTSTATUS (*ObReferenceObjectByPointer)(PVOID Object, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode);
+    LONG_PTR (*ObfReferenceObject)(PVOID Object);
+    LONG_PTR (*ObfDereferenceObject)(PVOID Object);
+    PVOID (*MmGetSystemRoutineAddress)(PUNICODE_STRING SystemRoutineName);
+    NTSTATUS (*PsSetCreateProcessNotifyRoutine)(PCREATE_PROCESS_NOTIFY_ROUTINE NotifyRoutine, BOOLEAN Remove);
+    NTSTATUS (*PsSetCreateProcessNotifyRoutineEx)(PCREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine, BOOLEAN Remove);
+    NTSTATUS (*PsSetCreateThreadNotifyRoutine)(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+    NTSTATUS (*PsRemoveCreateThreadNotifyRoutine)(PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+    NTSTATUS (*PsSetLoadImageNotifyRoutine)(PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
+    NTSTATUS (*PsRemoveLoadImageNotifyRoutine)(PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
     NTSTATUS (*IoCreateDevice)(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive, PDEVICE_OBJECT *DeviceObject);
     VOID (*IoDeleteDevice)(PDEVICE_OBJECT DeviceObject);
     NTSTATUS (*IoCreateSymbolicLink)(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName);
@@ -53,6 +71,11 @@ typedef struct _CMHOOK_ROUTINE_UPCALLS {
     VOID (*IofCompleteRequest)(PIRP Irp, CCHAR PriorityBoost);
     BOOLEAN (*IoIsWdmVersionAvailable)(UCHAR MajorVersion, UCHAR MinorVersion);
     ULONGLONG (*KeQueryInterruptTime)(VOID);
+    NTSTATUS (*PsLookupProcessByProcessId)(ULONG_PTR ProcessId, PEPROCESS *Process);
+    NTSTATUS (*PsLookupThreadByThreadId)(ULONG_PTR ThreadId, PETHREAD *Thread);
+    NTSTATUS (*SeLocateProcessImageName)(PEPROCESS Process, PUNICODE_STRING *pImageFileName);
+    BOOLEAN (*PsIsSystemThread)(PETHREAD Thread);
+    NTSTATUS (*ObOpenObjectByPointer)(PVOID Object, ULONG HandleAttributes, PACCESS_STATE PassedAccessState, ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode, PHANDLE Handle);
 } CMHOOK_ROUTINE_UPCALLS;
 
 #endif /* CMHOOK_UPCALLS_H */

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <ntddk.h>
+#include <ntifs.h> /* the forwarders of routines.NTIFS_ROUTINES */
 #include "cmhook_shim.h"
 #include "shim_internal.h"
 #include <dlfcn.h>
@@ -425,6 +426,21 @@ NTSTATUS CmhookCallDriverDispatch(PDRIVER_DISPATCH Dispatch, PDEVICE_OBJECT Devi
     Status = Dispatch(DeviceObject, Irp);
     WatchLeave(Slot, OuterClass);
     return Status;
+}
+
+ULONG_PTR CmhookCallDriverRoutine(LONG Kind, PVOID Function, ULONG_PTR Argument1, ULONG_PTR Argument2,
+                                  ULONG_PTR Argument3, ULONG_PTR ProcessId, ULONG_PTR ThreadId)
+{
+    /* Every notify routine takes three arguments that travel in registers (pointers, handles, a
+     * BOOLEAN widened), so one call shape serves them all on x86-64. */
+    typedef ULONG_PTR (*THREE_ARGUMENTS)(ULONG_PTR, ULONG_PTR, ULONG_PTR);
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG OuterClass = Slot->NotifyClass;
+    ULONG_PTR Result;
+    WatchEnter(Slot, Kind, Function, -1, ProcessId, ThreadId);
+    Result = ((THREE_ARGUMENTS)Function)(Argument1, Argument2, Argument3);
+    WatchLeave(Slot, OuterClass);
+    return Result;
 }
 
 #define CMHOOK_MAX_CALLBACKS 100

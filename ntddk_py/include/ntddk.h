@@ -1296,6 +1296,101 @@ NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
 NTKERNELAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
 NTKERNELAPI VOID NTAPI KeQuerySystemTime(OUT PLARGE_INTEGER CurrentTime);
 
+/* ------------------------------------------------------------------------
+ * Processes and threads as kernel objects (EPROCESS, ETHREAD: opaque), their
+ * object types, Ps queries and the process, thread and image notify routines.
+ * (The routines the WDK declares in ntifs.h are in cmhook's ntifs.h.)
+ * ------------------------------------------------------------------------ */
+#ifndef FASTCALL
+#define FASTCALL
+#endif
+typedef LONG KPRIORITY;
+typedef struct _PEB *PPEB;
+typedef struct _ACCESS_STATE *PACCESS_STATE;
+
+typedef struct _CLIENT_ID {
+    HANDLE UniqueProcess;
+    HANDLE UniqueThread;
+} CLIENT_ID, *PCLIENT_ID;
+
+typedef struct _PROCESS_BASIC_INFORMATION {
+    NTSTATUS ExitStatus;
+    PPEB PebBaseAddress;
+    ULONG_PTR AffinityMask;
+    KPRIORITY BasePriority;
+    ULONG_PTR UniqueProcessId;
+    ULONG_PTR InheritedFromUniqueProcessId;
+} PROCESS_BASIC_INFORMATION, *PPROCESS_BASIC_INFORMATION;
+
+/* What PsSetCreateProcessNotifyRoutineEx's routine gets for a process being created. The WDK
+ * puts Flags in a union with its bits FileOpenNameAvailable (bit 0) and IsSubsystemProcess (bit 1);
+ * here it is the ULONG alone, at the same offset. */
+typedef struct _PS_CREATE_NOTIFY_INFO {
+    SIZE_T Size;
+    ULONG Flags;
+    HANDLE ParentProcessId;
+    CLIENT_ID CreatingThreadId;
+    struct _FILE_OBJECT *FileObject;
+    PCUNICODE_STRING ImageFileName;
+    PCUNICODE_STRING CommandLine;
+    NTSTATUS CreationStatus;
+} PS_CREATE_NOTIFY_INFO, *PPS_CREATE_NOTIFY_INFO;
+
+/* What a load-image notify routine gets: Properties' bits are ImageAddressingMode (0-7),
+ * SystemModeImage (8), ImageMappedToAllProcesses (9), ExtendedInfoPresent (10), ... */
+typedef struct _IMAGE_INFO {
+    ULONG Properties;
+    PVOID ImageBase;
+    ULONG ImageSelector;
+    SIZE_T ImageSize;
+    ULONG ImageSectionNumber;
+} IMAGE_INFO, *PIMAGE_INFO;
+#define IMAGE_ADDRESSING_MODE_32BIT 3
+
+typedef VOID (NTAPI *PCREATE_PROCESS_NOTIFY_ROUTINE)(IN HANDLE ParentId, IN HANDLE ProcessId, IN BOOLEAN Create);
+typedef VOID (NTAPI *PCREATE_PROCESS_NOTIFY_ROUTINE_EX)(IN OUT PEPROCESS Process, IN HANDLE ProcessId,
+    IN OUT PPS_CREATE_NOTIFY_INFO CreateInfo OPTIONAL);
+typedef VOID (NTAPI *PCREATE_THREAD_NOTIFY_ROUTINE)(IN HANDLE ProcessId, IN HANDLE ThreadId, IN BOOLEAN Create);
+typedef VOID (NTAPI *PLOAD_IMAGE_NOTIFY_ROUTINE)(IN PUNICODE_STRING FullImageName OPTIONAL, IN HANDLE ProcessId,
+    IN PIMAGE_INFO ImageInfo);
+
+#define PROCESS_ALL_ACCESS        0x001FFFFFu
+#define THREAD_ALL_ACCESS         0x001FFFFFu
+#define STATUS_INVALID_CID        ((NTSTATUS)0xC000000B)
+#define STATUS_PROCEDURE_NOT_FOUND ((NTSTATUS)0xC000007A)
+
+#ifndef __CMHOOK_BINDGEN__
+/* The object types, as ntoskrnl exports them: a pointer each to the type object. */
+extern POBJECT_TYPE *PsProcessType;
+extern POBJECT_TYPE *PsThreadType;
+extern POBJECT_TYPE *CmKeyObjectType;
+/* The WDK's PsGetCurrentProcess is this macro; the shim also exports PsGetCurrentProcess. */
+#define PsGetCurrentProcess IoGetCurrentProcess
+#endif
+
+NTKERNELAPI PEPROCESS NTAPI IoGetCurrentProcess(VOID);
+NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
+NTKERNELAPI PKTHREAD NTAPI KeGetCurrentThread(VOID);
+NTKERNELAPI HANDLE NTAPI PsGetProcessId(IN PEPROCESS Process);
+NTKERNELAPI HANDLE NTAPI PsGetThreadId(IN PETHREAD Thread);
+NTKERNELAPI HANDLE NTAPI PsGetThreadProcessId(IN PETHREAD Thread);
+NTKERNELAPI LONGLONG NTAPI PsGetProcessCreateTimeQuadPart(IN PEPROCESS Process);
+NTSYSAPI NTSTATUS NTAPI ZwOpenProcess(OUT PHANDLE ProcessHandle, IN ACCESS_MASK DesiredAccess,
+    IN POBJECT_ATTRIBUTES ObjectAttributes, IN PCLIENT_ID ClientId OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByPointer(IN PVOID Object, IN ACCESS_MASK DesiredAccess,
+    IN POBJECT_TYPE ObjectType OPTIONAL, IN KPROCESSOR_MODE AccessMode);
+NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObject(IN PVOID Object);
+NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObject(IN PVOID Object);
+NTKERNELAPI PVOID NTAPI MmGetSystemRoutineAddress(IN PUNICODE_STRING SystemRoutineName);
+NTKERNELAPI NTSTATUS NTAPI PsSetCreateProcessNotifyRoutine(IN PCREATE_PROCESS_NOTIFY_ROUTINE NotifyRoutine,
+    IN BOOLEAN Remove);
+NTKERNELAPI NTSTATUS NTAPI PsSetCreateProcessNotifyRoutineEx(IN PCREATE_PROCESS_NOTIFY_ROUTINE_EX NotifyRoutine,
+    IN BOOLEAN Remove);
+NTKERNELAPI NTSTATUS NTAPI PsSetCreateThreadNotifyRoutine(IN PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+NTKERNELAPI NTSTATUS NTAPI PsRemoveCreateThreadNotifyRoutine(IN PCREATE_THREAD_NOTIFY_ROUTINE NotifyRoutine);
+NTKERNELAPI NTSTATUS NTAPI PsSetLoadImageNotifyRoutine(IN PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
+NTKERNELAPI NTSTATUS NTAPI PsRemoveLoadImageNotifyRoutine(IN PLOAD_IMAGE_NOTIFY_ROUTINE NotifyRoutine);
+
 /* Locks. */
 NTKERNELAPI VOID NTAPI KeInitializeSpinLock(OUT PKSPIN_LOCK SpinLock);
 NTKERNELAPI VOID NTAPI KeAcquireSpinLock(IN OUT PKSPIN_LOCK SpinLock, OUT PKIRQL OldIrql);

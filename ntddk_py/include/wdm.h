@@ -179,9 +179,8 @@ typedef ALLOCATE_FUNCTION *PALLOCATE_FUNCTION;
 typedef VOID NTAPI FREE_FUNCTION(IN PVOID Buffer);
 typedef FREE_FUNCTION *PFREE_FUNCTION;
 
-/* Process and thread notifications (ntddk.h on Windows): a create or an exit. */
-typedef VOID (NTAPI *PCREATE_PROCESS_NOTIFY_ROUTINE)(IN HANDLE ParentId, IN HANDLE ProcessId, IN BOOLEAN Create);
-typedef VOID (NTAPI *PCREATE_THREAD_NOTIFY_ROUTINE)(IN HANDLE ProcessId, IN HANDLE ThreadId, IN BOOLEAN Create);
+/* Process and thread notifications (PCREATE_PROCESS_NOTIFY_ROUTINE, PCREATE_THREAD_NOTIFY_ROUTINE): in
+ * ntddk.h, as on Windows, before the routines that register them. */
 
 #ifndef __CMHOOK_BINDGEN__
 /* ------------------------------------------------------------------------

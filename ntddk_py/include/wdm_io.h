@@ -40,7 +40,7 @@ typedef struct _IO_TIMER *PIO_TIMER;
 typedef struct _VPB *PVPB;
 typedef struct _SECTION_OBJECT_POINTERS *PSECTION_OBJECT_POINTERS;
 typedef struct _IO_COMPLETION_CONTEXT *PIO_COMPLETION_CONTEXT;
-typedef struct _ACCESS_STATE *PACCESS_STATE;
+/* PACCESS_STATE: declared in ntddk.h (processes), which includes this file after it. */
 typedef struct _SECURITY_QUALITY_OF_SERVICE *PSECURITY_QUALITY_OF_SERVICE;
 struct _DEVOBJ_EXTENSION;
 struct _KAPC;

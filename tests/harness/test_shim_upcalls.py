@@ -58,7 +58,9 @@ def test_generation_refuses_what_python_cannot_implement(model):
 def test_the_upcall_table_is_exactly_the_routine_registry():
     ffi = shim.shim_ffi()
     members = [name for name, _ in ffi.typeof("CMHOOK_ROUTINE_UPCALLS").fields]
-    assert members == [name for name in PROTOTYPES if name in routines.ROUTINES]  # the header's order
+    ntddk = [name for name in PROTOTYPES if name in routines.ROUTINES]  # the header's order
+    assert members[:len(ntddk)] == ntddk
+    assert set(members[len(ntddk):]) == routines.NTIFS_ROUTINES  # then ntifs.h's, which includes ntddk.h first
     assert set(members) == set(routines.ROUTINES)
     assert [name for name, _ in ffi.typeof("CMHOOK_UPCALLS").fields] == ["Routines", *SHIM_UPCALLS]
 
@@ -68,6 +70,10 @@ def test_handles_and_the_native_routines_pointers_cross_as_integers():
     ffi = shim.shim_ffi()
     as_integer, quad = ffi.typeof("ULONG_PTR"), ffi.typeof("LONGLONG")
     for name, member in ffi.typeof("CMHOOK_ROUTINE_UPCALLS").fields:
+        if name in routines.NTIFS_ROUTINES:  # not in the bindings (ntifs.h): their HANDLE ids cross as integers
+            if name in ("PsLookupProcessByProcessId", "PsLookupThreadByThreadId"):
+                assert member.type.args[0] == as_integer, name
+            continue
         expected = []
         for _, spelled in PROTOTYPES[name]:
             declared = ffi.typeof(spelled)
