@@ -39,7 +39,7 @@ def _text(unicode_string) -> str:
 def test_every_command_is_one_registered_class_with_parse_and_run():
     assert list(script.COMMANDS) == ["as", "create", "open", "set", "query", "querykey", "enumkeys", "enumvalues",
                                      "deletevalue", "deletekey", "rename", "flush", "close", "import", "advance",
-                                     "expect", "opendevice", "ioctl", "closedevice", "start", "exit"]
+                                     "expect", "start", "exit", "opendevice", "ioctl", "closedevice"]
     for name, handler in script.COMMANDS.items():
         assert isinstance(handler, script.Command) and handler.name == name
         assert type(handler).parse is not script.Command.parse, name
