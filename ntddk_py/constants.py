@@ -263,6 +263,18 @@ IRP_MJ_DEVICE_CHANGE = 24
 IRP_MJ_QUERY_QUOTA = 25
 IRP_MJ_SET_QUOTA = 26
 IRP_MJ_PNP = 27
+MAXIMUM_WAIT_OBJECTS = 64
+THREAD_WAIT_OBJECTS = 3
+EVENT_INCREMENT = 1
+IO_NO_INCREMENT = 0
+SEMAPHORE_INCREMENT = 1
+STATUS_ABANDONED_WAIT_0 = 128
+STATUS_USER_APC = 192
+STATUS_ALERTED = 257
+STATUS_MUTANT_NOT_OWNED = -1073741754
+STATUS_SEMAPHORE_LIMIT_EXCEEDED = -1073741753
+THREAD_NOT_MUTEX_OWNER = 17
+DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 206
 
 
 class KEY_INFORMATION_CLASS(IntEnum):
@@ -476,6 +488,76 @@ ProcessSessionInformation = PROCESSINFOCLASS.ProcessSessionInformation
 ProcessForegroundInformation = PROCESSINFOCLASS.ProcessForegroundInformation
 ProcessWow64Information = PROCESSINFOCLASS.ProcessWow64Information
 ProcessImageFileName = PROCESSINFOCLASS.ProcessImageFileName
+
+class EVENT_TYPE(IntEnum):
+    NotificationEvent = 0
+    SynchronizationEvent = 1
+
+
+NotificationEvent = EVENT_TYPE.NotificationEvent
+SynchronizationEvent = EVENT_TYPE.SynchronizationEvent
+
+class TIMER_TYPE(IntEnum):
+    NotificationTimer = 0
+    SynchronizationTimer = 1
+
+
+NotificationTimer = TIMER_TYPE.NotificationTimer
+SynchronizationTimer = TIMER_TYPE.SynchronizationTimer
+
+class WAIT_TYPE(IntEnum):
+    WaitAll = 0
+    WaitAny = 1
+    WaitNotification = 2
+    WaitDequeue = 3
+
+
+WaitAll = WAIT_TYPE.WaitAll
+WaitAny = WAIT_TYPE.WaitAny
+WaitNotification = WAIT_TYPE.WaitNotification
+WaitDequeue = WAIT_TYPE.WaitDequeue
+
+class KWAIT_REASON(IntEnum):
+    Executive = 0
+    FreePage = 1
+    PageIn = 2
+    PoolAllocation = 3
+    DelayExecution = 4
+    Suspended = 5
+    UserRequest = 6
+    WrExecutive = 7
+    WrFreePage = 8
+    WrPageIn = 9
+    WrPoolAllocation = 10
+    WrDelayExecution = 11
+    WrSuspended = 12
+    WrUserRequest = 13
+
+
+Executive = KWAIT_REASON.Executive
+FreePage = KWAIT_REASON.FreePage
+PageIn = KWAIT_REASON.PageIn
+PoolAllocation = KWAIT_REASON.PoolAllocation
+DelayExecution = KWAIT_REASON.DelayExecution
+Suspended = KWAIT_REASON.Suspended
+UserRequest = KWAIT_REASON.UserRequest
+WrExecutive = KWAIT_REASON.WrExecutive
+WrFreePage = KWAIT_REASON.WrFreePage
+WrPageIn = KWAIT_REASON.WrPageIn
+WrPoolAllocation = KWAIT_REASON.WrPoolAllocation
+WrDelayExecution = KWAIT_REASON.WrDelayExecution
+WrSuspended = KWAIT_REASON.WrSuspended
+WrUserRequest = KWAIT_REASON.WrUserRequest
+
+class WORK_QUEUE_TYPE(IntEnum):
+    CriticalWorkQueue = 0
+    DelayedWorkQueue = 1
+    HyperCriticalWorkQueue = 2
+
+
+CriticalWorkQueue = WORK_QUEUE_TYPE.CriticalWorkQueue
+DelayedWorkQueue = WORK_QUEUE_TYPE.DelayedWorkQueue
+HyperCriticalWorkQueue = WORK_QUEUE_TYPE.HyperCriticalWorkQueue
 
 __all__ = [
     "TRUE",
@@ -737,6 +819,18 @@ __all__ = [
     "IRP_MJ_QUERY_QUOTA",
     "IRP_MJ_SET_QUOTA",
     "IRP_MJ_PNP",
+    "MAXIMUM_WAIT_OBJECTS",
+    "THREAD_WAIT_OBJECTS",
+    "EVENT_INCREMENT",
+    "IO_NO_INCREMENT",
+    "SEMAPHORE_INCREMENT",
+    "STATUS_ABANDONED_WAIT_0",
+    "STATUS_USER_APC",
+    "STATUS_ALERTED",
+    "STATUS_MUTANT_NOT_OWNED",
+    "STATUS_SEMAPHORE_LIMIT_EXCEEDED",
+    "THREAD_NOT_MUTEX_OWNER",
+    "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
     "KEY_INFORMATION_CLASS",
     "KeyBasicInformation",
     "KeyNodeInformation",
@@ -836,4 +930,34 @@ __all__ = [
     "ProcessForegroundInformation",
     "ProcessWow64Information",
     "ProcessImageFileName",
+    "EVENT_TYPE",
+    "NotificationEvent",
+    "SynchronizationEvent",
+    "TIMER_TYPE",
+    "NotificationTimer",
+    "SynchronizationTimer",
+    "WAIT_TYPE",
+    "WaitAll",
+    "WaitAny",
+    "WaitNotification",
+    "WaitDequeue",
+    "KWAIT_REASON",
+    "Executive",
+    "FreePage",
+    "PageIn",
+    "PoolAllocation",
+    "DelayExecution",
+    "Suspended",
+    "UserRequest",
+    "WrExecutive",
+    "WrFreePage",
+    "WrPageIn",
+    "WrPoolAllocation",
+    "WrDelayExecution",
+    "WrSuspended",
+    "WrUserRequest",
+    "WORK_QUEUE_TYPE",
+    "CriticalWorkQueue",
+    "DelayedWorkQueue",
+    "HyperCriticalWorkQueue",
 ]

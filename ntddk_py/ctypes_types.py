@@ -701,15 +701,97 @@ MODE = ctypes.c_int
 POOL_TYPE = ctypes.c_int
 
 
+class LIST_ENTRY(ctypes.Structure):
+    pass
+
+
+_LIST_ENTRY = LIST_ENTRY
+LIST_ENTRY._fields_ = [
+    ('Flink', ctypes.POINTER(LIST_ENTRY)),
+    ('Blink', ctypes.POINTER(LIST_ENTRY)),
+]
+PLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
+PRLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
+
+
+class _anonymous_record_7(ctypes.Union):
+    pass
+
+
+_anonymous_record_7._fields_ = [
+    ('Abandoned', UCHAR),
+    ('Signalling', BOOLEAN),
+]
+
+
+class _anonymous_record_8(ctypes.Union):
+    pass
+
+
+_anonymous_record_8._fields_ = [
+    ('Size', UCHAR),
+    ('Hand', UCHAR),
+]
+
+
+class _anonymous_record_9(ctypes.Union):
+    pass
+
+
+_anonymous_record_9._fields_ = [
+    ('DebugActive', BOOLEAN),
+    ('DpcActive', BOOLEAN),
+]
+
+
+class _anonymous_record_6(ctypes.Structure):
+    pass
+
+
+_anonymous_record_6._anonymous_ = ('_anonymous_1', '_anonymous_2', '_anonymous_3')
+_anonymous_record_6._fields_ = [
+    ('Type', UCHAR),
+    ('_anonymous_1', _anonymous_record_7),
+    ('_anonymous_2', _anonymous_record_8),
+    ('_anonymous_3', _anonymous_record_9),
+]
+
+
+class _anonymous_record_5(ctypes.Union):
+    pass
+
+
+_anonymous_record_5._anonymous_ = ('_anonymous_0',)
+_anonymous_record_5._fields_ = [
+    ('_anonymous_0', _anonymous_record_6),
+    ('Lock', LONG),
+]
+
+
+class DISPATCHER_HEADER(ctypes.Structure):
+    pass
+
+
+_DISPATCHER_HEADER = DISPATCHER_HEADER
+DISPATCHER_HEADER._anonymous_ = ('_anonymous_0',)
+DISPATCHER_HEADER._fields_ = [
+    ('_anonymous_0', _anonymous_record_5),
+    ('SignalState', LONG),
+    ('WaitListHead', LIST_ENTRY),
+]
+PDISPATCHER_HEADER = ctypes.POINTER(DISPATCHER_HEADER)
+
+
 class KEVENT(ctypes.Structure):
     pass
 
 
 _KEVENT = KEVENT
 KEVENT._fields_ = [
-    ('Header', (ULONG_PTR * 3)),
+    ('Header', DISPATCHER_HEADER),
 ]
 PKEVENT = ctypes.POINTER(KEVENT)
+PRKEVENT = ctypes.POINTER(KEVENT)
 
 
 class FAST_MUTEX(ctypes.Structure):
@@ -757,19 +839,6 @@ EXCEPTION_POINTERS._fields_ = [
 PEXCEPTION_POINTERS = ctypes.POINTER(EXCEPTION_POINTERS)
 
 
-class LIST_ENTRY(ctypes.Structure):
-    pass
-
-
-_LIST_ENTRY = LIST_ENTRY
-LIST_ENTRY._fields_ = [
-    ('Flink', ctypes.POINTER(LIST_ENTRY)),
-    ('Blink', ctypes.POINTER(LIST_ENTRY)),
-]
-PLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
-PRLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
-
-
 class SINGLE_LIST_ENTRY(ctypes.Structure):
     pass
 
@@ -785,9 +854,6 @@ IRP = None  # incomplete: only pointers to it exist
 PIRP = ctypes.c_void_p
 FILE_OBJECT = None  # incomplete: only pointers to it exist
 PFILE_OBJECT = ctypes.c_void_p
-KDPC = None  # incomplete: only pointers to it exist
-PKDPC = ctypes.c_void_p
-PRKDPC = ctypes.c_void_p
 IO_WORKITEM = None  # incomplete: only pointers to it exist
 PIO_WORKITEM = ctypes.c_void_p
 PSECURITY_DESCRIPTOR = PVOID
@@ -807,7 +873,7 @@ IO_TIMER_ROUTINE = ctypes.CFUNCTYPE(VOID, PDEVICE_OBJECT, PVOID)
 PIO_TIMER_ROUTINE = IO_TIMER_ROUTINE
 IO_WORKITEM_ROUTINE = ctypes.CFUNCTYPE(VOID, PDEVICE_OBJECT, PVOID)
 PIO_WORKITEM_ROUTINE = IO_WORKITEM_ROUTINE
-KDEFERRED_ROUTINE = ctypes.CFUNCTYPE(VOID, PKDPC, PVOID, PVOID, PVOID)
+KDEFERRED_ROUTINE = ctypes.CFUNCTYPE(VOID, ctypes.c_void_p, PVOID, PVOID, PVOID)
 PKDEFERRED_ROUTINE = KDEFERRED_ROUTINE
 KSYNCHRONIZE_ROUTINE = ctypes.CFUNCTYPE(BOOLEAN, PVOID)
 PKSYNCHRONIZE_ROUTINE = KSYNCHRONIZE_ROUTINE
@@ -823,6 +889,108 @@ FREE_FUNCTION = ctypes.CFUNCTYPE(VOID, PVOID)
 PFREE_FUNCTION = FREE_FUNCTION
 PCREATE_PROCESS_NOTIFY_ROUTINE = ctypes.CFUNCTYPE(VOID, HANDLE, HANDLE, BOOLEAN)
 PCREATE_THREAD_NOTIFY_ROUTINE = ctypes.CFUNCTYPE(VOID, HANDLE, HANDLE, BOOLEAN)
+EVENT_TYPE = ctypes.c_int
+TIMER_TYPE = ctypes.c_int
+WAIT_TYPE = ctypes.c_int
+KWAIT_REASON = ctypes.c_int
+WORK_QUEUE_TYPE = ctypes.c_int
+KPRIORITY = LONG
+
+
+class KMUTANT(ctypes.Structure):
+    pass
+
+
+_KMUTANT = KMUTANT
+KMUTANT._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('MutantListEntry', LIST_ENTRY),
+    ('OwnerThread', ctypes.c_void_p),
+    ('Abandoned', BOOLEAN),
+    ('ApcDisable', UCHAR),
+]
+PKMUTANT = ctypes.POINTER(KMUTANT)
+PRKMUTANT = ctypes.POINTER(KMUTANT)
+KMUTEX = KMUTANT
+PKMUTEX = ctypes.POINTER(KMUTANT)
+PRKMUTEX = ctypes.POINTER(KMUTANT)
+
+
+class KSEMAPHORE(ctypes.Structure):
+    pass
+
+
+_KSEMAPHORE = KSEMAPHORE
+KSEMAPHORE._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('Limit', LONG),
+]
+PKSEMAPHORE = ctypes.POINTER(KSEMAPHORE)
+PRKSEMAPHORE = ctypes.POINTER(KSEMAPHORE)
+
+
+class KDPC(ctypes.Structure):
+    pass
+
+
+_KDPC = KDPC
+KDPC._fields_ = [
+    ('Type', UCHAR),
+    ('Importance', UCHAR),
+    ('Number', USHORT),
+    ('DpcListEntry', LIST_ENTRY),
+    ('DeferredRoutine', PKDEFERRED_ROUTINE),
+    ('DeferredContext', PVOID),
+    ('SystemArgument1', PVOID),
+    ('SystemArgument2', PVOID),
+    ('DpcData', PVOID),
+]
+PKDPC = ctypes.POINTER(KDPC)
+PRKDPC = ctypes.POINTER(KDPC)
+
+
+class KTIMER(ctypes.Structure):
+    pass
+
+
+_KTIMER = KTIMER
+KTIMER._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('DueTime', ULARGE_INTEGER),
+    ('TimerListEntry', LIST_ENTRY),
+    ('Dpc', ctypes.POINTER(KDPC)),
+    ('Processor', ULONG),
+    ('Period', ULONG),
+]
+PKTIMER = ctypes.POINTER(KTIMER)
+PRKTIMER = ctypes.POINTER(KTIMER)
+
+
+class WORK_QUEUE_ITEM(ctypes.Structure):
+    pass
+
+
+_WORK_QUEUE_ITEM = WORK_QUEUE_ITEM
+WORK_QUEUE_ITEM._fields_ = [
+    ('List', LIST_ENTRY),
+    ('WorkerRoutine', PWORKER_THREAD_ROUTINE),
+    ('Parameter', PVOID),
+]
+PWORK_QUEUE_ITEM = ctypes.POINTER(WORK_QUEUE_ITEM)
+
+
+class CLIENT_ID(ctypes.Structure):
+    pass
+
+
+_CLIENT_ID = CLIENT_ID
+CLIENT_ID._fields_ = [
+    ('UniqueProcess', HANDLE),
+    ('UniqueThread', HANDLE),
+]
+PCLIENT_ID = ctypes.POINTER(CLIENT_ID)
+IO_WORKITEM_ROUTINE_EX = ctypes.CFUNCTYPE(VOID, PVOID, PVOID, PIO_WORKITEM)
+PIO_WORKITEM_ROUTINE_EX = IO_WORKITEM_ROUTINE_EX
 
 
 __all__ = [
@@ -1044,8 +1212,14 @@ __all__ = [
     "PDRIVER_OBJECT",
     "MODE",
     "POOL_TYPE",
+    "LIST_ENTRY",
+    "PLIST_ENTRY",
+    "PRLIST_ENTRY",
+    "DISPATCHER_HEADER",
+    "PDISPATCHER_HEADER",
     "KEVENT",
     "PKEVENT",
+    "PRKEVENT",
     "FAST_MUTEX",
     "PFAST_MUTEX",
     "PROCESSINFOCLASS",
@@ -1054,9 +1228,6 @@ __all__ = [
     "PCONTEXT",
     "EXCEPTION_POINTERS",
     "PEXCEPTION_POINTERS",
-    "LIST_ENTRY",
-    "PLIST_ENTRY",
-    "PRLIST_ENTRY",
     "SINGLE_LIST_ENTRY",
     "PSINGLE_LIST_ENTRY",
     "DEVICE_OBJECT",
@@ -1065,9 +1236,6 @@ __all__ = [
     "PIRP",
     "FILE_OBJECT",
     "PFILE_OBJECT",
-    "KDPC",
-    "PKDPC",
-    "PRKDPC",
     "IO_WORKITEM",
     "PIO_WORKITEM",
     "PSECURITY_DESCRIPTOR",
@@ -1103,4 +1271,31 @@ __all__ = [
     "PFREE_FUNCTION",
     "PCREATE_PROCESS_NOTIFY_ROUTINE",
     "PCREATE_THREAD_NOTIFY_ROUTINE",
+    "EVENT_TYPE",
+    "TIMER_TYPE",
+    "WAIT_TYPE",
+    "KWAIT_REASON",
+    "WORK_QUEUE_TYPE",
+    "KPRIORITY",
+    "KMUTANT",
+    "PKMUTANT",
+    "PRKMUTANT",
+    "KMUTEX",
+    "PKMUTEX",
+    "PRKMUTEX",
+    "KSEMAPHORE",
+    "PKSEMAPHORE",
+    "PRKSEMAPHORE",
+    "KDPC",
+    "PKDPC",
+    "PRKDPC",
+    "KTIMER",
+    "PKTIMER",
+    "PRKTIMER",
+    "WORK_QUEUE_ITEM",
+    "PWORK_QUEUE_ITEM",
+    "CLIENT_ID",
+    "PCLIENT_ID",
+    "IO_WORKITEM_ROUTINE_EX",
+    "PIO_WORKITEM_ROUTINE_EX",
 ]

@@ -52,4 +52,4 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, ob, probe, ps, rtl, zw  # noqa: E402,F401
+from . import cm, ke, ob, probe, ps, rtl, zw  # noqa: E402,F401

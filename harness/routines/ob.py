@@ -18,7 +18,7 @@ from ntddk_py import (
 from registry_core.names import MAX_UNICODE_STRING_BYTES
 from registry_core.native import address
 
-from . import bugcheck, routine
+from . import bugcheck, ke, routine
 
 PWSTR_TYPE = ffi.typeof("PWSTR")
 OBJECT_NAME_INFORMATION_SIZE = ffi.sizeof("OBJECT_NAME_INFORMATION")
@@ -37,6 +37,8 @@ def _key_object(kernel, Object, routine_name: str):
 @routine("ObReferenceObject")
 def ob_reference_object(kernel, Object) -> None:
     """VOID ObReferenceObject(PVOID Object)."""
+    if ke.reference_object(kernel, Object, 1):  # a system thread's object (kewait)
+        return
     obj = _key_object(kernel, Object, "ObReferenceObject")
     if obj is not None:
         obj.reference(by_driver=True)
@@ -47,6 +49,8 @@ def ob_dereference_object(kernel, Object) -> None:
     """VOID ObDereferenceObject(PVOID Object): gives back a reference a driver took. One more than
     drivers took would free the object under the handles and calls that hold it: bug check 0x18,
     REFERENCE_BY_POINTER, on Windows; here a finding naming the driver, and nothing changes."""
+    if ke.reference_object(kernel, Object, -1):  # a system thread's object (kewait)
+        return
     obj = _key_object(kernel, Object, "ObDereferenceObject")
     if obj is not None and not obj.dereference_by_driver():
         bugcheck(kernel, f"ObDereferenceObject(0x{obj.address:x}) on {obj.key.path()} gives back a reference "
@@ -66,6 +70,8 @@ def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, Acc
         bugcheck(kernel, f"ObReferenceObjectByHandle(0x{address(Handle):x}) with Object NULL: the object "
                           "pointer would be written to address 0")
         return STATUS_ACCESS_VIOLATION
+    if ke.is_kernel_handle(Handle):  # a system thread's handle (kewait)
+        return ke.reference_handle(kernel, Handle, ObjectType, Object)
     entry = kernel.native.handles.lookup(address(Handle))
     if entry is None:
         return STATUS_INVALID_HANDLE

@@ -29,6 +29,13 @@ typedef struct _CMHOOK_UPCALLS {
     BOOLEAN (*PoolFreed)(PVOID Block, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Module);
     /* DbgPrint and DbgPrintEx: the line formatted as Windows formats it, in UTF-8. */
     VOID (*DbgOutput)(ULONG_PTR Module, ULONG ComponentId, ULONG Level, const char *Text);
+    /* The dispatcher (kewait, ke_dispatcher.c). ClockPin: pin the emulated clock where it is (it then
+     * moves only when advanced; CmhookClockMoved tells the shim). ThreadBegins: a thread the shim
+     * made (system thread, worker, DPC thread) starts: its calls are the System process's from now
+     * on; returns its emulated thread id. DispatcherFinding: a verifier finding about Module. */
+    VOID (*ClockPin)(VOID);
+    ULONG_PTR (*ThreadBegins)(VOID);
+    VOID (*DispatcherFinding)(ULONG_PTR Module, const char *Kind, const char *Text);
 } CMHOOK_UPCALLS;
 
 extern CMHOOK_UPCALLS CmhookUpcalls;
@@ -89,7 +96,11 @@ typedef enum _CMHOOK_DRIVER_CALL {
     CmhookOutsideDriver = 0,
     CmhookInDriverEntry = 1,
     CmhookInDriverUnload = 2,
-    CmhookInCallback = 3
+    CmhookInCallback = 3,
+    CmhookInSystemThread = 4,  /* a PsCreateSystemThread start routine */
+    CmhookInWorkItem = 5,      /* an IoQueueWorkItem(Ex) or ExQueueWorkItem routine */
+    CmhookInDpc = 6,           /* a DPC queued by KeInsertQueueDpc */
+    CmhookInTimerDpc = 7       /* a DPC queued by a timer's expiry */
 } CMHOOK_DRIVER_CALL;
 
 enum {
@@ -158,6 +169,32 @@ CMHOOK_MACHINE_RECORD *CmhookMachineRecord(VOID);
 /* DriverEntry and DriverUnload, called as driver code the watchdog and the crash record know of. */
 NTSTATUS CmhookCallDriverEntry(PDRIVER_INITIALIZE Entry, PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 VOID CmhookCallDriverUnload(PDRIVER_UNLOAD Unload, PDRIVER_OBJECT DriverObject);
+
+/*
+ * The dispatcher (kewait, ke_dispatcher.c; the rules are in that file's opening comment).
+ * ClockMoved: the emulated clock now reads Now (FILETIME units): timers due and timeouts passed up
+ * to it fire in due-time order, each step settled. DispatcherNow: the shim's emulated time, -1
+ * while the clock was never pinned. Settle: return once every thread the shim made is idle
+ * (blocked in a wait, or with no DPC or work item to run). Leftovers: what Module left at its
+ * unload (threads running, timers set, DPCs and work items queued), as "kind<TAB>text" lines
+ * in Text; the timers are cancelled, the DPCs and work items dropped, the threads stopped at
+ * their next wait; returns how many. Reset: a new machine starts (a new Kernel); Shutdown: it
+ * ends (the worker and DPC threads are joined). KernelHandle*: ZwClose, ObReferenceObjectByHandle
+ * on a handle PsCreateSystemThread gave (kernel handles: bit 31 set, sign-extended);
+ * ObjectReference: ObReferenceObject (Delta 1) or ObDereferenceObject (-1) on a dispatcher's
+ * thread object; FALSE when Object is none.
+ */
+VOID CmhookClockMoved(LONGLONG Now);
+LONGLONG CmhookDispatcherNow(VOID);
+VOID CmhookSettle(VOID);
+ULONG CmhookDispatcherLeftovers(ULONG_PTR Module, char *Text, SIZE_T Room);
+VOID CmhookDispatcherReset(VOID);
+VOID CmhookDispatcherShutdown(VOID);
+NTSTATUS CmhookKernelHandleClose(ULONG_PTR Handle);
+NTSTATUS CmhookKernelHandleReference(ULONG_PTR Handle, PVOID *Object);
+BOOLEAN CmhookObjectReference(PVOID Object, LONG Delta);
+/* What ObReferenceObjectByHandle compares ObjectType with for a thread handle (wdm.h declares it). */
+extern POBJECT_TYPE *PsThreadType;
 
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);

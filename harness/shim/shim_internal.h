@@ -38,4 +38,16 @@ CMHOOK_INTERNAL VOID CmhookPoolFree(PVOID P, ULONG Tag, BOOLEAN CheckTag, ULONG_
  * returns the length of the whole formatted text. */
 CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_list Args);
 
+/* --- Driver code the dispatcher enters (kewait: ke_dispatcher.c), through the machine record's watch
+ * slots as CmhookCallDriverEntry does: Begin returns the outer notify class End restores; after a
+ * longjmp out of driver code (PsTerminateSystemThread) CallsAbandoned sets the slot's depth to 0.
+ * A system thread blocked in a wait is idle, not in a driver routine: WaitBegins sets its depth to 0
+ * (returning it), WaitEnds restores it with a fresh start time, so the watchdog never calls an idle
+ * thread hung. */
+CMHOOK_INTERNAL LONG CmhookDriverCallBegin(LONG Kind, PVOID Function, ULONG_PTR ProcessId, ULONG_PTR ThreadId);
+CMHOOK_INTERNAL VOID CmhookDriverCallEnd(LONG OuterClass);
+CMHOOK_INTERNAL VOID CmhookDriverCallsAbandoned(VOID);
+CMHOOK_INTERNAL LONG CmhookWaitBegins(VOID);
+CMHOOK_INTERNAL VOID CmhookWaitEnds(LONG Depth);
+
 #endif

@@ -1,0 +1,212 @@
+"""Dispatcher objects that really block and wake, timeouts and timers on the emulated clock, DPCs,
+system threads and work items (harness/shim/ke_dispatcher.c), as registry filters use them.
+
+Windows' facts pinned here come from Microsoft's documentation of each routine (KeSetEvent returns
+the previous state; KeWaitForMultipleObjects' WaitAny returns STATUS_WAIT_0 + the index; a timeout
+returns STATUS_TIMEOUT; a negative timeout is relative, in 100 ns units; KeSetTimerEx's Period is in
+milliseconds; KeReleaseSemaphore past the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED) and from
+bugcodes.h (0xCE DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS). Where cmhook decides (the
+clock moves only when advanced, or when every thread is blocked), the decision is in that file's
+opening comment."""
+
+from __future__ import annotations
+
+import cffi
+import pytest
+
+from ntddk_py import STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT
+
+T0 = 133_000_000_000_000_000
+SECOND = 10_000_000
+
+_OBJECTS = r"""
+#include <ntddk.h>
+static KEVENT Go, Done, Auto;
+static KEVENT Any[3];
+static KMUTEX Mutex;
+static KSEMAPHORE Semaphore;
+static KTIMER Timer;
+static KDPC Dpc;
+static volatile LONG Counter, DpcCount;
+static volatile KIRQL DpcIrql = 0xFF;
+static HANDLE Thread;
+static PVOID ThreadObject;
+static volatile LONG Stop;
+
+static VOID Worker(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    for (;;) {
+        KeWaitForSingleObject(&Go, Executive, KernelMode, FALSE, NULL);
+        if (Stop)
+            break;
+        InterlockedIncrement(&Counter);
+        KeSetEvent(&Done, IO_NO_INCREMENT, FALSE);
+    }
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+static VOID TimerDpc(PKDPC D, PVOID Context, PVOID A1, PVOID A2)
+{
+    UNREFERENCED_PARAMETER(D); UNREFERENCED_PARAMETER(Context); UNREFERENCED_PARAMETER(A1); UNREFERENCED_PARAMETER(A2);
+    DpcIrql = KeGetCurrentIrql();
+    InterlockedIncrement(&DpcCount);
+}
+
+static VOID Unload(PDRIVER_OBJECT DriverObject)
+{
+    UNREFERENCED_PARAMETER(DriverObject);
+    KeCancelTimer(&Timer);
+    Stop = 1;
+    KeSetEvent(&Go, IO_NO_INCREMENT, FALSE);
+    KeWaitForSingleObject(ThreadObject, Executive, KernelMode, FALSE, NULL);
+    ObDereferenceObject(ThreadObject);
+}
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    NTSTATUS Status;
+    UNREFERENCED_PARAMETER(RegistryPath);
+    KeInitializeEvent(&Go, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&Done, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&Auto, SynchronizationEvent, FALSE);
+    for (int i = 0; i < 3; i++)
+        KeInitializeEvent(&Any[i], NotificationEvent, FALSE);
+    KeInitializeMutex(&Mutex, 0);
+    KeInitializeSemaphore(&Semaphore, 0, 2);
+    KeInitializeTimerEx(&Timer, NotificationTimer);
+    KeInitializeDpc(&Dpc, TimerDpc, NULL);
+    Status = PsCreateSystemThread(&Thread, THREAD_ALL_ACCESS_KEWAIT, NULL, NULL, NULL, Worker, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = ObReferenceObjectByHandle(Thread, SYNCHRONIZE, *PsThreadType, KernelMode, &ThreadObject, NULL);
+    ZwClose(Thread);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    DriverObject->DriverUnload = Unload;
+    return STATUS_SUCCESS;
+}
+
+LONG Kick(void) { return KeSetEvent(&Go, IO_NO_INCREMENT, FALSE); }
+NTSTATUS WaitDone(LONGLONG Timeout) {
+    LARGE_INTEGER T; T.QuadPart = Timeout;
+    return KeWaitForSingleObject(&Done, Executive, KernelMode, FALSE, Timeout == 1 ? NULL : &T);
+}
+LONG ReadCounter(void) { return Counter; }
+LONG SetAuto(void) { return KeSetEvent(&Auto, IO_NO_INCREMENT, FALSE); }
+LONG ReadAuto(void) { return KeReadStateEvent(&Auto); }
+NTSTATUS PollAuto(void) { LARGE_INTEGER Zero; Zero.QuadPart = 0; return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &Zero); }
+VOID SetAny(int Index) { KeSetEvent(&Any[Index], IO_NO_INCREMENT, FALSE); }
+NTSTATUS WaitAnyOf(int All) {
+    PVOID Objects[3] = {&Any[0], &Any[1], &Any[2]};
+    LARGE_INTEGER Zero; Zero.QuadPart = 0;
+    return KeWaitForMultipleObjects(3, Objects, All ? WaitAll : WaitAny, Executive, KernelMode, FALSE, &Zero, NULL);
+}
+NTSTATUS Delay(LONGLONG Interval) { LARGE_INTEGER T; T.QuadPart = Interval; return KeDelayExecutionThread(KernelMode, FALSE, &T); }
+NTSTATUS WaitAutoFor(LONGLONG Timeout) { LARGE_INTEGER T; T.QuadPart = Timeout; return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &T); }
+LONG MutexTwice(void) {
+    KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+    LONG Held = KeReadStateMutex(&Mutex);
+    KeReleaseMutex(&Mutex, FALSE);
+    KeReleaseMutex(&Mutex, FALSE);
+    return Held * 10 + KeReadStateMutex(&Mutex);
+}
+NTSTATUS OverRelease(void) {
+    NTSTATUS Status = STATUS_SUCCESS;
+    KeReleaseSemaphore(&Semaphore, 0, 2, FALSE);
+    __try {
+        KeReleaseSemaphore(&Semaphore, 0, 1, FALSE);
+    } __except (EXCEPTION_EXECUTE_HANDLER) {
+        Status = GetExceptionCode();
+    }
+    return Status * 0 + (Status == STATUS_SUCCESS ? 0 : Status) + 0 * KeReadStateSemaphore(&Semaphore);
+}
+LONG SemaphoreCount(void) { return KeReadStateSemaphore(&Semaphore); }
+BOOLEAN StartTimer(LONGLONG Due, LONG Period) { LARGE_INTEGER T; T.QuadPart = Due; return KeSetTimerEx(&Timer, T, Period, &Dpc); }
+BOOLEAN TimerState(void) { return KeReadStateTimer(&Timer); }
+LONG DpcRuns(void) { return DpcCount; }
+LONG DpcLevel(void) { return DpcIrql; }
+"""
+
+_CDEF = """
+LONG Kick(void); NTSTATUS WaitDone(LONGLONG); LONG ReadCounter(void); LONG SetAuto(void); LONG ReadAuto(void);
+NTSTATUS PollAuto(void); void SetAny(int); NTSTATUS WaitAnyOf(int); NTSTATUS Delay(LONGLONG);
+NTSTATUS WaitAutoFor(LONGLONG); LONG MutexTwice(void); NTSTATUS OverRelease(void); LONG SemaphoreCount(void);
+BOOLEAN StartTimer(LONGLONG, LONG); BOOLEAN TimerState(void); LONG DpcRuns(void); LONG DpcLevel(void);
+"""
+
+
+@pytest.fixture
+def objects(kernel, build_filter):
+    """The dispatcher filter loaded (its worker thread waiting on Go), its helpers callable."""
+    kernel.native.store.clock.set(T0)
+    source = _OBJECTS.replace("THREAD_ALL_ACCESS_KEWAIT", "(STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)")
+    driver = kernel.load_driver(build_filter(source, name="objects"))
+    local = cffi.FFI()
+    local.include(kernel.ffi)
+    local.cdef(_CDEF)
+    return local.dlopen(str(driver.module_path))
+
+
+def test_an_event_set_wakes_the_driver_thread_waiting_on_it(kernel, objects):
+    """A monitor's worker thread: blocked on a synchronization event until another thread sets it."""
+    for round_ in range(1, 4):
+        assert objects.Kick() == 0  # KeSetEvent returns the previous state: the waiter had consumed it
+        assert objects.WaitDone(1) == STATUS_SUCCESS
+        assert objects.ReadCounter() == round_
+
+
+def test_a_synchronization_event_resets_when_a_wait_is_satisfied(objects):
+    assert objects.SetAuto() == 0
+    assert objects.ReadAuto() == 1
+    assert objects.SetAuto() == 1  # the previous state
+    assert objects.PollAuto() == STATUS_SUCCESS
+    assert objects.ReadAuto() == 0
+    assert objects.PollAuto() == STATUS_TIMEOUT
+
+
+def test_wait_any_returns_the_index_of_the_signaled_object(objects):
+    wait_any, wait_all = 0, 1
+    assert objects.WaitAnyOf(wait_any) == STATUS_TIMEOUT
+    objects.SetAny(2)
+    assert objects.WaitAnyOf(wait_all) == STATUS_TIMEOUT  # two are not signaled
+    assert objects.WaitAnyOf(wait_any) == STATUS_SUCCESS + 2  # STATUS_WAIT_2
+    objects.SetAny(0)
+    objects.SetAny(1)
+    assert objects.WaitAnyOf(wait_any) == STATUS_SUCCESS  # STATUS_WAIT_0: the lowest index wins
+    assert objects.WaitAnyOf(wait_all) == STATUS_SUCCESS
+
+
+def test_a_timed_out_wait_returns_status_timeout_with_the_clock_moved_by_the_timeout(kernel, objects):
+    """Nothing else can run: the clock jumps to the deadline (relative, 100 ns units, negative)."""
+    clock = kernel.native.store.clock
+    assert objects.WaitAutoFor(-3 * SECOND) == STATUS_TIMEOUT
+    assert clock.now() == T0 + 3 * SECOND
+    assert objects.WaitAutoFor(T0 + 5 * SECOND) == STATUS_TIMEOUT  # positive: absolute system time
+    assert clock.now() == T0 + 5 * SECOND
+    assert objects.Delay(-2 * SECOND) == STATUS_SUCCESS
+    assert clock.now() == T0 + 7 * SECOND
+
+
+def test_a_mutex_is_recursive_for_its_owner(objects):
+    """Held twice: SignalState -1; released twice: 1 (free)."""
+    assert objects.MutexTwice() == -1 * 10 + 1
+
+
+def test_releasing_a_semaphore_past_its_limit_raises(objects):
+    assert objects.OverRelease() == STATUS_SEMAPHORE_LIMIT_EXCEEDED
+    assert objects.SemaphoreCount() == 2
+
+
+def test_a_periodic_timer_runs_its_dpc_once_per_period_the_clock_advances(kernel, objects):
+    """Due in 1 s, then every 500 ms: 5 expiries in 3 s (1, 1.5, 2, 2.5, 3), each DPC at DISPATCH_LEVEL."""
+    assert objects.StartTimer(-1 * SECOND, 500) == 0
+    kernel.advance(SECOND // 2)
+    assert objects.DpcRuns() == 0 and not objects.TimerState()
+    kernel.advance(SECOND * 5 // 2)
+    assert objects.DpcRuns() == 5
+    assert objects.TimerState()
+    assert objects.DpcLevel() == 2
+    kernel.advance(SECOND // 4)
+    assert objects.DpcRuns() == 5
