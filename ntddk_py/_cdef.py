@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "9b197ac57905dba98720c1eacd5a21ad6f5e79f044031d1c479485e23a73da97"
+HEADER_SHA256 = "c053f5ab60e9b361b317898ba10f1c32ea3433e5a4e37c0da5bdb7d4eb8cfd17"
 
 CDEF = r"""
 typedef void VOID;
@@ -726,6 +726,7 @@ typedef VOID IO_TIMER_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
 typedef IO_TIMER_ROUTINE *PIO_TIMER_ROUTINE;
 typedef VOID IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
 typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
+struct _KDPC;
 typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
 typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
@@ -755,9 +756,7 @@ typedef enum _TIMER_TYPE
 typedef enum _WAIT_TYPE
 {
   WaitAll,
-  WaitAny,
-  WaitNotification,
-  WaitDequeue
+  WaitAny
 } WAIT_TYPE;
 typedef enum _KWAIT_REASON
 {

@@ -508,14 +508,10 @@ SynchronizationTimer = TIMER_TYPE.SynchronizationTimer
 class WAIT_TYPE(IntEnum):
     WaitAll = 0
     WaitAny = 1
-    WaitNotification = 2
-    WaitDequeue = 3
 
 
 WaitAll = WAIT_TYPE.WaitAll
 WaitAny = WAIT_TYPE.WaitAny
-WaitNotification = WAIT_TYPE.WaitNotification
-WaitDequeue = WAIT_TYPE.WaitDequeue
 
 class KWAIT_REASON(IntEnum):
     Executive = 0
@@ -939,8 +935,6 @@ __all__ = [
     "WAIT_TYPE",
     "WaitAll",
     "WaitAny",
-    "WaitNotification",
-    "WaitDequeue",
     "KWAIT_REASON",
     "Executive",
     "FreePage",

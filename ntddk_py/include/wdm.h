@@ -200,9 +200,7 @@ typedef enum _TIMER_TYPE {
 
 typedef enum _WAIT_TYPE {
     WaitAll,
-    WaitAny,
-    WaitNotification,
-    WaitDequeue
+    WaitAny
 } WAIT_TYPE;
 
 typedef enum _KWAIT_REASON {

@@ -210,3 +210,180 @@ def test_a_periodic_timer_runs_its_dpc_once_per_period_the_clock_advances(kernel
     assert objects.DpcLevel() == 2
     kernel.advance(SECOND // 4)
     assert objects.DpcRuns() == 5
+
+
+_WORK_ITEMS = r"""
+#include <ntddk.h>
+static LARGE_INTEGER Cookie;
+static PIO_WORKITEM Item;
+static WORK_QUEUE_ITEM Legacy;
+static volatile LONG Deferred;
+static volatile LONG SawProcess, SawMode, SawIrql;
+static DEVICE_OBJECT *Device = (DEVICE_OBJECT *)&Cookie; /* any non-NULL device object pointer */
+
+static VOID Write(PCWSTR Name)
+{
+    UNICODE_STRING Path, Value;
+    OBJECT_ATTRIBUTES Attributes;
+    HANDLE Key;
+    ULONG Data = 1;
+    RtlInitUnicodeString(&Path, L"\\Registry\\Machine\\Software\\Deferred");
+    RtlInitUnicodeString(&Value, Name);
+    InitializeObjectAttributes(&Attributes, &Path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    if (NT_SUCCESS(ZwCreateKey(&Key, KEY_ALL_ACCESS, &Attributes, 0, NULL, 0, NULL))) {
+        ZwSetValueKey(Key, &Value, 0, REG_DWORD, &Data, sizeof(Data));
+        ZwClose(Key);
+    }
+}
+
+static VOID Work(PDEVICE_OBJECT DeviceObject, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(DeviceObject); UNREFERENCED_PARAMETER(Context);
+    SawIrql = KeGetCurrentIrql();
+    Write(L"FromWorkItem");
+}
+
+static VOID LegacyWork(PVOID Parameter)
+{
+    UNREFERENCED_PARAMETER(Parameter);
+    Write(L"FromLegacyWorkItem");
+}
+
+static NTSTATUS Callback(PVOID Context, PVOID Argument1, PVOID Argument2)
+{
+    REG_NOTIFY_CLASS Class = (REG_NOTIFY_CLASS)(ULONG_PTR)Argument1;
+    UNREFERENCED_PARAMETER(Context);
+    if (Class == RegNtPreSetValueKey) {
+        PREG_SET_VALUE_KEY_INFORMATION Info = Argument2;
+        if (Info->ValueName->Length == 14 && Info->ValueName->Buffer[0] == L'T' && !Deferred) {
+            Deferred = 1;
+            IoQueueWorkItem(Item, Work, DelayedWorkQueue, NULL);
+            ExInitializeWorkItem(&Legacy, LegacyWork, NULL);
+            ExQueueWorkItem(&Legacy, DelayedWorkQueue);
+        } else if (Info->ValueName->Length == 24 && Info->ValueName->Buffer[0] == L'F') {
+            SawProcess = (LONG)(ULONG_PTR)PsGetCurrentProcessId();
+            SawMode = ExGetPreviousMode();
+        }
+    }
+    return STATUS_SUCCESS;
+}
+
+static VOID Unload(PDRIVER_OBJECT DriverObject)
+{
+    UNREFERENCED_PARAMETER(DriverObject);
+    CmUnRegisterCallback(Cookie);
+    IoFreeWorkItem(Item);
+}
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    UNREFERENCED_PARAMETER(RegistryPath);
+    Item = IoAllocateWorkItem(Device);
+    if (Item == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    DriverObject->DriverUnload = Unload;
+    return CmRegisterCallback(Callback, NULL, &Cookie);
+}
+
+LONG Observed(void) { return SawProcess * 1000 + SawMode * 100 + SawIrql; }
+"""
+
+DEFERRED = "\\REGISTRY\\MACHINE\\SOFTWARE\\Deferred"
+
+
+def test_a_work_item_runs_in_the_system_process_and_its_registry_call_reaches_callbacks(kernel, build_filter):
+    """Work deferred out of a callback (IoQueueWorkItem, and ExQueueWorkItem's WORK_QUEUE_ITEM) runs on a
+    system worker thread at PASSIVE_LEVEL: its ZwSetValueKey is a kernel-mode call of the System process
+    (4), which reaches the callbacks (Microsoft: work items run in a system thread's context)."""
+    from ntddk_py import REG_DWORD
+
+    driver = kernel.load_driver(build_filter(_WORK_ITEMS, name="deferring"))
+    kernel.registry.put("\\REGISTRY\\MACHINE\\SOFTWARE\\Trigger", "Trigger", REG_DWORD, 1)
+    kernel.settle()
+    assert kernel.registry.get_value(DEFERRED, "FromWorkItem") is not None
+    assert kernel.registry.get_value(DEFERRED, "FromLegacyWorkItem") is not None
+    local = cffi.FFI()
+    local.include(kernel.ffi)
+    local.cdef("LONG Observed(void);")
+    assert local.dlopen(str(driver.module_path)).Observed() == 4 * 1000 + 0 * 100 + 0  # System, KernelMode, PASSIVE
+
+
+_LEFTOVERS = r"""
+#include <ntddk.h>
+static KTIMER Timer;
+static KEVENT Never;
+static HANDLE Thread;
+
+static VOID Forever(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeWaitForSingleObject(&Never, Executive, KernelMode, FALSE, NULL);
+}
+
+static VOID Unload(PDRIVER_OBJECT DriverObject) { UNREFERENCED_PARAMETER(DriverObject); }
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    LARGE_INTEGER Due;
+    UNREFERENCED_PARAMETER(RegistryPath);
+    KeInitializeEvent(&Never, NotificationEvent, FALSE);
+    KeInitializeTimer(&Timer);
+    Due.QuadPart = -600LL * 10000000;
+    KeSetTimer(&Timer, Due, NULL);
+    DriverObject->DriverUnload = Unload;
+    PsCreateSystemThread(&Thread, 0, NULL, NULL, NULL, Forever, NULL);
+    ZwClose(Thread);
+    return STATUS_SUCCESS;
+}
+"""
+
+
+def test_threads_and_timers_left_at_unload_are_findings(kernel, build_filter):
+    """A thread still running and a timer still set after DriverUnload: bug check 0xCE on Windows."""
+    kernel.native.store.clock.set(T0)
+    driver = kernel.load_driver(build_filter(_LEFTOVERS, name="careless"))
+    kernel.settle()
+    found = kernel.unload_driver(driver)
+    kinds = sorted(f.kind for f in found)
+    assert kinds == ["pending-thread", "pending-timer"], found
+    assert all("0xCE" in f.message and f.driver == "careless" for f in found)
+    kernel.findings.clear()
+
+
+_THREAD_CRASH = r"""
+#include <ntddk.h>
+static HANDLE Thread;
+
+static VOID CrashingStart(PVOID Context)
+{
+    DbgPrint("about to misbehave in the system thread\n");
+    *(volatile LONG *)Context = 1;
+}
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    UNREFERENCED_PARAMETER(DriverObject); UNREFERENCED_PARAMETER(RegistryPath);
+    PsCreateSystemThread(&Thread, 0, NULL, NULL, NULL, CrashingStart, NULL);
+    ZwClose(Thread);
+    return STATUS_SUCCESS;
+}
+"""
+
+
+def test_a_crash_in_a_thread_start_routine_is_a_bugcheck_naming_the_driver_and_routine(tmp_path):
+    """A NULL write in a system thread: SYSTEM_THREAD_EXCEPTION_NOT_HANDLED (0x7E), the driver and its
+    start routine named, as Windows' bug check names the faulting thread's module."""
+    from helpers import cmhook
+
+    from harness.cli import EXIT_CRASHED
+
+    source = tmp_path / "thread_crash.c"
+    source.write_text(_THREAD_CRASH)
+    script = tmp_path / "idle.script"
+    script.write_text('create "\\REGISTRY\\MACHINE\\SOFTWARE\\Idle" as k\nclose k\n')
+    done = cmhook("run", source, "--script", script, module="cmhook", timeout=120)
+    assert done.returncode == EXIT_CRASHED, done.stdout + done.stderr
+    report = done.stderr
+    assert "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED" in report, report
+    assert "driver thread_crash" in report, report
+    assert "system thread start routine" in report and "CrashingStart" in report, report
