@@ -111,4 +111,4 @@ def leftovers(kernel, driver) -> list[tuple[str, str]]:
     if not kernel.lib.CmhookDispatcherLeftovers(driver.base, text, LEFTOVER_ROOM):
         return []
     lines = kernel.ffi.string(text).decode("utf-8", "replace").splitlines()
-    return [tuple(line.split("\t", 1)) for line in lines if "\t" in line]  # type: ignore[misc]
+    return [(kind, text) for kind, _, text in (line.partition("\t") for line in lines) if text]

@@ -95,15 +95,24 @@ NTSTATUS WaitDone(LONGLONG Timeout) {
 LONG ReadCounter(void) { return Counter; }
 LONG SetAuto(void) { return KeSetEvent(&Auto, IO_NO_INCREMENT, FALSE); }
 LONG ReadAuto(void) { return KeReadStateEvent(&Auto); }
-NTSTATUS PollAuto(void) { LARGE_INTEGER Zero; Zero.QuadPart = 0; return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &Zero); }
+NTSTATUS PollAuto(void) {
+    LARGE_INTEGER Zero; Zero.QuadPart = 0;
+    return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &Zero);
+}
 VOID SetAny(int Index) { KeSetEvent(&Any[Index], IO_NO_INCREMENT, FALSE); }
 NTSTATUS WaitAnyOf(int All) {
     PVOID Objects[3] = {&Any[0], &Any[1], &Any[2]};
     LARGE_INTEGER Zero; Zero.QuadPart = 0;
     return KeWaitForMultipleObjects(3, Objects, All ? WaitAll : WaitAny, Executive, KernelMode, FALSE, &Zero, NULL);
 }
-NTSTATUS Delay(LONGLONG Interval) { LARGE_INTEGER T; T.QuadPart = Interval; return KeDelayExecutionThread(KernelMode, FALSE, &T); }
-NTSTATUS WaitAutoFor(LONGLONG Timeout) { LARGE_INTEGER T; T.QuadPart = Timeout; return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &T); }
+NTSTATUS Delay(LONGLONG Interval) {
+    LARGE_INTEGER T; T.QuadPart = Interval;
+    return KeDelayExecutionThread(KernelMode, FALSE, &T);
+}
+NTSTATUS WaitAutoFor(LONGLONG Timeout) {
+    LARGE_INTEGER T; T.QuadPart = Timeout;
+    return KeWaitForSingleObject(&Auto, Executive, KernelMode, FALSE, &T);
+}
 LONG MutexTwice(void) {
     KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
     KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
@@ -120,10 +129,13 @@ NTSTATUS OverRelease(void) {
     } __except (EXCEPTION_EXECUTE_HANDLER) {
         Status = GetExceptionCode();
     }
-    return Status * 0 + (Status == STATUS_SUCCESS ? 0 : Status) + 0 * KeReadStateSemaphore(&Semaphore);
+    return Status;
 }
 LONG SemaphoreCount(void) { return KeReadStateSemaphore(&Semaphore); }
-BOOLEAN StartTimer(LONGLONG Due, LONG Period) { LARGE_INTEGER T; T.QuadPart = Due; return KeSetTimerEx(&Timer, T, Period, &Dpc); }
+BOOLEAN StartTimer(LONGLONG Due, LONG Period) {
+    LARGE_INTEGER T; T.QuadPart = Due;
+    return KeSetTimerEx(&Timer, T, Period, &Dpc);
+}
 BOOLEAN TimerState(void) { return KeReadStateTimer(&Timer); }
 LONG DpcRuns(void) { return DpcCount; }
 LONG DpcLevel(void) { return DpcIrql; }
