@@ -399,3 +399,159 @@ def test_a_crash_in_a_thread_start_routine_is_a_bugcheck_naming_the_driver_and_r
     assert "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED" in report, report
     assert "driver thread_crash" in report, report
     assert "system thread start routine" in report and "CrashingStart" in report, report
+
+
+_TICKER = r"""
+#include <ntddk.h>
+static HANDLE Thread;
+static PVOID ThreadObject;
+static volatile LONG Ticks, Stop;
+static KMUTEX Mutex;
+static KSPIN_LOCK SpinLock;
+static KEVENT Never;
+static PIO_WORKITEM Item;
+static volatile PVOID SeenItem;
+static KDPC Dpc;
+static volatile PVOID DpcArgument;
+
+static VOID Ticker(PVOID Context)
+{
+    LARGE_INTEGER Second;
+    UNREFERENCED_PARAMETER(Context);
+    Second.QuadPart = -10000000LL;
+    while (!Stop) {
+        KeDelayExecutionThread(KernelMode, FALSE, &Second);
+        if (!Stop)
+            InterlockedIncrement(&Ticks);
+    }
+}
+
+static VOID TakeMutex(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+}
+
+static VOID WorkEx(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem)
+{
+    UNREFERENCED_PARAMETER(IoObject); UNREFERENCED_PARAMETER(Context);
+    SeenItem = IoWorkItem;
+}
+
+static VOID Deferred(PKDPC D, PVOID Context, PVOID A1, PVOID A2)
+{
+    UNREFERENCED_PARAMETER(D); UNREFERENCED_PARAMETER(Context); UNREFERENCED_PARAMETER(A2);
+    DpcArgument = A1;
+}
+
+static VOID Unload(PDRIVER_OBJECT DriverObject)
+{
+    UNREFERENCED_PARAMETER(DriverObject);
+    Stop = 1;
+    /* The ticker sleeps: every thread is blocked, so the clock moves to its wake-up. */
+    KeWaitForSingleObject(ThreadObject, Executive, KernelMode, FALSE, NULL);
+    ObDereferenceObject(ThreadObject);
+    IoFreeWorkItem(Item);
+}
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    NTSTATUS Status;
+    UNREFERENCED_PARAMETER(RegistryPath);
+    KeInitializeMutex(&Mutex, 0);
+    KeInitializeSpinLock(&SpinLock);
+    KeInitializeEvent(&Never, NotificationEvent, FALSE);
+    KeInitializeDpc(&Dpc, Deferred, NULL);
+    Item = IoAllocateWorkItem((PDEVICE_OBJECT)DriverObject);
+    Status = PsCreateSystemThread(&Thread, 0, NULL, NULL, NULL, Ticker, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    ObReferenceObjectByHandle(Thread, SYNCHRONIZE, *PsThreadType, KernelMode, &ThreadObject, NULL);
+    ZwClose(Thread);
+    DriverObject->DriverUnload = Unload;
+    return STATUS_SUCCESS;
+}
+
+LONG ReadTicks(void) { return Ticks; }
+VOID ReleaseForeignMutex(void)
+{
+    HANDLE Other;
+    PsCreateSystemThread(&Other, 0, NULL, NULL, NULL, TakeMutex, NULL);
+    ZwClose(Other);
+}
+LONG ReleaseMutexNow(void) { return KeReleaseMutex(&Mutex, FALSE); }
+NTSTATUS WaitAtDispatch(void)
+{
+    KIRQL Old;
+    NTSTATUS Status;
+    LARGE_INTEGER Timeout;
+    Timeout.QuadPart = -10000000LL;
+    KeAcquireSpinLock(&SpinLock, &Old);
+    Status = KeWaitForSingleObject(&Never, Executive, KernelMode, FALSE, &Timeout);
+    KeReleaseSpinLock(&SpinLock, Old);
+    return Status;
+}
+LONG QueueEx(void) { IoQueueWorkItemEx(Item, WorkEx, DelayedWorkQueue, NULL); return 0; }
+LONG SeenRightItem(void) { return SeenItem == Item; }
+BOOLEAN InsertDpc(void) { return KeInsertQueueDpc(&Dpc, (PVOID)0x1234, NULL); }
+ULONG_PTR DpcSaw(void) { return (ULONG_PTR)DpcArgument; }
+"""
+
+_TICKER_CDEF = """
+LONG ReadTicks(void); void ReleaseForeignMutex(void); LONG ReleaseMutexNow(void); NTSTATUS WaitAtDispatch(void);
+LONG QueueEx(void); LONG SeenRightItem(void); BOOLEAN InsertDpc(void); ULONG_PTR DpcSaw(void);
+"""
+
+
+@pytest.fixture
+def ticker(kernel, build_filter):
+    kernel.native.store.clock.set(T0)
+    driver = kernel.load_driver(build_filter(_TICKER, name="ticker"))
+    local = cffi.FFI()
+    local.include(kernel.ffi)
+    local.cdef(_TICKER_CDEF)
+    return local.dlopen(str(driver.module_path))
+
+
+def test_a_system_thread_sleeps_until_the_test_advances_the_clock(kernel, ticker):
+    """A thread's KeDelayExecutionThread(1 s) loop ticks once per emulated second advanced, never on
+    its own (the host thread is running), and DriverUnload's wait for the thread object returns
+    once the thread ends (every thread blocked: the clock moves to the sleeper's wake-up)."""
+    kernel.settle()
+    assert ticker.ReadTicks() == 0
+    kernel.advance(3 * SECOND)
+    assert ticker.ReadTicks() == 3
+    kernel.advance(SECOND // 2)
+    assert ticker.ReadTicks() == 3
+    kernel.advance(SECOND // 2)
+    assert ticker.ReadTicks() == 4
+
+
+def test_waiting_at_dispatch_level_with_a_timeout_is_a_finding(kernel, ticker):
+    """Bug check 0xA on Windows; here the wait polls (STATUS_TIMEOUT) and the finding names the driver."""
+    assert ticker.WaitAtDispatch() == STATUS_TIMEOUT
+    assert [(f.kind, f.driver) for f in kernel.findings] == [("bugcheck", "ticker")]
+    assert "IRQL_NOT_LESS_OR_EQUAL" in kernel.findings[0].message
+    kernel.findings.clear()
+
+
+def test_releasing_a_mutex_another_thread_owns_is_a_finding(kernel, ticker):
+    """THREAD_NOT_MUTEX_OWNER (0x11) on Windows: the mutex stays with its owner (SignalState 0)."""
+    ticker.ReleaseForeignMutex()
+    kernel.settle()
+    assert ticker.ReleaseMutexNow() == 0
+    assert [(f.kind, f.driver) for f in kernel.findings] == [("bugcheck", "ticker")]
+    assert "THREAD_NOT_MUTEX_OWNER" in kernel.findings[0].message
+    kernel.findings.clear()
+
+
+def test_io_queue_work_item_ex_hands_the_routine_its_work_item(kernel, ticker):
+    ticker.QueueEx()
+    kernel.settle()
+    assert ticker.SeenRightItem() == 1
+
+
+def test_a_queued_dpc_runs_with_its_system_arguments(kernel, ticker):
+    assert ticker.InsertDpc()
+    kernel.settle()
+    assert ticker.DpcSaw() == 0x1234
