@@ -1190,10 +1190,15 @@ ULONG CmhookDispatcherLeftovers(ULONG_PTR Module, char *Text, SIZE_T Room)
     return Count;
 }
 
-static void StopQueueThread(QUEUE_THREAD *Q)
+/* An idle queue thread is joined (it ends at its next look at its queue); one busy in a driver
+ * routine, which may never return, is let go: it ends when that routine returns. */
+static void StopQueueThread(QUEUE_THREAD *Q, BOOLEAN WasIdle)
 {
     if (Q->Started) {
-        pthread_join(Q->Pthread, NULL);
+        if (WasIdle)
+            pthread_join(Q->Pthread, NULL);
+        else
+            pthread_detach(Q->Pthread);
         Q->Started = FALSE;
         Q->Idle = FALSE;
     }
@@ -1201,16 +1206,33 @@ static void StopQueueThread(QUEUE_THREAD *Q)
 
 VOID CmhookDispatcherShutdown(VOID)
 {
+    BOOLEAN DpcIdle, WorkerIdle;
     pthread_mutex_lock(&Lock);
     Stopping = TRUE;
+    DpcIdle = DpcThread.Idle;
+    WorkerIdle = WorkerThread.Idle;
     pthread_cond_broadcast(&DpcThread.Work);
     pthread_cond_broadcast(&WorkerThread.Work);
     pthread_cond_broadcast(&IdleChanged);
     pthread_mutex_unlock(&Lock);
-    /* A queue thread busy in a driver routine that never returns cannot be joined: that is a hang
-     * the watchdog reports; an idle one ends at its next look at its queue. */
-    StopQueueThread(&DpcThread);
-    StopQueueThread(&WorkerThread);
+    StopQueueThread(&DpcThread, DpcIdle);
+    StopQueueThread(&WorkerThread, WorkerIdle);
+}
+
+/* In the child of a fork only the forking thread lives on: the lock and the condition variables
+ * start afresh (another thread may have held them), and the next Kernel resets the rest. */
+static void ForkedChild(void)
+{
+    pthread_mutex_init(&Lock, NULL);
+    pthread_cond_init(&IdleChanged, NULL);
+    pthread_cond_init(&DpcThread.Work, NULL);
+    pthread_cond_init(&WorkerThread.Work, NULL);
+    DpcThread.Started = WorkerThread.Started = FALSE;
+}
+
+__attribute__((constructor)) static void DispatcherSetup(void)
+{
+    pthread_atfork(NULL, NULL, ForkedChild);
 }
 
 VOID CmhookDispatcherReset(VOID)
