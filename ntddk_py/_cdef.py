@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "c053f5ab60e9b361b317898ba10f1c32ea3433e5a4e37c0da5bdb7d4eb8cfd17"
+HEADER_SHA256 = "4de93628d12d4b6c1d315d4710f87814cab21dae6db6aa5771ecefe0c594167d"
 
 CDEF = r"""
 typedef void VOID;

@@ -12,8 +12,9 @@
  * IRP_MJ_* codes. `#include <wdm.h>` on its own includes ntddk.h, so a driver gets all of
  * ntddk.h either way (on Windows, wdm.h alone is a subset).
  *
- * Structs here are Windows x64 exact and in the ABI tests (LIST_ENTRY, SINGLE_LIST_ENTRY);
- * the I/O objects a filter only points to (IRP, DEVICE_OBJECT, KDPC, IO_WORKITEM,
+ * Structs here are Windows x64 exact and in the ABI tests (SINGLE_LIST_ENTRY, the dispatcher
+ * objects: KDPC, KTIMER, KMUTEX, KSEMAPHORE, WORK_QUEUE_ITEM; LIST_ENTRY is in ntddk.h);
+ * the I/O objects a filter only points to (IRP, DEVICE_OBJECT, IO_WORKITEM,
  * FILE_OBJECT) are incomplete types, as the routines that make them are not in the harness:
  * a driver that declares one by value, or dereferences one, does not compile.
  *
