@@ -555,3 +555,45 @@ def test_a_queued_dpc_runs_with_its_system_arguments(kernel, ticker):
     assert ticker.InsertDpc()
     kernel.settle()
     assert ticker.DpcSaw() == 0x1234
+
+
+_DPC_CRASH = r"""
+#include <ntddk.h>
+static KTIMER Timer;
+static KDPC Dpc;
+
+static VOID CrashingDpc(PKDPC D, PVOID Context, PVOID A1, PVOID A2)
+{
+    UNREFERENCED_PARAMETER(D); UNREFERENCED_PARAMETER(A1); UNREFERENCED_PARAMETER(A2);
+    *(volatile LONG *)Context = 1;
+}
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    LARGE_INTEGER Due;
+    UNREFERENCED_PARAMETER(DriverObject); UNREFERENCED_PARAMETER(RegistryPath);
+    KeInitializeTimer(&Timer);
+    KeInitializeDpc(&Dpc, CrashingDpc, NULL);
+    Due.QuadPart = -10000000LL;
+    KeSetTimer(&Timer, Due, &Dpc);
+    return STATUS_SUCCESS;
+}
+"""
+
+
+def test_a_crash_in_a_timer_dpc_is_kmode_exception_not_handled_naming_the_routine(tmp_path):
+    """A script's `advance 2s` expires the timer; its DPC writes through NULL: no thread's exception,
+    so KMODE_EXCEPTION_NOT_HANDLED (0x1E), the driver and the DPC routine named."""
+    from helpers import cmhook
+
+    from harness.cli import EXIT_CRASHED
+
+    source = tmp_path / "dpc_crash.c"
+    source.write_text(_DPC_CRASH)
+    script = tmp_path / "advance.script"
+    script.write_text("advance 2s\n")
+    done = cmhook("run", source, "--script", script, module="cmhook", timeout=120)
+    assert done.returncode == EXIT_CRASHED, done.stdout + done.stderr
+    report = done.stderr
+    assert "KMODE_EXCEPTION_NOT_HANDLED" in report and "driver dpc_crash" in report, report
+    assert "timer DPC routine" in report and "CrashingDpc" in report, report
