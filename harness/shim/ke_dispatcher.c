@@ -375,13 +375,17 @@ VOID CmhookSettle(VOID)
     pthread_mutex_unlock(&Lock);
 }
 
+/* The clock was set or advanced to To. Pinning it (the first time) or setting it back fires nothing
+ * and waits for nobody; moving it forward fires what is due on the way, settling after each step. */
 VOID CmhookClockMoved(LONGLONG To)
 {
     LONGLONG Due;
     pthread_mutex_lock(&Lock);
-    if (!Known || To < Now) {
+    if (!Known || To <= Now) {
         Now = To;
         __atomic_store_n(&Known, TRUE, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&Lock);
+        return;
     }
     while (Earliest(&Due) && Due <= To) {
         if (Due > Now)
