@@ -19,8 +19,7 @@ from . import bugcheck
 
 # Kernel handles (OBJ_KERNEL_HANDLE's) have bit 31 set and are sign-extended: the shim's thread handles.
 KERNEL_HANDLE_BASE = 0xFFFFFFFF80000000
-CURRENT_PROCESS = (1 << 64) - 1
-CURRENT_THREAD = (1 << 64) - 2
+CURRENT_THREAD = (1 << 64) - 2  # NtCurrentThread(); NtCurrentProcess() is -1: neither is a kernel handle
 
 
 def is_kernel_handle(handle: int) -> bool:
