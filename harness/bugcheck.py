@@ -16,8 +16,8 @@ Which bug check (our decisions; the codes and names are bugcodes.h's, in include
 - any other exception (a NULL dereference, a division by zero, an illegal instruction):
   SYSTEM_SERVICE_EXCEPTION (0x3B) in a callback of a user-mode process's registry call (the call
   is a system service), SYSTEM_THREAD_EXCEPTION_NOT_HANDLED (0x7E) in DriverEntry, DriverUnload
-  or a call made by the System process (system threads), KMODE_EXCEPTION_NOT_HANDLED (0x1E)
-  outside driver code.
+  or a call made by the System process (system threads, and the start routines and work items
+  the shim runs on them), KMODE_EXCEPTION_NOT_HANDLED (0x1E) in a DPC and outside driver code.
 """
 
 from __future__ import annotations
@@ -61,7 +61,14 @@ _KINDS[IN_DISPATCH] = "dispatch routine"
 _KINDS.update({_CALLS["CmhookInProcessNotify"]: "create-process notify routine",
                _CALLS["CmhookInThreadNotify"]: "create-thread notify routine",
                _CALLS["CmhookInImageNotify"]: "load-image notify routine"})
-SYSTEM_THREADS = (IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD)  # run by the System process's threads
+# The dispatcher's driver calls (kewait: harness/shim/ke_dispatcher.c).
+IN_SYSTEM_THREAD, IN_WORK_ITEM, IN_DPC, IN_TIMER_DPC = (_CALLS[name] for name in (
+    "CmhookInSystemThread", "CmhookInWorkItem", "CmhookInDpc", "CmhookInTimerDpc"))
+_KINDS.update({IN_SYSTEM_THREAD: "system thread start routine", IN_WORK_ITEM: "work item routine",
+               IN_DPC: "DPC routine", IN_TIMER_DPC: "timer DPC routine"})
+# An exception in a DPC is no thread's: KMODE_EXCEPTION_NOT_HANDLED, as Windows stops with.
+DPCS = (IN_DPC, IN_TIMER_DPC)
+SYSTEM_THREADS = (IN_DRIVER_ENTRY, IN_DRIVER_UNLOAD, IN_SYSTEM_THREAD, IN_WORK_ITEM)  # the System process's threads
 _ACCESS = {0: "reading", 1: "writing", 8: "executing"}
 _MODULE_SPAN = 1 << 28  # no driver module maps more than 256 MiB
 
@@ -275,7 +282,7 @@ def _choose(crash: Any, thread: Thread, symbols: set[str]) -> tuple[int, tuple[i
         what += f" {_ACCESS.get(crash.Access, 'at')} 0x{address:016x}"
         if address >= NULL_REGION:
             return ntddk_py.PAGE_FAULT_IN_NONPAGED_AREA, (address, 1 if crash.Access == 1 else 0, ip, 0), what
-    if thread.depth <= 0:
+    if thread.depth <= 0 or thread.kind in DPCS:
         return ntddk_py.KMODE_EXCEPTION_NOT_HANDLED, (code, ip, 0, 0), what
     if thread.kind in SYSTEM_THREADS or thread.process_id == SYSTEM.process_id:
         return ntddk_py.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, (code, ip, 0, 0), what

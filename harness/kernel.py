@@ -236,6 +236,7 @@ def _bind(lib: Any, ffi_: cffi.FFI) -> None:
     table = ffi_.addressof(lib, "CmhookUpcalls")
     own: dict[str, Callable[..., Any]] = {"PoolAllocated": Kernel.pool_allocated, "PoolFreed": Kernel.pool_freed,
                                           "DbgOutput": Kernel.dbg_output, "Finding": Kernel.shim_finding}
+    own.update(routines.ke.SHIM_UPCALLS)  # the dispatcher's (kewait)
     routine_types = _upcall_types(ffi_.typeof("CMHOOK_ROUTINE_UPCALLS"), routines.ROUTINES)
     own_types = _upcall_types(ffi_.typeof("CMHOOK_UPCALLS"), own, skip="Routines")
     members: list[tuple[Any, dict[str, Callable[..., Any]], dict[str, Any]]] = [
@@ -308,6 +309,8 @@ class Kernel:
         # Processes and threads as objects, the System process's from the start (harness/processes.py).
         self.processes = Processes(self)
         caller.appeared = self.processes.appeared
+        # The dispatcher starts afresh and keeps the emulated clock once a driver pins it (kewait).
+        routines.ke.attach_clock(self)
 
     # --- who called ---------------------------------------------------------------------
     def module_of(self, address_: int) -> Driver | None:
@@ -479,6 +482,10 @@ class Kernel:
                                      "(call CmUnRegisterCallback in DriverUnload)"))
         found.extend(Finding("leaked-notify-routine", driver.name, f"{when} {text}")
                      for text in self.processes.leftovers(driver))
+        # Threads, timers, DPCs and work items it left to the dispatcher (kewait): stopped, cancelled, dropped.
+        for kind, text in routines.ke.leftovers(self, driver):
+            found.append(Finding(kind, driver.name, f"{when} {text} (bug check 0xCE, "
+                                                    "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS)"))
         with self._lock:
             leaks = [(where, a) for where, a in self.pool.items() if a.module == driver.base]
         for where, allocation in leaks:
@@ -506,6 +513,7 @@ class Kernel:
                     if driver.module_path is not None:  # toolchain: its coverage counts all the same
                         coverage.dump(driver.module_path)
         finally:
+            routines.ke.detach_clock(self)  # the worker and DPC threads end (kewait)
             with _active_lock:
                 if _active is self:
                     _active = None
@@ -556,6 +564,18 @@ class Kernel:
         warnings.warn_explicit(KernelLeftOpenWarning(f"a Kernel made {self.origin} was left open: closed it {why}"
                                                      f"{found}{trouble}"),
                                KernelLeftOpenWarning, self._origin_file, self._origin_line)
+
+    # --- the dispatcher's threads (kewait) -------------------------------------------------
+    def settle(self) -> None:
+        """Return once every thread the shim made (system threads, the worker and DPC threads) is idle:
+        blocked in a wait, or with no work item or DPC to run. What a queued work item or a woken
+        thread does is then done."""
+        self.lib.CmhookSettle()
+
+    def advance(self, hundred_ns: int) -> None:
+        """Move the emulated clock forward: timers and timeouts due on the way fire in due-time order,
+        the machine settling after each (harness/shim/ke_dispatcher.c)."""
+        self.native.store.clock.advance(hundred_ns)
 
     def verify(self) -> None:
         """Raise VerifierFailure listing every finding, if there is any."""

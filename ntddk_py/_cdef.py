@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "68ac08ac2bf42664c1f54a79fadca9c5a8e715e6c79c4de804dd065bb7b13910"
+HEADER_SHA256 = "16cb0a64b60c85a3fecc5187a776b47e7d3f304a8b504b1e0f077f94030d959d"
 
 CDEF = r"""
 typedef void VOID;
@@ -740,11 +740,48 @@ typedef enum _POOL_TYPE
   PagedPoolCacheAligned,
   NonPagedPoolCacheAlignedMustS
 } POOL_TYPE;
+typedef struct _LIST_ENTRY
+{
+  struct _LIST_ENTRY *Flink;
+  struct _LIST_ENTRY *Blink;
+} LIST_ENTRY;
+typedef struct _LIST_ENTRY *PLIST_ENTRY;
+typedef struct _LIST_ENTRY *PRLIST_ENTRY;
+typedef struct _DISPATCHER_HEADER
+{
+  union 
+  {
+    struct 
+    {
+      UCHAR Type;
+      union 
+      {
+        UCHAR Abandoned;
+        BOOLEAN Signalling;
+      };
+      union 
+      {
+        UCHAR Size;
+        UCHAR Hand;
+      };
+      union 
+      {
+        BOOLEAN DebugActive;
+        BOOLEAN DpcActive;
+      };
+    };
+    volatile LONG Lock;
+  };
+  LONG SignalState;
+  LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER;
+typedef struct _DISPATCHER_HEADER *PDISPATCHER_HEADER;
 typedef struct _KEVENT
 {
-  ULONG_PTR Header[3];
+  DISPATCHER_HEADER Header;
 } KEVENT;
 typedef struct _KEVENT *PKEVENT;
+typedef struct _KEVENT *PRKEVENT;
 typedef struct _FAST_MUTEX
 {
   volatile LONG Count;
@@ -961,13 +998,6 @@ VOID ExRaiseStatus(NTSTATUS Status);
 VOID ExRaiseAccessViolation(VOID);
 VOID ExRaiseDatatypeMisalignment(VOID);
 VOID RtlRaiseException(PEXCEPTION_RECORD ExceptionRecord);
-typedef struct _LIST_ENTRY
-{
-  struct _LIST_ENTRY *Flink;
-  struct _LIST_ENTRY *Blink;
-} LIST_ENTRY;
-typedef struct _LIST_ENTRY *PLIST_ENTRY;
-typedef struct _LIST_ENTRY *PRLIST_ENTRY;
 typedef struct _SINGLE_LIST_ENTRY
 {
   struct _SINGLE_LIST_ENTRY *Next;
@@ -1322,7 +1352,8 @@ typedef VOID IO_TIMER_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
 typedef IO_TIMER_ROUTINE *PIO_TIMER_ROUTINE;
 typedef VOID IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
 typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
-typedef VOID KDEFERRED_ROUTINE(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
+struct _KDPC;
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
 typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
 typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
@@ -1336,6 +1367,114 @@ typedef PVOID ALLOCATE_FUNCTION(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG 
 typedef ALLOCATE_FUNCTION *PALLOCATE_FUNCTION;
 typedef VOID FREE_FUNCTION(PVOID Buffer);
 typedef FREE_FUNCTION *PFREE_FUNCTION;
+typedef enum _EVENT_TYPE
+{
+  NotificationEvent,
+  SynchronizationEvent
+} EVENT_TYPE;
+typedef enum _TIMER_TYPE
+{
+  NotificationTimer,
+  SynchronizationTimer
+} TIMER_TYPE;
+typedef enum _WAIT_TYPE
+{
+  WaitAll,
+  WaitAny
+} WAIT_TYPE;
+typedef enum _KWAIT_REASON
+{
+  Executive,
+  FreePage,
+  PageIn,
+  PoolAllocation,
+  DelayExecution,
+  Suspended,
+  UserRequest,
+  WrExecutive,
+  WrFreePage,
+  WrPageIn,
+  WrPoolAllocation,
+  WrDelayExecution,
+  WrSuspended,
+  WrUserRequest
+} KWAIT_REASON;
+typedef enum _WORK_QUEUE_TYPE
+{
+  CriticalWorkQueue,
+  DelayedWorkQueue,
+  HyperCriticalWorkQueue
+} WORK_QUEUE_TYPE;
+typedef struct _KMUTANT
+{
+  DISPATCHER_HEADER Header;
+  LIST_ENTRY MutantListEntry;
+  struct _KTHREAD *OwnerThread;
+  BOOLEAN Abandoned;
+  UCHAR ApcDisable;
+} KMUTANT;
+typedef struct _KMUTANT *PKMUTANT;
+typedef struct _KMUTANT *PRKMUTANT;
+typedef struct _KMUTANT KMUTEX;
+typedef struct _KMUTANT *PKMUTEX;
+typedef struct _KMUTANT *PRKMUTEX;
+typedef struct _KSEMAPHORE
+{
+  DISPATCHER_HEADER Header;
+  LONG Limit;
+} KSEMAPHORE;
+typedef struct _KSEMAPHORE *PKSEMAPHORE;
+typedef struct _KSEMAPHORE *PRKSEMAPHORE;
+typedef struct _KTIMER
+{
+  DISPATCHER_HEADER Header;
+  ULARGE_INTEGER DueTime;
+  LIST_ENTRY TimerListEntry;
+  struct _KDPC *Dpc;
+  ULONG Processor;
+  ULONG Period;
+} KTIMER;
+typedef struct _KTIMER *PKTIMER;
+typedef struct _KTIMER *PRKTIMER;
+typedef struct _WORK_QUEUE_ITEM
+{
+  LIST_ENTRY List;
+  PWORKER_THREAD_ROUTINE WorkerRoutine;
+  volatile PVOID Parameter;
+} WORK_QUEUE_ITEM;
+typedef struct _WORK_QUEUE_ITEM *PWORK_QUEUE_ITEM;
+typedef VOID IO_WORKITEM_ROUTINE_EX(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem);
+typedef IO_WORKITEM_ROUTINE_EX *PIO_WORKITEM_ROUTINE_EX;
+VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+LONG KeResetEvent(PRKEVENT Event);
+VOID KeClearEvent(PRKEVENT Event);
+LONG KeReadStateEvent(PRKEVENT Event);
+VOID KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+LONG KeReadStateMutex(PRKMUTEX Mutex);
+VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit);
+LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait);
+LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore);
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout, PVOID WaitBlockArray);
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
+VOID KeInitializeTimer(PKTIMER Timer);
+VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
+BOOLEAN KeCancelTimer(PKTIMER Timer);
+BOOLEAN KeReadStateTimer(PKTIMER Timer);
+VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
+NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
+PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
+VOID IoFreeWorkItem(PIO_WORKITEM IoWorkItem);
+VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine, WORK_QUEUE_TYPE QueueType, PVOID Context);
+VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRoutine, WORK_QUEUE_TYPE QueueType, PVOID Context);
+VOID ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType);
 typedef enum _EX_POOL_PRIORITY
 {
   LowPoolPriority,
@@ -1511,7 +1650,9 @@ RECORDS = {
     'REG_POST_CREATE_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('Object', 'PVOID'), ('Status', 'NTSTATUS')],
     'REG_POST_OPEN_KEY_INFORMATION': [('CompleteName', 'PUNICODE_STRING'), ('Object', 'PVOID'), ('Status', 'NTSTATUS')],
     'DRIVER_OBJECT': [('Type', 'CSHORT'), ('Size', 'CSHORT'), ('DeviceObject', 'struct _DEVICE_OBJECT *'), ('Flags', 'ULONG'), ('DriverStart', 'PVOID'), ('DriverSize', 'ULONG'), ('DriverSection', 'PVOID'), ('DriverExtension', 'struct _DRIVER_EXTENSION *'), ('DriverName', 'UNICODE_STRING'), ('HardwareDatabase', 'PUNICODE_STRING'), ('FastIoDispatch', 'struct _FAST_IO_DISPATCH *'), ('DriverInit', 'PDRIVER_INITIALIZE'), ('DriverStartIo', 'PDRIVER_STARTIO'), ('DriverUnload', 'PDRIVER_UNLOAD'), ('MajorFunction', 'PDRIVER_DISPATCH [0x1b + 1]')],
-    'KEVENT': [('Header', 'ULONG_PTR [3]')],
+    'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
+    'DISPATCHER_HEADER': [('Type', 'UCHAR'), ('Abandoned', 'UCHAR'), ('Signalling', 'BOOLEAN'), ('Size', 'UCHAR'), ('Hand', 'UCHAR'), ('DebugActive', 'BOOLEAN'), ('DpcActive', 'BOOLEAN'), ('Lock', 'volatile LONG'), ('SignalState', 'LONG'), ('WaitListHead', 'LIST_ENTRY')],
+    'KEVENT': [('Header', 'DISPATCHER_HEADER')],
     'FAST_MUTEX': [('Count', 'volatile LONG'), ('Owner', 'PKTHREAD'), ('Contention', 'ULONG'), ('Event', 'KEVENT'), ('OldIrql', 'ULONG')],
     'OSVERSIONINFOW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]')],
     'RTL_OSVERSIONINFOW': [('dwOSVersionInfoSize', 'ULONG'), ('dwMajorVersion', 'ULONG'), ('dwMinorVersion', 'ULONG'), ('dwBuildNumber', 'ULONG'), ('dwPlatformId', 'ULONG'), ('szCSDVersion', 'WCHAR [128]')],
@@ -1523,7 +1664,6 @@ RECORDS = {
     'IMAGE_INFO': [('Properties', 'ULONG'), ('ImageBase', 'PVOID'), ('ImageSelector', 'ULONG'), ('ImageSize', 'SIZE_T'), ('ImageSectionNumber', 'ULONG')],
     'EXCEPTION_RECORD': [('ExceptionCode', 'NTSTATUS'), ('ExceptionFlags', 'ULONG'), ('ExceptionRecord', 'struct _EXCEPTION_RECORD *'), ('ExceptionAddress', 'PVOID'), ('NumberParameters', 'ULONG'), ('ExceptionInformation', 'ULONG_PTR [15]')],
     'EXCEPTION_POINTERS': [('ExceptionRecord', 'PEXCEPTION_RECORD'), ('ContextRecord', 'PCONTEXT')],
-    'LIST_ENTRY': [('Flink', 'struct _LIST_ENTRY *'), ('Blink', 'struct _LIST_ENTRY *')],
     'SINGLE_LIST_ENTRY': [('Next', 'struct _SINGLE_LIST_ENTRY *')],
     'KDPC': [('Type', 'UCHAR'), ('Importance', 'UCHAR'), ('Number', 'volatile USHORT'), ('DpcListEntry', 'LIST_ENTRY'), ('DeferredRoutine', 'VOID (*)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2)'), ('DeferredContext', 'PVOID'), ('SystemArgument1', 'PVOID'), ('SystemArgument2', 'PVOID'), ('DpcData', 'volatile PVOID')],
     'KAPC': [('Type', 'UCHAR'), ('SpareByte0', 'UCHAR'), ('Size', 'UCHAR'), ('SpareByte1', 'UCHAR'), ('SpareLong0', 'ULONG'), ('Thread', 'PKTHREAD'), ('ApcListEntry', 'LIST_ENTRY'), ('KernelRoutine', 'PKKERNEL_ROUTINE'), ('RundownRoutine', 'PKRUNDOWN_ROUTINE'), ('NormalRoutine', 'PKNORMAL_ROUTINE'), ('NormalContext', 'PVOID'), ('SystemArgument1', 'PVOID'), ('SystemArgument2', 'PVOID'), ('ApcStateIndex', 'CCHAR'), ('ApcMode', 'KPROCESSOR_MODE'), ('Inserted', 'BOOLEAN')],
@@ -1537,6 +1677,11 @@ RECORDS = {
     'IO_SECURITY_CONTEXT': [('SecurityQos', 'PSECURITY_QUALITY_OF_SERVICE'), ('AccessState', 'PACCESS_STATE'), ('DesiredAccess', 'ACCESS_MASK'), ('FullCreateOptions', 'ULONG')],
     'IRP': [('Type', 'CSHORT'), ('Size', 'USHORT'), ('MdlAddress', 'struct _MDL *'), ('Flags', 'ULONG'), ('AssociatedIrp', 'union'), ('ThreadListEntry', 'LIST_ENTRY'), ('IoStatus', 'IO_STATUS_BLOCK'), ('RequestorMode', 'KPROCESSOR_MODE'), ('PendingReturned', 'BOOLEAN'), ('StackCount', 'CHAR'), ('CurrentLocation', 'CHAR'), ('Cancel', 'BOOLEAN'), ('CancelIrql', 'KIRQL'), ('ApcEnvironment', 'CCHAR'), ('AllocationFlags', 'UCHAR'), ('UserIosb', 'PIO_STATUS_BLOCK'), ('UserEvent', 'PKEVENT'), ('Overlay', 'union'), ('CancelRoutine', 'VOID (* volatile)(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp)'), ('UserBuffer', 'PVOID'), ('Tail', 'union')],
     'IO_STACK_LOCATION': [('MajorFunction', 'UCHAR'), ('MinorFunction', 'UCHAR'), ('Flags', 'UCHAR'), ('Control', 'UCHAR'), ('Parameters', 'union'), ('DeviceObject', 'PDEVICE_OBJECT'), ('FileObject', 'PFILE_OBJECT'), ('CompletionRoutine', 'NTSTATUS (*)(PDEVICE_OBJECT DeviceObject, struct _IRP *Irp, PVOID Context)'), ('Context', 'PVOID')],
+    'KMUTANT': [('Header', 'DISPATCHER_HEADER'), ('MutantListEntry', 'LIST_ENTRY'), ('OwnerThread', 'struct _KTHREAD *'), ('Abandoned', 'BOOLEAN'), ('ApcDisable', 'UCHAR')],
+    'KMUTEX': [('Header', 'DISPATCHER_HEADER'), ('MutantListEntry', 'LIST_ENTRY'), ('OwnerThread', 'struct _KTHREAD *'), ('Abandoned', 'BOOLEAN'), ('ApcDisable', 'UCHAR')],
+    'KSEMAPHORE': [('Header', 'DISPATCHER_HEADER'), ('Limit', 'LONG')],
+    'KTIMER': [('Header', 'DISPATCHER_HEADER'), ('DueTime', 'ULARGE_INTEGER'), ('TimerListEntry', 'LIST_ENTRY'), ('Dpc', 'struct _KDPC *'), ('Processor', 'ULONG'), ('Period', 'ULONG')],
+    'WORK_QUEUE_ITEM': [('List', 'LIST_ENTRY'), ('WorkerRoutine', 'PWORKER_THREAD_ROUTINE'), ('Parameter', 'volatile PVOID')],
     'TIME_FIELDS': [('Year', 'CSHORT'), ('Month', 'CSHORT'), ('Day', 'CSHORT'), ('Hour', 'CSHORT'), ('Minute', 'CSHORT'), ('Second', 'CSHORT'), ('Milliseconds', 'CSHORT'), ('Weekday', 'CSHORT')],
     'OWNER_ENTRY': [('OwnerThread', 'ERESOURCE_THREAD'), ('TableSize', 'ULONG')],
     'ERESOURCE': [('SystemResourcesList', 'LIST_ENTRY'), ('OwnerTable', 'POWNER_ENTRY'), ('ActiveCount', 'SHORT'), ('Flag', 'USHORT'), ('SharedWaiters', 'struct _KSEMAPHORE * volatile'), ('ExclusiveWaiters', 'volatile PKEVENT'), ('OwnerEntry', 'OWNER_ENTRY'), ('ActiveEntries', 'ULONG'), ('ContentionCount', 'ULONG'), ('NumberOfSharedWaiters', 'ULONG'), ('NumberOfExclusiveWaiters', 'ULONG'), ('Reserved2', 'PVOID'), ('Address', 'PVOID'), ('CreatorBackTraceIndex', 'ULONG_PTR'), ('SpinLock', 'KSPIN_LOCK')],
@@ -1648,6 +1793,36 @@ PROTOTYPES = {
     'IoAllocateMdl': [('VirtualAddress', 'PVOID'), ('Length', 'ULONG'), ('SecondaryBuffer', 'BOOLEAN'), ('ChargeQuota', 'BOOLEAN'), ('Irp', 'PIRP')],
     'IoFreeMdl': [('Mdl', 'PMDL')],
     'MmBuildMdlForNonPagedPool': [('MemoryDescriptorList', 'PMDL')],
+    'KeInitializeEvent': [('Event', 'PRKEVENT'), ('Type', 'EVENT_TYPE'), ('State', 'BOOLEAN')],
+    'KeSetEvent': [('Event', 'PRKEVENT'), ('Increment', 'KPRIORITY'), ('Wait', 'BOOLEAN')],
+    'KeResetEvent': [('Event', 'PRKEVENT')],
+    'KeClearEvent': [('Event', 'PRKEVENT')],
+    'KeReadStateEvent': [('Event', 'PRKEVENT')],
+    'KeInitializeMutex': [('Mutex', 'PRKMUTEX'), ('Level', 'ULONG')],
+    'KeReleaseMutex': [('Mutex', 'PRKMUTEX'), ('Wait', 'BOOLEAN')],
+    'KeReadStateMutex': [('Mutex', 'PRKMUTEX')],
+    'KeInitializeSemaphore': [('Semaphore', 'PRKSEMAPHORE'), ('Count', 'LONG'), ('Limit', 'LONG')],
+    'KeReleaseSemaphore': [('Semaphore', 'PRKSEMAPHORE'), ('Increment', 'KPRIORITY'), ('Adjustment', 'LONG'), ('Wait', 'BOOLEAN')],
+    'KeReadStateSemaphore': [('Semaphore', 'PRKSEMAPHORE')],
+    'KeWaitForSingleObject': [('Object', 'PVOID'), ('WaitReason', 'KWAIT_REASON'), ('WaitMode', 'KPROCESSOR_MODE'), ('Alertable', 'BOOLEAN'), ('Timeout', 'PLARGE_INTEGER')],
+    'KeWaitForMultipleObjects': [('Count', 'ULONG'), ('Object', 'PVOID []'), ('WaitType', 'WAIT_TYPE'), ('WaitReason', 'KWAIT_REASON'), ('WaitMode', 'KPROCESSOR_MODE'), ('Alertable', 'BOOLEAN'), ('Timeout', 'PLARGE_INTEGER'), ('WaitBlockArray', 'PVOID')],
+    'KeDelayExecutionThread': [('WaitMode', 'KPROCESSOR_MODE'), ('Alertable', 'BOOLEAN'), ('Interval', 'PLARGE_INTEGER')],
+    'KeInitializeTimer': [('Timer', 'PKTIMER')],
+    'KeInitializeTimerEx': [('Timer', 'PKTIMER'), ('Type', 'TIMER_TYPE')],
+    'KeSetTimer': [('Timer', 'PKTIMER'), ('DueTime', 'LARGE_INTEGER'), ('Dpc', 'PKDPC')],
+    'KeSetTimerEx': [('Timer', 'PKTIMER'), ('DueTime', 'LARGE_INTEGER'), ('Period', 'LONG'), ('Dpc', 'PKDPC')],
+    'KeCancelTimer': [('Timer', 'PKTIMER')],
+    'KeReadStateTimer': [('Timer', 'PKTIMER')],
+    'KeInitializeDpc': [('Dpc', 'PRKDPC'), ('DeferredRoutine', 'PKDEFERRED_ROUTINE'), ('DeferredContext', 'PVOID')],
+    'KeInsertQueueDpc': [('Dpc', 'PRKDPC'), ('SystemArgument1', 'PVOID'), ('SystemArgument2', 'PVOID')],
+    'KeRemoveQueueDpc': [('Dpc', 'PRKDPC')],
+    'PsCreateSystemThread': [('ThreadHandle', 'PHANDLE'), ('DesiredAccess', 'ULONG'), ('ObjectAttributes', 'POBJECT_ATTRIBUTES'), ('ProcessHandle', 'HANDLE'), ('ClientId', 'PCLIENT_ID'), ('StartRoutine', 'PKSTART_ROUTINE'), ('StartContext', 'PVOID')],
+    'PsTerminateSystemThread': [('ExitStatus', 'NTSTATUS')],
+    'IoAllocateWorkItem': [('DeviceObject', 'PDEVICE_OBJECT')],
+    'IoFreeWorkItem': [('IoWorkItem', 'PIO_WORKITEM')],
+    'IoQueueWorkItem': [('IoWorkItem', 'PIO_WORKITEM'), ('WorkerRoutine', 'PIO_WORKITEM_ROUTINE'), ('QueueType', 'WORK_QUEUE_TYPE'), ('Context', 'PVOID')],
+    'IoQueueWorkItemEx': [('IoWorkItem', 'PIO_WORKITEM'), ('WorkerRoutine', 'PIO_WORKITEM_ROUTINE_EX'), ('QueueType', 'WORK_QUEUE_TYPE'), ('Context', 'PVOID')],
+    'ExQueueWorkItem': [('WorkItem', 'PWORK_QUEUE_ITEM'), ('QueueType', 'WORK_QUEUE_TYPE')],
     'ExAllocatePoolWithQuotaTag': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],
     'ExAllocatePoolWithTagPriority': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG'), ('Priority', 'EX_POOL_PRIORITY')],
     'ExAllocatePoolZero': [('PoolType', 'POOL_TYPE'), ('NumberOfBytes', 'SIZE_T'), ('Tag', 'ULONG')],

@@ -301,6 +301,18 @@ IRP_MJ_DEVICE_CHANGE = 24
 IRP_MJ_QUERY_QUOTA = 25
 IRP_MJ_SET_QUOTA = 26
 IRP_MJ_PNP = 27
+MAXIMUM_WAIT_OBJECTS = 64
+THREAD_WAIT_OBJECTS = 3
+EVENT_INCREMENT = 1
+IO_NO_INCREMENT = 0
+SEMAPHORE_INCREMENT = 1
+STATUS_ABANDONED_WAIT_0 = 128
+STATUS_USER_APC = 192
+STATUS_ALERTED = 257
+STATUS_MUTANT_NOT_OWNED = -1073741754
+STATUS_SEMAPHORE_LIMIT_EXCEEDED = -1073741753
+THREAD_NOT_MUTEX_OWNER = 17
+DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS = 206
 ResourceNeverExclusive = 16
 ResourceReleaseByOtherThread = 32
 ResourceOwnedExclusive = 128
@@ -395,12 +407,10 @@ SL_INVOKE_ON_SUCCESS = 64
 SL_INVOKE_ON_ERROR = 128
 STATUS_NO_SUCH_DEVICE = -1073741810
 MULTIPLE_IRP_COMPLETE_REQUESTS = 68
-IO_NO_INCREMENT = 0
 IO_DISK_INCREMENT = 1
 IO_KEYBOARD_INCREMENT = 6
 IO_NETWORK_INCREMENT = 2
 IO_SOUND_INCREMENT = 8
-EVENT_INCREMENT = 1
 
 
 class KEY_INFORMATION_CLASS(IntEnum):
@@ -674,6 +684,72 @@ class MM_PAGE_PRIORITY(IntEnum):
 LowPagePriority = MM_PAGE_PRIORITY.LowPagePriority
 NormalPagePriority = MM_PAGE_PRIORITY.NormalPagePriority
 HighPagePriority = MM_PAGE_PRIORITY.HighPagePriority
+
+class EVENT_TYPE(IntEnum):
+    NotificationEvent = 0
+    SynchronizationEvent = 1
+
+
+NotificationEvent = EVENT_TYPE.NotificationEvent
+SynchronizationEvent = EVENT_TYPE.SynchronizationEvent
+
+class TIMER_TYPE(IntEnum):
+    NotificationTimer = 0
+    SynchronizationTimer = 1
+
+
+NotificationTimer = TIMER_TYPE.NotificationTimer
+SynchronizationTimer = TIMER_TYPE.SynchronizationTimer
+
+class WAIT_TYPE(IntEnum):
+    WaitAll = 0
+    WaitAny = 1
+
+
+WaitAll = WAIT_TYPE.WaitAll
+WaitAny = WAIT_TYPE.WaitAny
+
+class KWAIT_REASON(IntEnum):
+    Executive = 0
+    FreePage = 1
+    PageIn = 2
+    PoolAllocation = 3
+    DelayExecution = 4
+    Suspended = 5
+    UserRequest = 6
+    WrExecutive = 7
+    WrFreePage = 8
+    WrPageIn = 9
+    WrPoolAllocation = 10
+    WrDelayExecution = 11
+    WrSuspended = 12
+    WrUserRequest = 13
+
+
+Executive = KWAIT_REASON.Executive
+FreePage = KWAIT_REASON.FreePage
+PageIn = KWAIT_REASON.PageIn
+PoolAllocation = KWAIT_REASON.PoolAllocation
+DelayExecution = KWAIT_REASON.DelayExecution
+Suspended = KWAIT_REASON.Suspended
+UserRequest = KWAIT_REASON.UserRequest
+WrExecutive = KWAIT_REASON.WrExecutive
+WrFreePage = KWAIT_REASON.WrFreePage
+WrPageIn = KWAIT_REASON.WrPageIn
+WrPoolAllocation = KWAIT_REASON.WrPoolAllocation
+WrDelayExecution = KWAIT_REASON.WrDelayExecution
+WrSuspended = KWAIT_REASON.WrSuspended
+WrUserRequest = KWAIT_REASON.WrUserRequest
+
+class WORK_QUEUE_TYPE(IntEnum):
+    CriticalWorkQueue = 0
+    DelayedWorkQueue = 1
+    HyperCriticalWorkQueue = 2
+
+
+CriticalWorkQueue = WORK_QUEUE_TYPE.CriticalWorkQueue
+DelayedWorkQueue = WORK_QUEUE_TYPE.DelayedWorkQueue
+HyperCriticalWorkQueue = WORK_QUEUE_TYPE.HyperCriticalWorkQueue
 
 class EX_POOL_PRIORITY(IntEnum):
     LowPoolPriority = 0
@@ -995,6 +1071,18 @@ __all__ = [
     "IRP_MJ_QUERY_QUOTA",
     "IRP_MJ_SET_QUOTA",
     "IRP_MJ_PNP",
+    "MAXIMUM_WAIT_OBJECTS",
+    "THREAD_WAIT_OBJECTS",
+    "EVENT_INCREMENT",
+    "IO_NO_INCREMENT",
+    "SEMAPHORE_INCREMENT",
+    "STATUS_ABANDONED_WAIT_0",
+    "STATUS_USER_APC",
+    "STATUS_ALERTED",
+    "STATUS_MUTANT_NOT_OWNED",
+    "STATUS_SEMAPHORE_LIMIT_EXCEEDED",
+    "THREAD_NOT_MUTEX_OWNER",
+    "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
     "ResourceNeverExclusive",
     "ResourceReleaseByOtherThread",
     "ResourceOwnedExclusive",
@@ -1089,12 +1177,10 @@ __all__ = [
     "SL_INVOKE_ON_ERROR",
     "STATUS_NO_SUCH_DEVICE",
     "MULTIPLE_IRP_COMPLETE_REQUESTS",
-    "IO_NO_INCREMENT",
     "IO_DISK_INCREMENT",
     "IO_KEYBOARD_INCREMENT",
     "IO_NETWORK_INCREMENT",
     "IO_SOUND_INCREMENT",
-    "EVENT_INCREMENT",
     "KEY_INFORMATION_CLASS",
     "KeyBasicInformation",
     "KeyNodeInformation",
@@ -1222,6 +1308,34 @@ __all__ = [
     "LowPagePriority",
     "NormalPagePriority",
     "HighPagePriority",
+    "EVENT_TYPE",
+    "NotificationEvent",
+    "SynchronizationEvent",
+    "TIMER_TYPE",
+    "NotificationTimer",
+    "SynchronizationTimer",
+    "WAIT_TYPE",
+    "WaitAll",
+    "WaitAny",
+    "KWAIT_REASON",
+    "Executive",
+    "FreePage",
+    "PageIn",
+    "PoolAllocation",
+    "DelayExecution",
+    "Suspended",
+    "UserRequest",
+    "WrExecutive",
+    "WrFreePage",
+    "WrPageIn",
+    "WrPoolAllocation",
+    "WrDelayExecution",
+    "WrSuspended",
+    "WrUserRequest",
+    "WORK_QUEUE_TYPE",
+    "CriticalWorkQueue",
+    "DelayedWorkQueue",
+    "HyperCriticalWorkQueue",
     "EX_POOL_PRIORITY",
     "LowPoolPriority",
     "LowPoolPrioritySpecialPoolOverrun",

@@ -963,15 +963,97 @@ MODE = ctypes.c_int
 POOL_TYPE = ctypes.c_int
 
 
+class LIST_ENTRY(ctypes.Structure):
+    pass
+
+
+_LIST_ENTRY = LIST_ENTRY
+LIST_ENTRY._fields_ = [
+    ('Flink', ctypes.POINTER(LIST_ENTRY)),
+    ('Blink', ctypes.POINTER(LIST_ENTRY)),
+]
+PLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
+PRLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
+
+
+class DISPATCHER_HEADER(ctypes.Structure):
+    pass
+
+
+_DISPATCHER_HEADER = DISPATCHER_HEADER
+
+
+class _anonymous_record_5(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_6(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_7(ctypes.Union):
+    pass
+
+
+_anonymous_record_7._fields_ = [
+    ('Abandoned', UCHAR),
+    ('Signalling', BOOLEAN),
+]
+
+
+class _anonymous_record_8(ctypes.Union):
+    pass
+
+
+_anonymous_record_8._fields_ = [
+    ('Size', UCHAR),
+    ('Hand', UCHAR),
+]
+
+
+class _anonymous_record_9(ctypes.Union):
+    pass
+
+
+_anonymous_record_9._fields_ = [
+    ('DebugActive', BOOLEAN),
+    ('DpcActive', BOOLEAN),
+]
+_anonymous_record_6._anonymous_ = ('_anonymous_1', '_anonymous_2', '_anonymous_3')
+_anonymous_record_6._fields_ = [
+    ('Type', UCHAR),
+    ('_anonymous_1', _anonymous_record_7),
+    ('_anonymous_2', _anonymous_record_8),
+    ('_anonymous_3', _anonymous_record_9),
+]
+_anonymous_record_5._anonymous_ = ('_anonymous_0',)
+_anonymous_record_5._fields_ = [
+    ('_anonymous_0', _anonymous_record_6),
+    ('Lock', LONG),
+]
+DISPATCHER_HEADER._anonymous_ = ('_anonymous_0',)
+DISPATCHER_HEADER._fields_ = [
+    ('_anonymous_0', _anonymous_record_5),
+    ('SignalState', LONG),
+    ('WaitListHead', LIST_ENTRY),
+]
+PDISPATCHER_HEADER = ctypes.POINTER(DISPATCHER_HEADER)
+
+
 class KEVENT(ctypes.Structure):
     pass
 
 
 _KEVENT = KEVENT
 KEVENT._fields_ = [
-    ('Header', (ULONG_PTR * 3)),
+    ('Header', DISPATCHER_HEADER),
 ]
 PKEVENT = ctypes.POINTER(KEVENT)
+PRKEVENT = ctypes.POINTER(KEVENT)
 
 
 class FAST_MUTEX(ctypes.Structure):
@@ -1130,19 +1212,6 @@ EXCEPTION_POINTERS._fields_ = [
 PEXCEPTION_POINTERS = ctypes.POINTER(EXCEPTION_POINTERS)
 
 
-class LIST_ENTRY(ctypes.Structure):
-    pass
-
-
-_LIST_ENTRY = LIST_ENTRY
-LIST_ENTRY._fields_ = [
-    ('Flink', ctypes.POINTER(LIST_ENTRY)),
-    ('Blink', ctypes.POINTER(LIST_ENTRY)),
-]
-PLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
-PRLIST_ENTRY = ctypes.POINTER(LIST_ENTRY)
-
-
 class SINGLE_LIST_ENTRY(ctypes.Structure):
     pass
 
@@ -1276,11 +1345,11 @@ class DEVICE_OBJECT(ctypes.Structure):
 _DEVICE_OBJECT = DEVICE_OBJECT
 
 
-class _anonymous_record_5(ctypes.Union):
+class _anonymous_record_10(ctypes.Union):
     pass
 
 
-_anonymous_record_5._fields_ = [
+_anonymous_record_10._fields_ = [
     ('ListEntry', LIST_ENTRY),
     ('Wcb', WAIT_CONTEXT_BLOCK),
 ]
@@ -1299,7 +1368,7 @@ DEVICE_OBJECT._fields_ = [
     ('DeviceExtension', PVOID),
     ('DeviceType', DEVICE_TYPE),
     ('StackSize', CCHAR),
-    ('Queue', _anonymous_record_5),
+    ('Queue', _anonymous_record_10),
     ('AlignmentRequirement', ULONG),
     ('DeviceQueue', KDEVICE_QUEUE),
     ('Dpc', KDPC),
@@ -1321,17 +1390,17 @@ class IO_STATUS_BLOCK(ctypes.Structure):
 _IO_STATUS_BLOCK = IO_STATUS_BLOCK
 
 
-class _anonymous_record_6(ctypes.Union):
+class _anonymous_record_11(ctypes.Union):
     pass
 
 
-_anonymous_record_6._fields_ = [
+_anonymous_record_11._fields_ = [
     ('Status', NTSTATUS),
     ('Pointer', PVOID),
 ]
 IO_STATUS_BLOCK._anonymous_ = ('_anonymous_0',)
 IO_STATUS_BLOCK._fields_ = [
-    ('_anonymous_0', _anonymous_record_6),
+    ('_anonymous_0', _anonymous_record_11),
     ('Information', ULONG_PTR),
 ]
 PIO_STATUS_BLOCK = ctypes.POINTER(IO_STATUS_BLOCK)
@@ -1422,58 +1491,15 @@ class IRP(ctypes.Structure):
 _IRP = IRP
 
 
-class _anonymous_record_7(ctypes.Union):
+class _anonymous_record_12(ctypes.Union):
     pass
 
 
-_anonymous_record_7._fields_ = [
+_anonymous_record_12._fields_ = [
     ('MasterIrp', ctypes.POINTER(IRP)),
     ('IrpCount', LONG),
     ('SystemBuffer', PVOID),
 ]
-
-
-class _anonymous_record_8(ctypes.Union):
-    pass
-
-
-
-
-class _anonymous_record_9(ctypes.Structure):
-    pass
-
-
-
-
-class _anonymous_record_10(ctypes.Union):
-    pass
-
-
-_anonymous_record_10._fields_ = [
-    ('UserApcRoutine', PIO_APC_ROUTINE),
-    ('IssuingProcess', PVOID),
-]
-_anonymous_record_9._anonymous_ = ('_anonymous_0',)
-_anonymous_record_9._fields_ = [
-    ('_anonymous_0', _anonymous_record_10),
-    ('UserApcContext', PVOID),
-]
-_anonymous_record_8._fields_ = [
-    ('AsynchronousParameters', _anonymous_record_9),
-    ('AllocationSize', LARGE_INTEGER),
-]
-
-
-class _anonymous_record_11(ctypes.Union):
-    pass
-
-
-
-
-class _anonymous_record_12(ctypes.Structure):
-    pass
-
-
 
 
 class _anonymous_record_13(ctypes.Union):
@@ -1486,45 +1512,88 @@ class _anonymous_record_14(ctypes.Structure):
     pass
 
 
-_anonymous_record_14._fields_ = [
-    ('DriverContext', (PVOID * 4)),
-]
-_anonymous_record_13._anonymous_ = ('_anonymous_1',)
-_anonymous_record_13._fields_ = [
-    ('DeviceQueueEntry', KDEVICE_QUEUE_ENTRY),
-    ('_anonymous_1', _anonymous_record_14),
-]
 
 
-class _anonymous_record_15(ctypes.Structure):
+class _anonymous_record_15(ctypes.Union):
     pass
 
 
+_anonymous_record_15._fields_ = [
+    ('UserApcRoutine', PIO_APC_ROUTINE),
+    ('IssuingProcess', PVOID),
+]
+_anonymous_record_14._anonymous_ = ('_anonymous_0',)
+_anonymous_record_14._fields_ = [
+    ('_anonymous_0', _anonymous_record_15),
+    ('UserApcContext', PVOID),
+]
+_anonymous_record_13._fields_ = [
+    ('AsynchronousParameters', _anonymous_record_14),
+    ('AllocationSize', LARGE_INTEGER),
+]
 
 
 class _anonymous_record_16(ctypes.Union):
     pass
 
 
-_anonymous_record_16._fields_ = [
+
+
+class _anonymous_record_17(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_18(ctypes.Union):
+    pass
+
+
+
+
+class _anonymous_record_19(ctypes.Structure):
+    pass
+
+
+_anonymous_record_19._fields_ = [
+    ('DriverContext', (PVOID * 4)),
+]
+_anonymous_record_18._anonymous_ = ('_anonymous_1',)
+_anonymous_record_18._fields_ = [
+    ('DeviceQueueEntry', KDEVICE_QUEUE_ENTRY),
+    ('_anonymous_1', _anonymous_record_19),
+]
+
+
+class _anonymous_record_20(ctypes.Structure):
+    pass
+
+
+
+
+class _anonymous_record_21(ctypes.Union):
+    pass
+
+
+_anonymous_record_21._fields_ = [
     ('CurrentStackLocation', ctypes.c_void_p),
     ('PacketType', ULONG),
 ]
-_anonymous_record_15._anonymous_ = ('_anonymous_1',)
-_anonymous_record_15._fields_ = [
+_anonymous_record_20._anonymous_ = ('_anonymous_1',)
+_anonymous_record_20._fields_ = [
     ('ListEntry', LIST_ENTRY),
-    ('_anonymous_1', _anonymous_record_16),
+    ('_anonymous_1', _anonymous_record_21),
 ]
-_anonymous_record_12._anonymous_ = ('_anonymous_0', '_anonymous_3')
-_anonymous_record_12._fields_ = [
-    ('_anonymous_0', _anonymous_record_13),
+_anonymous_record_17._anonymous_ = ('_anonymous_0', '_anonymous_3')
+_anonymous_record_17._fields_ = [
+    ('_anonymous_0', _anonymous_record_18),
     ('Thread', PETHREAD),
     ('AuxiliaryBuffer', PCHAR),
-    ('_anonymous_3', _anonymous_record_15),
+    ('_anonymous_3', _anonymous_record_20),
     ('OriginalFileObject', ctypes.POINTER(FILE_OBJECT)),
 ]
-_anonymous_record_11._fields_ = [
-    ('Overlay', _anonymous_record_12),
+_anonymous_record_16._fields_ = [
+    ('Overlay', _anonymous_record_17),
     ('Apc', KAPC),
     ('CompletionKey', PVOID),
 ]
@@ -1533,7 +1602,7 @@ IRP._fields_ = [
     ('Size', USHORT),
     ('MdlAddress', ctypes.POINTER(MDL)),
     ('Flags', ULONG),
-    ('AssociatedIrp', _anonymous_record_7),
+    ('AssociatedIrp', _anonymous_record_12),
     ('ThreadListEntry', LIST_ENTRY),
     ('IoStatus', IO_STATUS_BLOCK),
     ('RequestorMode', KPROCESSOR_MODE),
@@ -1546,10 +1615,10 @@ IRP._fields_ = [
     ('AllocationFlags', UCHAR),
     ('UserIosb', PIO_STATUS_BLOCK),
     ('UserEvent', PKEVENT),
-    ('Overlay', _anonymous_record_8),
+    ('Overlay', _anonymous_record_13),
     ('CancelRoutine', ctypes.CFUNCTYPE(VOID, ctypes.POINTER(DEVICE_OBJECT), ctypes.POINTER(IRP))),
     ('UserBuffer', PVOID),
-    ('Tail', _anonymous_record_11),
+    ('Tail', _anonymous_record_16),
 ]
 PIRP = ctypes.POINTER(IRP)
 
@@ -1561,17 +1630,17 @@ class IO_STACK_LOCATION(ctypes.Structure):
 _IO_STACK_LOCATION = IO_STACK_LOCATION
 
 
-class _anonymous_record_17(ctypes.Union):
+class _anonymous_record_22(ctypes.Union):
     pass
 
 
 
 
-class _anonymous_record_18(ctypes.Structure):
+class _anonymous_record_23(ctypes.Structure):
     pass
 
 
-_anonymous_record_18._fields_ = [
+_anonymous_record_23._fields_ = [
     ('SecurityContext', PIO_SECURITY_CONTEXT),
     ('Options', ULONG),
     ('_CmhookPad0', ULONG),
@@ -1582,11 +1651,11 @@ _anonymous_record_18._fields_ = [
 ]
 
 
-class _anonymous_record_19(ctypes.Structure):
+class _anonymous_record_24(ctypes.Structure):
     pass
 
 
-_anonymous_record_19._fields_ = [
+_anonymous_record_24._fields_ = [
     ('Length', ULONG),
     ('_CmhookPad0', ULONG),
     ('Key', ULONG),
@@ -1595,11 +1664,11 @@ _anonymous_record_19._fields_ = [
 ]
 
 
-class _anonymous_record_20(ctypes.Structure):
+class _anonymous_record_25(ctypes.Structure):
     pass
 
 
-_anonymous_record_20._fields_ = [
+_anonymous_record_25._fields_ = [
     ('Length', ULONG),
     ('_CmhookPad0', ULONG),
     ('Key', ULONG),
@@ -1608,11 +1677,11 @@ _anonymous_record_20._fields_ = [
 ]
 
 
-class _anonymous_record_21(ctypes.Structure):
+class _anonymous_record_26(ctypes.Structure):
     pass
 
 
-_anonymous_record_21._fields_ = [
+_anonymous_record_26._fields_ = [
     ('OutputBufferLength', ULONG),
     ('_CmhookPad0', ULONG),
     ('InputBufferLength', ULONG),
@@ -1622,29 +1691,29 @@ _anonymous_record_21._fields_ = [
 ]
 
 
-class _anonymous_record_22(ctypes.Structure):
+class _anonymous_record_27(ctypes.Structure):
     pass
 
 
-_anonymous_record_22._fields_ = [
+_anonymous_record_27._fields_ = [
     ('Argument1', PVOID),
     ('Argument2', PVOID),
     ('Argument3', PVOID),
     ('Argument4', PVOID),
 ]
-_anonymous_record_17._fields_ = [
-    ('Create', _anonymous_record_18),
-    ('Read', _anonymous_record_19),
-    ('Write', _anonymous_record_20),
-    ('DeviceIoControl', _anonymous_record_21),
-    ('Others', _anonymous_record_22),
+_anonymous_record_22._fields_ = [
+    ('Create', _anonymous_record_23),
+    ('Read', _anonymous_record_24),
+    ('Write', _anonymous_record_25),
+    ('DeviceIoControl', _anonymous_record_26),
+    ('Others', _anonymous_record_27),
 ]
 IO_STACK_LOCATION._fields_ = [
     ('MajorFunction', UCHAR),
     ('MinorFunction', UCHAR),
     ('Flags', UCHAR),
     ('Control', UCHAR),
-    ('Parameters', _anonymous_record_17),
+    ('Parameters', _anonymous_record_22),
     ('DeviceObject', PDEVICE_OBJECT),
     ('FileObject', PFILE_OBJECT),
     ('CompletionRoutine', ctypes.CFUNCTYPE(NTSTATUS, PDEVICE_OBJECT, ctypes.POINTER(IRP), PVOID)),
@@ -1665,7 +1734,7 @@ IO_TIMER_ROUTINE = ctypes.CFUNCTYPE(VOID, PDEVICE_OBJECT, PVOID)
 PIO_TIMER_ROUTINE = IO_TIMER_ROUTINE
 IO_WORKITEM_ROUTINE = ctypes.CFUNCTYPE(VOID, PDEVICE_OBJECT, PVOID)
 PIO_WORKITEM_ROUTINE = IO_WORKITEM_ROUTINE
-KDEFERRED_ROUTINE = ctypes.CFUNCTYPE(VOID, PKDPC, PVOID, PVOID, PVOID)
+KDEFERRED_ROUTINE = ctypes.CFUNCTYPE(VOID, ctypes.POINTER(KDPC), PVOID, PVOID, PVOID)
 PKDEFERRED_ROUTINE = KDEFERRED_ROUTINE
 KSYNCHRONIZE_ROUTINE = ctypes.CFUNCTYPE(BOOLEAN, PVOID)
 PKSYNCHRONIZE_ROUTINE = KSYNCHRONIZE_ROUTINE
@@ -1679,6 +1748,75 @@ ALLOCATE_FUNCTION = ctypes.CFUNCTYPE(PVOID, POOL_TYPE, SIZE_T, ULONG)
 PALLOCATE_FUNCTION = ALLOCATE_FUNCTION
 FREE_FUNCTION = ctypes.CFUNCTYPE(VOID, PVOID)
 PFREE_FUNCTION = FREE_FUNCTION
+EVENT_TYPE = ctypes.c_int
+TIMER_TYPE = ctypes.c_int
+WAIT_TYPE = ctypes.c_int
+KWAIT_REASON = ctypes.c_int
+WORK_QUEUE_TYPE = ctypes.c_int
+
+
+class KMUTANT(ctypes.Structure):
+    pass
+
+
+_KMUTANT = KMUTANT
+KMUTANT._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('MutantListEntry', LIST_ENTRY),
+    ('OwnerThread', ctypes.c_void_p),
+    ('Abandoned', BOOLEAN),
+    ('ApcDisable', UCHAR),
+]
+PKMUTANT = ctypes.POINTER(KMUTANT)
+PRKMUTANT = ctypes.POINTER(KMUTANT)
+KMUTEX = KMUTANT
+PKMUTEX = ctypes.POINTER(KMUTANT)
+PRKMUTEX = ctypes.POINTER(KMUTANT)
+
+
+class KSEMAPHORE(ctypes.Structure):
+    pass
+
+
+_KSEMAPHORE = KSEMAPHORE
+KSEMAPHORE._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('Limit', LONG),
+]
+PKSEMAPHORE = ctypes.POINTER(KSEMAPHORE)
+PRKSEMAPHORE = ctypes.POINTER(KSEMAPHORE)
+
+
+class KTIMER(ctypes.Structure):
+    pass
+
+
+_KTIMER = KTIMER
+KTIMER._fields_ = [
+    ('Header', DISPATCHER_HEADER),
+    ('DueTime', ULARGE_INTEGER),
+    ('TimerListEntry', LIST_ENTRY),
+    ('Dpc', ctypes.POINTER(KDPC)),
+    ('Processor', ULONG),
+    ('Period', ULONG),
+]
+PKTIMER = ctypes.POINTER(KTIMER)
+PRKTIMER = ctypes.POINTER(KTIMER)
+
+
+class WORK_QUEUE_ITEM(ctypes.Structure):
+    pass
+
+
+_WORK_QUEUE_ITEM = WORK_QUEUE_ITEM
+WORK_QUEUE_ITEM._fields_ = [
+    ('List', LIST_ENTRY),
+    ('WorkerRoutine', PWORKER_THREAD_ROUTINE),
+    ('Parameter', PVOID),
+]
+PWORK_QUEUE_ITEM = ctypes.POINTER(WORK_QUEUE_ITEM)
+IO_WORKITEM_ROUTINE_EX = ctypes.CFUNCTYPE(VOID, PVOID, PVOID, PIO_WORKITEM)
+PIO_WORKITEM_ROUTINE_EX = IO_WORKITEM_ROUTINE_EX
 EX_POOL_PRIORITY = ctypes.c_int
 
 
@@ -1709,17 +1847,17 @@ class OWNER_ENTRY(ctypes.Structure):
 _OWNER_ENTRY = OWNER_ENTRY
 
 
-class _anonymous_record_23(ctypes.Union):
+class _anonymous_record_28(ctypes.Union):
     pass
 
 
-_anonymous_record_23._fields_ = [
+_anonymous_record_28._fields_ = [
     ('TableSize', ULONG),
 ]
 OWNER_ENTRY._anonymous_ = ('_anonymous_1',)
 OWNER_ENTRY._fields_ = [
     ('OwnerThread', ERESOURCE_THREAD),
-    ('_anonymous_1', _anonymous_record_23),
+    ('_anonymous_1', _anonymous_record_28),
 ]
 POWNER_ENTRY = ctypes.POINTER(OWNER_ENTRY)
 
@@ -1731,11 +1869,11 @@ class ERESOURCE(ctypes.Structure):
 _ERESOURCE = ERESOURCE
 
 
-class _anonymous_record_24(ctypes.Union):
+class _anonymous_record_29(ctypes.Union):
     pass
 
 
-_anonymous_record_24._fields_ = [
+_anonymous_record_29._fields_ = [
     ('Address', PVOID),
     ('CreatorBackTraceIndex', ULONG_PTR),
 ]
@@ -1745,7 +1883,7 @@ ERESOURCE._fields_ = [
     ('OwnerTable', POWNER_ENTRY),
     ('ActiveCount', SHORT),
     ('Flag', USHORT),
-    ('SharedWaiters', ctypes.c_void_p),
+    ('SharedWaiters', ctypes.POINTER(KSEMAPHORE)),
     ('ExclusiveWaiters', PKEVENT),
     ('OwnerEntry', OWNER_ENTRY),
     ('ActiveEntries', ULONG),
@@ -1753,7 +1891,7 @@ ERESOURCE._fields_ = [
     ('NumberOfSharedWaiters', ULONG),
     ('NumberOfExclusiveWaiters', ULONG),
     ('Reserved2', PVOID),
-    ('_anonymous_12', _anonymous_record_24),
+    ('_anonymous_12', _anonymous_record_29),
     ('SpinLock', KSPIN_LOCK),
 ]
 PERESOURCE = ctypes.POINTER(ERESOURCE)
@@ -2022,8 +2160,14 @@ __all__ = [
     "PDRIVER_OBJECT",
     "MODE",
     "POOL_TYPE",
+    "LIST_ENTRY",
+    "PLIST_ENTRY",
+    "PRLIST_ENTRY",
+    "DISPATCHER_HEADER",
+    "PDISPATCHER_HEADER",
     "KEVENT",
     "PKEVENT",
+    "PRKEVENT",
     "FAST_MUTEX",
     "PFAST_MUTEX",
     "PROCESSINFOCLASS",
@@ -2057,9 +2201,6 @@ __all__ = [
     "PCONTEXT",
     "EXCEPTION_POINTERS",
     "PEXCEPTION_POINTERS",
-    "LIST_ENTRY",
-    "PLIST_ENTRY",
-    "PRLIST_ENTRY",
     "SINGLE_LIST_ENTRY",
     "PSINGLE_LIST_ENTRY",
     "IO_WORKITEM",
@@ -2145,6 +2286,27 @@ __all__ = [
     "PALLOCATE_FUNCTION",
     "FREE_FUNCTION",
     "PFREE_FUNCTION",
+    "EVENT_TYPE",
+    "TIMER_TYPE",
+    "WAIT_TYPE",
+    "KWAIT_REASON",
+    "WORK_QUEUE_TYPE",
+    "KMUTANT",
+    "PKMUTANT",
+    "PRKMUTANT",
+    "KMUTEX",
+    "PKMUTEX",
+    "PRKMUTEX",
+    "KSEMAPHORE",
+    "PKSEMAPHORE",
+    "PRKSEMAPHORE",
+    "KTIMER",
+    "PKTIMER",
+    "PRKTIMER",
+    "WORK_QUEUE_ITEM",
+    "PWORK_QUEUE_ITEM",
+    "IO_WORKITEM_ROUTINE_EX",
+    "PIO_WORKITEM_ROUTINE_EX",
     "EX_POOL_PRIORITY",
     "TIME_FIELDS",
     "PTIME_FIELDS",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 # 100-ns intervals between 1601-01-01 and 1970-01-01.
 EPOCH_1601_TO_1970 = 116444736000000000
@@ -19,8 +20,20 @@ class Clock:
     def __init__(self) -> None:
         self._pinned: int | None = None
         self._lock = threading.Lock()
+        # A machine's dispatcher (harness/shim/ke_dispatcher.c) that keeps time itself: source gives
+        # its time (None until it pinned the clock), moved tells it the clock was set or advanced.
+        self.source: Callable[[], int | None] | None = None
+        self.moved: Callable[[int], None] | None = None
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the clock stands still until set or advanced (else it follows the host's)."""
+        return self._pinned is not None or (self.source is not None and self.source() is not None)
 
     def now(self) -> int:
+        source = self.source
+        if source is not None and (kept := source()) is not None:
+            return kept
         # Lock-free: reading one attribute is atomic under the GIL, and set/advance replace
         # it whole, so a reader sees the old or the new pinned time, never a torn one.
         pinned = self._pinned
@@ -34,6 +47,8 @@ class Clock:
             raise ValueError(f"a FILETIME is a non-negative 64-bit count of 100 ns, not {filetime}")
         with self._lock:
             self._pinned = filetime
+        if self.moved is not None:
+            self.moved(filetime)
 
     def advance(self, hundred_ns: int) -> None:
         """Move a pinned clock forward (pinning it at the current time first if needed)."""
@@ -42,3 +57,5 @@ class Clock:
         current = self.now()
         with self._lock:
             self._pinned = current + hundred_ns
+        if self.moved is not None:
+            self.moved(current + hundred_ns)

@@ -77,4 +77,4 @@ def bugcheck(kernel, message: str) -> None:
 
 
 # The subsystems register their routines on import (after ``routine`` exists).
-from . import cm, io, ketime, mm, notify, ob, probe, processes, ps, rtl, zw  # noqa: E402,F401
+from . import cm, io, ke, ketime, mm, notify, ob, probe, processes, ps, rtl, zw  # noqa: E402,F401

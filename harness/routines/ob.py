@@ -22,7 +22,7 @@ from registry_core.names import MAX_UNICODE_STRING_BYTES
 from registry_core.native import address
 from registry_core.operations import map_access
 
-from . import bugcheck, routine
+from . import bugcheck, ke, routine
 
 PWSTR_TYPE = ffi.typeof("PWSTR")
 OBJECT_NAME_INFORMATION_SIZE = ffi.sizeof("OBJECT_NAME_INFORMATION")
@@ -77,6 +77,8 @@ def _dereference(kernel, Object, routine_name: str) -> int:
 @routine("ObReferenceObject")
 def ob_reference_object(kernel, Object) -> None:
     """VOID ObReferenceObject(PVOID Object): on an object of any kind."""
+    if ke.reference_object(kernel, Object, 1):  # a system thread's object (kewait)
+        return
     obj = _object(kernel, Object, "ObReferenceObject")
     if obj is not None:
         obj.reference(by_driver=True)
@@ -93,6 +95,8 @@ def obf_reference_object(kernel, Object) -> int:
 @routine("ObDereferenceObject")
 def ob_dereference_object(kernel, Object) -> None:
     """VOID ObDereferenceObject(PVOID Object): on an object of any kind; see _dereference."""
+    if ke.reference_object(kernel, Object, -1):  # a system thread's object (kewait)
+        return
     _dereference(kernel, Object, "ObDereferenceObject")
 
 
@@ -148,6 +152,8 @@ def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, Acc
         bugcheck(kernel, f"ObReferenceObjectByHandle(0x{address(Handle):x}) with Object NULL: the object "
                           "pointer would be written to address 0")
         return STATUS_ACCESS_VIOLATION
+    if ke.is_kernel_handle(Handle):  # a system thread's handle (kewait)
+        return ke.reference_handle(kernel, Handle, ObjectType, Object)
     handle = address(Handle)
     if handle in (CURRENT_PROCESS, CURRENT_THREAD):
         obj = kernel.processes.current_process() if handle == CURRENT_PROCESS else kernel.processes.current_thread()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from registry_core import caller
 from registry_core.operations import OPERATIONS
 
-from . import NATIVE_ROUTINES, routine
+from . import NATIVE_ROUTINES, ke, routine
 
 
 def _zw(name: str) -> Callable:
@@ -21,7 +21,19 @@ def _zw(name: str) -> Callable:
             caller.switch(previous)
     call.__name__ = name
     call.__doc__ = f"{name}: {('Nt' + name[2:])} with previous mode KernelMode (trusted, unprobed)."
+    if name == "ZwClose":
+        return _or_kernel_handle(call)
     return call
+
+
+def _or_kernel_handle(close: Callable) -> Callable:
+    """ZwClose of a system thread's handle (kewait) goes to the shim's dispatcher, any other to the registry."""
+    def zw_close(kernel, Handle) -> int:
+        if ke.is_kernel_handle(Handle):
+            return ke.close_handle(kernel, Handle)
+        return close(kernel, Handle)
+    zw_close.__doc__ = close.__doc__
+    return zw_close
 
 
 for _name in NATIVE_ROUTINES:

@@ -31,6 +31,13 @@ typedef struct _CMHOOK_UPCALLS {
     VOID (*DbgOutput)(ULONG_PTR Module, ULONG ComponentId, ULONG Level, const char *Text);
     /* A verifier finding the shim's C saw (a lock misused, ...): its kind, its text, the calling module's base. */
     VOID (*Finding)(ULONG_PTR Module, const char *Kind, const char *Text);
+    /* The dispatcher (kewait, ke_dispatcher.c). ClockPin: pin the emulated clock where it is (it then
+     * moves only when advanced; CmhookClockMoved tells the shim). ThreadBegins: a thread the shim
+     * made (system thread, worker, DPC thread) starts: its calls are the System process's from now
+     * on; returns its emulated thread id. DispatcherFinding: a verifier finding about Module. */
+    VOID (*ClockPin)(VOID);
+    ULONG_PTR (*ThreadBegins)(VOID);
+    VOID (*DispatcherFinding)(ULONG_PTR Module, const char *Kind, const char *Text);
 } CMHOOK_UPCALLS;
 
 extern CMHOOK_UPCALLS CmhookUpcalls;
@@ -99,7 +106,11 @@ typedef enum _CMHOOK_DRIVER_CALL {
     /* Notify routines, called with CmhookCallDriverRoutine (values apart, so other kinds fit before them). */
     CmhookInProcessNotify = 16,
     CmhookInThreadNotify = 17,
-    CmhookInImageNotify = 18
+    CmhookInImageNotify = 18,
+    CmhookInSystemThread = 8,  /* a PsCreateSystemThread start routine */
+    CmhookInWorkItem = 9,      /* an IoQueueWorkItem(Ex) or ExQueueWorkItem routine */
+    CmhookInDpc = 10,           /* a DPC queued by KeInsertQueueDpc */
+    CmhookInTimerDpc = 11       /* a DPC queued by a timer's expiry */
 } CMHOOK_DRIVER_CALL;
 
 enum {
@@ -181,6 +192,32 @@ ULONG_PTR CmhookCallDriverRoutine(LONG Kind, PVOID Function, ULONG_PTR Argument1
 NTSTATUS CmhookCallDriverDispatch(PDRIVER_DISPATCH Dispatch, PDEVICE_OBJECT DeviceObject, PIRP Irp,
                                   ULONG_PTR ProcessId, ULONG_PTR ThreadId);
 PDRIVER_DISPATCH CmhookDefaultDispatch(VOID);
+
+/*
+ * The dispatcher (kewait, ke_dispatcher.c; the rules are in that file's opening comment).
+ * ClockMoved: the emulated clock now reads Now (FILETIME units): timers due and timeouts passed up
+ * to it fire in due-time order, each step settled. DispatcherNow: the shim's emulated time, -1
+ * while the clock was never pinned. Settle: return once every thread the shim made is idle
+ * (blocked in a wait, or with no DPC or work item to run). Leftovers: what Module left at its
+ * unload (threads running, timers set, DPCs and work items queued), as "kind<TAB>text" lines
+ * in Text; the timers are cancelled, the DPCs and work items dropped, the threads stopped at
+ * their next wait; returns how many. Reset: a new machine starts (a new Kernel); Shutdown: it
+ * ends (the worker and DPC threads are joined). KernelHandle*: ZwClose, ObReferenceObjectByHandle
+ * on a handle PsCreateSystemThread gave (kernel handles: bit 31 set, sign-extended);
+ * ObjectReference: ObReferenceObject (Delta 1) or ObDereferenceObject (-1) on a dispatcher's
+ * thread object; FALSE when Object is none.
+ */
+VOID CmhookClockMoved(LONGLONG Now);
+LONGLONG CmhookDispatcherNow(VOID);
+VOID CmhookSettle(VOID);
+ULONG CmhookDispatcherLeftovers(ULONG_PTR Module, char *Text, SIZE_T Room);
+VOID CmhookDispatcherReset(VOID);
+VOID CmhookDispatcherShutdown(VOID);
+NTSTATUS CmhookKernelHandleClose(ULONG_PTR Handle);
+NTSTATUS CmhookKernelHandleReference(ULONG_PTR Handle, PVOID *Object);
+BOOLEAN CmhookObjectReference(PVOID Object, LONG Delta);
+/* What ObReferenceObjectByHandle compares ObjectType with for a thread handle (wdm.h declares it). */
+extern POBJECT_TYPE *PsThreadType;
 
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);

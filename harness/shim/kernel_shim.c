@@ -443,6 +443,49 @@ ULONG_PTR CmhookCallDriverRoutine(LONG Kind, PVOID Function, ULONG_PTR Argument1
     return Result;
 }
 
+/* --- Driver code entered on the dispatcher's threads (kewait: ke_dispatcher.c): system thread start
+ * routines, work items, DPCs, through the same watch slots as DriverEntry. */
+LONG CmhookDriverCallBegin(LONG Kind, PVOID Function, ULONG_PTR ProcessId, ULONG_PTR ThreadId)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG OuterClass = Slot->NotifyClass;
+    WatchEnter(Slot, Kind, Function, -1, ProcessId, ThreadId);
+    return OuterClass;
+}
+
+VOID CmhookDriverCallEnd(LONG OuterClass)
+{
+    WatchLeave(CurrentSlot(), OuterClass);
+}
+
+VOID CmhookDriverCallsAbandoned(VOID)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    __atomic_store_n(&Slot->Depth, 0, __ATOMIC_RELEASE);
+    Slot->NotifyClass = -1;
+}
+
+LONG CmhookWaitBegins(VOID)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    LONG Depth = Slot->Depth;
+    __atomic_store_n(&Slot->Depth, 0, __ATOMIC_RELEASE);
+    return Depth;
+}
+
+VOID CmhookWaitEnds(LONG Depth)
+{
+    CMHOOK_WATCH_SLOT *Slot = CurrentSlot();
+    struct timespec Now;
+    if (Depth == 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &Now);
+    Slot->Since = (LONGLONG)Now.tv_sec * 1000000000LL + Now.tv_nsec;
+    __atomic_store_n(&Slot->Entries, Slot->Entries + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&Slot->Depth, Depth, __ATOMIC_RELEASE);
+}
+/* --- end of the dispatcher's driver calls (kewait) */
+
 #define CMHOOK_MAX_CALLBACKS 100
 static __thread NTSTATUS CmhookStatuses[CMHOOK_MAX_CALLBACKS];
 static __thread UCHAR CmhookCalled[CMHOOK_MAX_CALLBACKS];

@@ -46,5 +46,16 @@ CMHOOK_INTERNAL VOID CmhookFinding(ULONG_PTR Caller, const char *Kind, const cha
 /* The pool type an allocation of PoolType by the module at Caller gets: NonPagedPool becomes
  * NonPagedPoolNx for a module that called ExInitializeDriverRuntime(DrvRtPoolNxOptIn). */
 CMHOOK_INTERNAL POOL_TYPE CmhookDefaultPoolType(POOL_TYPE PoolType, ULONG_PTR Caller);
+/* --- Driver code the dispatcher enters (kewait: ke_dispatcher.c), through the machine record's watch
+ * slots as CmhookCallDriverEntry does: Begin returns the outer notify class End restores; after a
+ * longjmp out of driver code (PsTerminateSystemThread) CallsAbandoned sets the slot's depth to 0.
+ * A system thread blocked in a wait is idle, not in a driver routine: WaitBegins sets its depth to 0
+ * (returning it), WaitEnds restores it with a fresh start time, so the watchdog never calls an idle
+ * thread hung. */
+CMHOOK_INTERNAL LONG CmhookDriverCallBegin(LONG Kind, PVOID Function, ULONG_PTR ProcessId, ULONG_PTR ThreadId);
+CMHOOK_INTERNAL VOID CmhookDriverCallEnd(LONG OuterClass);
+CMHOOK_INTERNAL VOID CmhookDriverCallsAbandoned(VOID);
+CMHOOK_INTERNAL LONG CmhookWaitBegins(VOID);
+CMHOOK_INTERNAL VOID CmhookWaitEnds(LONG Depth);
 
 #endif

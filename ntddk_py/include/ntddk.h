@@ -1084,10 +1084,42 @@ typedef enum _POOL_TYPE {
     NonPagedPoolCacheAlignedMustS
 } POOL_TYPE;
 
-/* KEVENT's dispatcher header is opaque here; only its size matters. */
+/* --- Dispatcher objects (kewait): the header every waitable object starts with, Windows x64's
+ * layout (wdm.h). The shim's dispatcher (harness/shim/ke_dispatcher.c) keeps an object's state in
+ * Type and SignalState; the other members are there for the layout. The other dispatcher objects
+ * (KMUTEX, KSEMAPHORE, KTIMER, KDPC) and their routines are in wdm.h. */
+typedef struct _LIST_ENTRY {
+    struct _LIST_ENTRY *Flink;
+    struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY, *PRLIST_ENTRY;
+
+typedef struct _DISPATCHER_HEADER {
+    union {
+        struct {
+            UCHAR Type;
+            union {
+                UCHAR Abandoned;
+                BOOLEAN Signalling;
+            };
+            union {
+                UCHAR Size;
+                UCHAR Hand;
+            };
+            union {
+                BOOLEAN DebugActive;
+                BOOLEAN DpcActive;
+            };
+        };
+        volatile LONG Lock;
+    };
+    LONG SignalState;
+    LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER, *PDISPATCHER_HEADER;
+
 typedef struct _KEVENT {
-    ULONG_PTR Header[3];
-} KEVENT, *PKEVENT;
+    DISPATCHER_HEADER Header;
+} KEVENT, *PKEVENT, *PRKEVENT;
+/* --- end of dispatcher objects (kewait) */
 
 typedef struct _FAST_MUTEX {
     volatile LONG Count;

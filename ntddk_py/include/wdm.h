@@ -12,10 +12,11 @@
  * IRP_MJ_* codes. `#include <wdm.h>` on its own includes ntddk.h, so a driver gets all of
  * ntddk.h either way (on Windows, wdm.h alone is a subset).
  *
- * Structs here are Windows x64 exact and in the ABI tests (LIST_ENTRY, SINGLE_LIST_ENTRY,
- * and wdm_io.h's I/O manager objects: DEVICE_OBJECT, IRP, IO_STACK_LOCATION, FILE_OBJECT,
- * MDL, KDPC ...); IO_WORKITEM stays an incomplete type, as the routines that make one are
- * not in the harness: a driver that declares one by value, or dereferences one, does not compile.
+ * Structs here are Windows x64 exact and in the ABI tests (SINGLE_LIST_ENTRY; the dispatcher
+ * objects: KTIMER, KMUTEX, KSEMAPHORE, WORK_QUEUE_ITEM; LIST_ENTRY is in ntddk.h; and wdm_io.h's
+ * I/O manager objects: DEVICE_OBJECT, IRP, IO_STACK_LOCATION, FILE_OBJECT, MDL, KDPC ...);
+ * IO_WORKITEM stays an incomplete type: a driver that declares one by value, or dereferences one,
+ * does not compile.
  *
  * Assertions are checked unless the build defines DBG as 0 (a free build): the harness is a
  * test bench, a checked build's place. A failed ASSERT, NT_ASSERT or NT_VERIFY prints what
@@ -78,10 +79,7 @@ extern "C" {
  * Linked lists. A LIST_ENTRY heads a circular doubly linked list (an empty one points at
  * itself) or is a member of one; CONTAINING_RECORD gets from a member back to its record.
  * ------------------------------------------------------------------------ */
-typedef struct _LIST_ENTRY {
-    struct _LIST_ENTRY *Flink;
-    struct _LIST_ENTRY *Blink;
-} LIST_ENTRY, *PLIST_ENTRY, *PRLIST_ENTRY;
+/* LIST_ENTRY itself is in ntddk.h, before the dispatcher header that holds one. */
 
 typedef struct _SINGLE_LIST_ENTRY {
     struct _SINGLE_LIST_ENTRY *Next;
@@ -156,7 +154,8 @@ typedef IO_TIMER_ROUTINE *PIO_TIMER_ROUTINE;
 typedef VOID NTAPI IO_WORKITEM_ROUTINE(IN PDEVICE_OBJECT DeviceObject, IN PVOID Context OPTIONAL);
 typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
 
-typedef VOID NTAPI KDEFERRED_ROUTINE(IN PKDPC Dpc, IN PVOID DeferredContext OPTIONAL,
+struct _KDPC;
+typedef VOID NTAPI KDEFERRED_ROUTINE(IN struct _KDPC *Dpc, IN PVOID DeferredContext OPTIONAL,
     IN PVOID SystemArgument1 OPTIONAL, IN PVOID SystemArgument2 OPTIONAL);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
 
@@ -181,6 +180,152 @@ typedef FREE_FUNCTION *PFREE_FUNCTION;
 
 /* Process and thread notifications (PCREATE_PROCESS_NOTIFY_ROUTINE, PCREATE_THREAD_NOTIFY_ROUTINE): in
  * ntddk.h, as on Windows, before the routines that register them. */
+
+/* ------------------------------------------------------------------------
+ * Dispatcher objects, timers, DPCs, system threads and work items (kewait). Windows x64
+ * layouts (DISPATCHER_HEADER and KEVENT are in ntddk.h, FAST_MUTEX holds a KEVENT); the
+ * shim implements them in harness/shim/ke_dispatcher.c and ke_threads.c, whose docstrings
+ * give the rules: waits really block, timeouts and timers follow the emulated clock.
+ * ------------------------------------------------------------------------ */
+typedef enum _EVENT_TYPE {
+    NotificationEvent,
+    SynchronizationEvent
+} EVENT_TYPE;
+
+typedef enum _TIMER_TYPE {
+    NotificationTimer,
+    SynchronizationTimer
+} TIMER_TYPE;
+
+typedef enum _WAIT_TYPE {
+    WaitAll,
+    WaitAny
+} WAIT_TYPE;
+
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest,
+    WrExecutive,
+    WrFreePage,
+    WrPageIn,
+    WrPoolAllocation,
+    WrDelayExecution,
+    WrSuspended,
+    WrUserRequest
+} KWAIT_REASON;
+
+typedef enum _WORK_QUEUE_TYPE {
+    CriticalWorkQueue,
+    DelayedWorkQueue,
+    HyperCriticalWorkQueue
+} WORK_QUEUE_TYPE;
+
+
+#define MAXIMUM_WAIT_OBJECTS 64
+#define THREAD_WAIT_OBJECTS 3
+#define EVENT_INCREMENT 1
+#define IO_NO_INCREMENT 0
+#define SEMAPHORE_INCREMENT 1
+#define STATUS_ABANDONED_WAIT_0          ((NTSTATUS)0x00000080)
+#define STATUS_USER_APC                  ((NTSTATUS)0x000000C0)
+#define STATUS_ALERTED                   ((NTSTATUS)0x00000101)
+#define STATUS_MUTANT_NOT_OWNED          ((NTSTATUS)0xC0000046)
+#define STATUS_SEMAPHORE_LIMIT_EXCEEDED  ((NTSTATUS)0xC0000047)
+#define THREAD_NOT_MUTEX_OWNER           ((ULONG)0x00000011)
+#define DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS ((ULONG)0x000000CE)
+
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header;
+    LIST_ENTRY MutantListEntry;
+    struct _KTHREAD *OwnerThread;
+    BOOLEAN Abandoned;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+typedef struct _KSEMAPHORE {
+    DISPATCHER_HEADER Header;
+    LONG Limit;
+} KSEMAPHORE, *PKSEMAPHORE, *PRKSEMAPHORE;
+
+/* KDPC is in wdm_io.h (DEVICE_OBJECT holds one). */
+
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header;
+    ULARGE_INTEGER DueTime;
+    LIST_ENTRY TimerListEntry;
+    struct _KDPC *Dpc;
+    ULONG Processor;
+    ULONG Period;
+} KTIMER, *PKTIMER, *PRKTIMER;
+
+typedef struct _WORK_QUEUE_ITEM {
+    LIST_ENTRY List;
+    PWORKER_THREAD_ROUTINE WorkerRoutine;
+    volatile PVOID Parameter;
+} WORK_QUEUE_ITEM, *PWORK_QUEUE_ITEM;
+
+/* CLIENT_ID is in ntddk.h (processes). */
+
+typedef VOID NTAPI IO_WORKITEM_ROUTINE_EX(IN PVOID IoObject, IN PVOID Context OPTIONAL, IN PIO_WORKITEM IoWorkItem);
+typedef IO_WORKITEM_ROUTINE_EX *PIO_WORKITEM_ROUTINE_EX;
+
+NTKERNELAPI VOID NTAPI KeInitializeEvent(OUT PRKEVENT Event, IN EVENT_TYPE Type, IN BOOLEAN State);
+NTKERNELAPI LONG NTAPI KeSetEvent(IN OUT PRKEVENT Event, IN KPRIORITY Increment, IN BOOLEAN Wait);
+NTKERNELAPI LONG NTAPI KeResetEvent(IN OUT PRKEVENT Event);
+NTKERNELAPI VOID NTAPI KeClearEvent(IN OUT PRKEVENT Event);
+NTKERNELAPI LONG NTAPI KeReadStateEvent(IN PRKEVENT Event);
+NTKERNELAPI VOID NTAPI KeInitializeMutex(OUT PRKMUTEX Mutex, IN ULONG Level);
+NTKERNELAPI LONG NTAPI KeReleaseMutex(IN OUT PRKMUTEX Mutex, IN BOOLEAN Wait);
+NTKERNELAPI LONG NTAPI KeReadStateMutex(IN PRKMUTEX Mutex);
+NTKERNELAPI VOID NTAPI KeInitializeSemaphore(OUT PRKSEMAPHORE Semaphore, IN LONG Count, IN LONG Limit);
+NTKERNELAPI LONG NTAPI KeReleaseSemaphore(IN OUT PRKSEMAPHORE Semaphore, IN KPRIORITY Increment,
+    IN LONG Adjustment, IN BOOLEAN Wait);
+NTKERNELAPI LONG NTAPI KeReadStateSemaphore(IN PRKSEMAPHORE Semaphore);
+NTKERNELAPI NTSTATUS NTAPI KeWaitForSingleObject(IN PVOID Object, IN KWAIT_REASON WaitReason,
+    IN KPROCESSOR_MODE WaitMode, IN BOOLEAN Alertable, IN PLARGE_INTEGER Timeout OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI KeWaitForMultipleObjects(IN ULONG Count, IN PVOID Object[], IN WAIT_TYPE WaitType,
+    IN KWAIT_REASON WaitReason, IN KPROCESSOR_MODE WaitMode, IN BOOLEAN Alertable,
+    IN PLARGE_INTEGER Timeout OPTIONAL, OUT PVOID WaitBlockArray OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI KeDelayExecutionThread(IN KPROCESSOR_MODE WaitMode, IN BOOLEAN Alertable,
+    IN PLARGE_INTEGER Interval);
+NTKERNELAPI VOID NTAPI KeInitializeTimer(OUT PKTIMER Timer);
+NTKERNELAPI VOID NTAPI KeInitializeTimerEx(OUT PKTIMER Timer, IN TIMER_TYPE Type);
+NTKERNELAPI BOOLEAN NTAPI KeSetTimer(IN OUT PKTIMER Timer, IN LARGE_INTEGER DueTime, IN PKDPC Dpc OPTIONAL);
+NTKERNELAPI BOOLEAN NTAPI KeSetTimerEx(IN OUT PKTIMER Timer, IN LARGE_INTEGER DueTime, IN LONG Period,
+    IN PKDPC Dpc OPTIONAL);
+NTKERNELAPI BOOLEAN NTAPI KeCancelTimer(IN OUT PKTIMER Timer);
+NTKERNELAPI BOOLEAN NTAPI KeReadStateTimer(IN PKTIMER Timer);
+NTKERNELAPI VOID NTAPI KeInitializeDpc(OUT PRKDPC Dpc, IN PKDEFERRED_ROUTINE DeferredRoutine,
+    IN PVOID DeferredContext OPTIONAL);
+NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(IN OUT PRKDPC Dpc, IN PVOID SystemArgument1 OPTIONAL,
+    IN PVOID SystemArgument2 OPTIONAL);
+NTKERNELAPI BOOLEAN NTAPI KeRemoveQueueDpc(IN OUT PRKDPC Dpc);
+NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(OUT PHANDLE ThreadHandle, IN ULONG DesiredAccess,
+    IN POBJECT_ATTRIBUTES ObjectAttributes OPTIONAL, IN HANDLE ProcessHandle OPTIONAL,
+    OUT PCLIENT_ID ClientId OPTIONAL, IN PKSTART_ROUTINE StartRoutine, IN PVOID StartContext OPTIONAL);
+NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(IN NTSTATUS ExitStatus);
+NTKERNELAPI PIO_WORKITEM NTAPI IoAllocateWorkItem(IN PDEVICE_OBJECT DeviceObject);
+NTKERNELAPI VOID NTAPI IoFreeWorkItem(IN PIO_WORKITEM IoWorkItem);
+NTKERNELAPI VOID NTAPI IoQueueWorkItem(IN OUT PIO_WORKITEM IoWorkItem, IN PIO_WORKITEM_ROUTINE WorkerRoutine,
+    IN WORK_QUEUE_TYPE QueueType, IN PVOID Context OPTIONAL);
+NTKERNELAPI VOID NTAPI IoQueueWorkItemEx(IN OUT PIO_WORKITEM IoWorkItem, IN PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+    IN WORK_QUEUE_TYPE QueueType, IN PVOID Context OPTIONAL);
+NTKERNELAPI VOID NTAPI ExQueueWorkItem(IN OUT PWORK_QUEUE_ITEM WorkItem, IN WORK_QUEUE_TYPE QueueType);
+
+#ifndef __CMHOOK_BINDGEN__
+#define ExInitializeWorkItem(Item, Routine, Context) \
+    do {                                             \
+        (Item)->WorkerRoutine = (Routine);           \
+        (Item)->Parameter = (Context);               \
+        (Item)->List.Flink = NULL;                   \
+    } while (0)
+#endif
+/* --- end of dispatcher objects, timers, DPCs, threads, work items (kewait) */
 
 #ifndef __CMHOOK_BINDGEN__
 /* ------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from harness import routines, shim
 from ntddk_py import PROTOTYPES, header_model
 from registry_core.native import NativeApi
 
-SHIM_UPCALLS = ["PoolAllocated", "PoolFreed", "DbgOutput", "Finding"]
+# The shim's own upcalls; the last three are the dispatcher's (kewait).
+SHIM_UPCALLS = ["PoolAllocated", "PoolFreed", "DbgOutput", "Finding", "ClockPin", "ThreadBegins", "DispatcherFinding"]
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,8 @@ def test_the_registry_refuses_undeclared_and_repeated_routines():
 def test_binding_names_what_the_table_and_the_registry_disagree_on():
     ctype = shim.shim_ffi().typeof("CMHOOK_UPCALLS")
     with pytest.raises(RuntimeError, match=r"no implementation: \['PoolFreed'\]"):
-        kernel_module._upcall_types(ctype, {"PoolAllocated": print, "DbgOutput": print, "Finding": print},
+        kernel_module._upcall_types(ctype, {"PoolAllocated": print, "DbgOutput": print, "Finding": print,
+                                            "ClockPin": print, "ThreadBegins": print, "DispatcherFinding": print},
                                     skip="Routines")
     with pytest.raises(RuntimeError, match=r"no upcall in harness/shim/cmhook_upcalls.h: \['Extra'\].*harness.shim"):
         kernel_module._upcall_types(ctype, dict.fromkeys([*SHIM_UPCALLS, "Extra"], print), skip="Routines")

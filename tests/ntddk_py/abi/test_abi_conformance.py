@@ -82,6 +82,9 @@ def test_the_questions_cover_the_wdk_header_set():
     for name in ["IRP", "IO_STACK_LOCATION", "DEVICE_OBJECT", "FILE_OBJECT", "MDL", "KDPC", "IO_STATUS_BLOCK"]:
         assert ("size", name) in keys, name
     assert ("offset", "IRP", "Tail") in keys and ("offset", "IO_STACK_LOCATION", "Parameters") in keys
+    # The dispatcher objects a driver declares by value are compared member by member.
+    for record, member in [("KDPC", "DeferredRoutine"), ("KTIMER", "Period"), ("DISPATCHER_HEADER", "SignalState")]:
+        assert ("offset", record, member) in keys, record
 
 
 # The issue's own figures, from Windows x64: each side must show them.
