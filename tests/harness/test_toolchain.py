@@ -322,7 +322,9 @@ def test_cmhook_build_and_run_pick_the_cxx_compiler(cc, tmp_path):
     assert done.returncode == 0 and "cxx: denied Protected" in done.stdout, done.stdout + done.stderr
 
 
-HEADERS = sorted(path.name for path in header_model.HEADER.parent.glob("*.h"))
+# Every header a driver includes; a part of another one (wdm_io.h, wdm.h's I/O objects, refuses to be
+# included alone) compiles as part of the header that includes it.
+HEADERS = sorted(path.name for path in header_model.HEADER.parent.glob("*.h") if "is a part of" not in path.read_text())
 
 
 @pytest.mark.parametrize("header", HEADERS)
