@@ -19,13 +19,14 @@ from collections.abc import Callable
 
 from ntddk_py import ffi
 
+from .referenced import Referenced
 from .store import Key
 
 # Size of the opaque native block; filters never look inside a key body.
 KEY_OBJECT_BYTES = 64
 
 
-class KeyObject:
+class KeyObject(Referenced):
     """A referenced view of one key, living at a stable native address."""
 
     __slots__ = ("key", "_memory", "address", "_references", "_driver_references", "_table")
@@ -38,52 +39,8 @@ class KeyObject:
         self._driver_references = 0
         self._table = table
 
-    @property
-    def pointer(self):
-        """The object as the PVOID callbacks and ObReferenceObject receive."""
-        return ffi.cast("PVOID", self.address)
-
-    @property
-    def references(self) -> int:
-        return self._references
-
-    @property
-    def driver_references(self) -> int:
-        """How many of the references drivers took are still held."""
-        return self._driver_references
-
-    def reference(self, *, by_driver: bool = False) -> KeyObject:
-        with self._table.lock:
-            if self._references <= 0:
-                raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) referenced after it was freed")
-            self._references += 1
-            if by_driver:
-                self._driver_references += 1
-        return self
-
-    def dereference_by_driver(self) -> bool:
-        """Give back a reference a driver took; False, changing nothing, when drivers hold none."""
-        with self._table.lock:
-            if self._driver_references <= 0:
-                return False
-            self._driver_references -= 1
-        self.dereference()
-        return True
-
-    def dereference(self) -> None:
-        with self._table.lock:
-            if self._references <= 0:
-                raise RuntimeError(f"key object 0x{self.address:x} ({self.key.path()}) dereferenced too often")
-            self._references -= 1
-            last = self._references == 0
-            if last:
-                del self._table.by_address[self.address]
-        if last:
-            # Vista's context cleanup runs callbacks: outside the lock, while the memory still lives.
-            freed = self._table.freed
-            if freed is not None:
-                freed(self)
-            self._memory = None
+    def __str__(self) -> str:
+        return f"key object 0x{self.address:x} ({self.key.path()})"
 
     def adopt_driver_reference(self) -> None:
         """A reference a driver took passes to the registry (a bypassing callback's ResultObject):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from ntddk_py import STATUS_PENDING, ffi
 
+from .referenced import Referenced
+
 # Size of the opaque blocks: room for the image file name and more; drivers never look inside.
 PROCESS_OBJECT_BYTES = 256
 THREAD_OBJECT_BYTES = 128
@@ -40,7 +42,7 @@ def image_file_name(image: str) -> bytes:
     return file_name(image)[:IMAGE_FILE_NAME_CHARS].encode("latin-1", "replace")
 
 
-class _Block:
+class _Block(Referenced):
     """A referenced native block: the part process and thread objects share."""
 
     kind = ""
@@ -52,45 +54,6 @@ class _Block:
         self._references = 1  # the table's
         self._driver_references = 0
         self._table = table
-
-    @property
-    def pointer(self):
-        return ffi.cast("PVOID", self.address)
-
-    @property
-    def references(self) -> int:
-        return self._references
-
-    @property
-    def driver_references(self) -> int:
-        return self._driver_references
-
-    def reference(self, *, by_driver: bool = False):
-        with self._table.lock:
-            if self._references <= 0:
-                raise RuntimeError(f"{self} referenced after it was freed")
-            self._references += 1
-            if by_driver:
-                self._driver_references += 1
-        return self
-
-    def dereference_by_driver(self) -> bool:
-        """Give back a reference a driver took; False, changing nothing, when drivers hold none."""
-        with self._table.lock:
-            if self._driver_references <= 0:
-                return False
-            self._driver_references -= 1
-        self.dereference()
-        return True
-
-    def dereference(self) -> None:
-        with self._table.lock:
-            if self._references <= 0:
-                raise RuntimeError(f"{self} dereferenced too often")
-            self._references -= 1
-            if self._references == 0:
-                self._table.by_address.pop(self.address, None)
-                self._memory = None
 
 
 class ProcessObject(_Block):
