@@ -42,6 +42,7 @@ from ntddk_py import (
     REG_SZ,
 )
 from registry_core import regfile
+from registry_core.names import MAX_KEY_NAME_CHARS, MAX_VALUE_NAME_CHARS
 
 from . import isolation
 from .job import Job, Remote, Reporter
@@ -53,10 +54,10 @@ DEFAULT_IMAGES = ("\\Device\\HarddiskVolume1\\Windows\\explorer.exe",
                   "\\Device\\HarddiskVolume1\\Users\\Public\\Downloads\\setup.exe",
                   "\\Device\\HarddiskVolume1\\Program Files\\App\\app.exe")
 BATCH = 25  # examples per hypothesis run: the time limit is checked between batches
-# A key name component holds at most 255 characters, a value name 16,383 (Microsoft's "Registry
-# element size limits"); the generated names sit on both sides of these.
-KEY_NAME_LIMIT = 255
-VALUE_NAME_LIMIT = 16383
+# The longest key name component and value name the registry takes (registry_core.names): the
+# generated names sit on both sides of these.
+KEY_NAME_LIMIT = MAX_KEY_NAME_CHARS
+VALUE_NAME_LIMIT = MAX_VALUE_NAME_CHARS
 _NAME_CHARACTERS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters='\\"')
 _PLAIN = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.-", min_size=1,
                  max_size=10)

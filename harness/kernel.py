@@ -275,6 +275,7 @@ class Kernel:
         self.ffi = shim.shim_ffi()
         self.shim_path = shim.build_shim(cc)
         self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)
+        self.kernel_handle_base = int(self.lib.CmhookKernelHandleBase)  # read once: ZwClose asks it each call
         record = isolation.shared_record()
         if record is not None:  # a machine a parent watches: the shim writes the record it shares
             self.lib.CmhookUseMachineRecord(self.ffi.cast("CMHOOK_MACHINE_RECORD *", record))

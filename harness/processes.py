@@ -41,9 +41,6 @@ KINDS = {"process": ("create-process notify routine", "PsSetCreateProcessNotifyR
          "image": ("load-image notify routine", "PsRemoveLoadImageNotifyRoutine")}
 _CALL_KINDS = {"process": "CmhookInProcessNotify", "process-ex": "CmhookInProcessNotify",
                "thread": "CmhookInThreadNotify", "image": "CmhookInImageNotify"}
-# SeLocateProcessImageName's pool: paged, with cmhook's tag.
-PAGED_POOL = 1
-IMAGE_NAME_TAG = int.from_bytes(b"SeIn", "little")
 
 
 @dataclass(frozen=True)

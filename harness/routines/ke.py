@@ -17,15 +17,14 @@ from registry_core.native import address
 
 from . import bugcheck
 
-# Kernel handles (OBJ_KERNEL_HANDLE's) have bit 31 set and are sign-extended: the shim's thread handles.
-KERNEL_HANDLE_BASE = 0xFFFFFFFF80000000
 CURRENT_THREAD = (1 << 64) - 2  # NtCurrentThread(); NtCurrentProcess() is -1: neither is a kernel handle
 
 
-def is_kernel_handle(handle: int) -> bool:
-    """Whether a handle is one of the shim's (a system thread's), not the registry's."""
+def is_kernel_handle(kernel, handle: int) -> bool:
+    """Whether a handle is one of the shim's (a system thread's), not the registry's: kernel handles
+    (OBJ_KERNEL_HANDLE's) have bit 31 set and are sign-extended, from the shim's CmhookKernelHandleBase."""
     value = address(handle)
-    return KERNEL_HANDLE_BASE <= value < CURRENT_THREAD
+    return kernel.kernel_handle_base <= value < CURRENT_THREAD
 
 
 def close_handle(kernel, handle: int) -> int:

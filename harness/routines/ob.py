@@ -152,7 +152,7 @@ def ob_reference_object_by_handle(kernel, Handle, DesiredAccess, ObjectType, Acc
         bugcheck(kernel, f"ObReferenceObjectByHandle(0x{address(Handle):x}) with Object NULL: the object "
                           "pointer would be written to address 0")
         return STATUS_ACCESS_VIOLATION
-    if ke.is_kernel_handle(Handle):  # a system thread's handle (kewait)
+    if ke.is_kernel_handle(kernel, Handle):  # a system thread's handle (kewait)
         return ke.reference_handle(kernel, Handle, ObjectType, Object)
     handle = address(Handle)
     if handle in (CURRENT_PROCESS, CURRENT_THREAD):

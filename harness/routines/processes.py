@@ -8,6 +8,7 @@ bugcheck finding naming the driver, and a zero or failure result."""
 from __future__ import annotations
 
 from ntddk_py import (
+    POOL_TYPE,
     STATUS_ACCESS_VIOLATION,
     STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_CID,
@@ -25,7 +26,6 @@ from . import bugcheck, routine
 HANDLE_TYPE = ffi.typeof("HANDLE")
 UNICODE_STRING_SIZE = ffi.sizeof("UNICODE_STRING")
 # SeLocateProcessImageName's block: paged pool, with cmhook's tag.
-PAGED_POOL = 1
 IMAGE_NAME_TAG = int.from_bytes(b"SeIn", "little")
 
 
@@ -143,7 +143,8 @@ def se_locate_process_image_name(kernel, Process, pImageFileName) -> int:
                           "address 0")
         return STATUS_ACCESS_VIOLATION
     name = process.nt_path.encode("utf-16-le", "surrogatepass")
-    block = kernel.routines.ExAllocatePoolWithTag(PAGED_POOL, UNICODE_STRING_SIZE + len(name) + 2, IMAGE_NAME_TAG)
+    block = kernel.routines.ExAllocatePoolWithTag(POOL_TYPE.PagedPool, UNICODE_STRING_SIZE + len(name) + 2,
+                                                  IMAGE_NAME_TAG)
     if block == ffi.NULL:
         return STATUS_INSUFFICIENT_RESOURCES
     where = address(block)

@@ -29,7 +29,7 @@ def _zw(name: str) -> Callable:
 def _or_kernel_handle(close: Callable) -> Callable:
     """ZwClose of a system thread's handle (kewait) goes to the shim's dispatcher, any other to the registry."""
     def zw_close(kernel, Handle) -> int:
-        if ke.is_kernel_handle(Handle):
+        if ke.is_kernel_handle(kernel, Handle):
             return ke.close_handle(kernel, Handle)
         return close(kernel, Handle)
     zw_close.__doc__ = close.__doc__

@@ -218,6 +218,8 @@ NTSTATUS CmhookKernelHandleReference(ULONG_PTR Handle, PVOID *Object);
 BOOLEAN CmhookObjectReference(PVOID Object, LONG Delta);
 /* What ObReferenceObjectByHandle compares ObjectType with for a thread handle (wdm.h declares it). */
 extern POBJECT_TYPE *PsThreadType;
+/* The first of the shim's kernel handles (a system thread's): bit 31 set, sign-extended. */
+extern ULONG_PTR CmhookKernelHandleBase;
 
 /* What the loader looks up in a driver module (the shim itself defines no DriverEntry). */
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);

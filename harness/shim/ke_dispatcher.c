@@ -64,6 +64,8 @@ enum {
 
 #define HANDLE_SLOTS 256
 #define KERNEL_HANDLE_BASE 0xFFFFFFFF80000000ULL
+/* The same, for the harness (harness/routines/ke.py tells the shim's handles from the registry's by it). */
+ULONG_PTR CmhookKernelHandleBase = KERNEL_HANDLE_BASE; /* not const: cffi reads only variables from a dlopen()ed library */
 #define TEXT_ROOM 512
 
 struct _KTHREAD {
