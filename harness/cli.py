@@ -13,7 +13,7 @@ from pathlib import Path
 from ntddk_py import abi_table, resources
 from registry_core.profiles import PROFILES
 
-from . import build, coverage, sanitizers
+from . import build, coverage, sanitizers, verifier
 from .isolation import HANG_SECONDS
 
 ROOT = resources.examples_directory().parent
@@ -89,6 +89,21 @@ def _add_instrument_options(parser: argparse.ArgumentParser) -> None:
                              "machine and names the driver, routine and notification")
     parser.add_argument("--coverage", action="store_true",
                         help="build with gcov coverage; cmhook run prints each driver's own line coverage")
+
+
+def _add_verifier_option(parser: argparse.ArgumentParser) -> None:
+    """--verifier (harness/verifier.py)."""
+    parser.add_argument("--verifier", metavar="OPTION,...", default=None, type=_verifier_choice,
+                        help="Driver Verifier's options: names, the sets standard (the default), all and none, "
+                             "-NAME to take one away (standard,-special-pool,low-resources=10%%:7); the options: "
+                             + verifier.summary())
+
+
+def _verifier_choice(text: str) -> str:
+    try:
+        return str(verifier.parse(text))
+    except verifier.VerifierChoiceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _compiler_flags(command: str, extra: list[str]) -> list[str] | None:
@@ -170,7 +185,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     for _, module in counted:
         coverage.reset(module)
     status = run_job(drivers, args.script, args.registry, args.profile, args.trace, cc=args.cc, export=export,
-                     isolated=not args.in_process, hang_seconds=args.hang_timeout)
+                     isolated=not args.in_process, hang_seconds=args.hang_timeout, verifier=args.verifier)
     text = sanitizers.reports(log_folder)
     if text:
         print("cmhook run: a sanitizer stopped the machine (the abort() of the report above); its own report:\n"
@@ -228,7 +243,7 @@ def _fuzz(args: argparse.Namespace, extra: list[str]) -> int:
     roots = tuple(args.key) or fuzz.DEFAULT_KEYS
     images = tuple(args.image) or fuzz.DEFAULT_IMAGES
     with tempfile.TemporaryDirectory(prefix="cmhook-fuzz-") as workdir:
-        fuzzer = fuzz.Fuzzer(drivers, Path(workdir), args.profile, args.cc, args.hang_timeout)
+        fuzzer = fuzz.Fuzzer(drivers, Path(workdir), args.profile, args.cc, args.hang_timeout, args.verifier)
         try:
             fuzzer.warm_up()
         except Exception as error:  # noqa: BLE001 - the same failure, reported by the first scenario's machine
@@ -361,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--trace", metavar="FILE.jsonl", help="write the trace here as JSON lines, not to the screen")
     runner.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
     _add_instrument_options(runner)
+    _add_verifier_option(runner)
     runner.add_argument("--export", metavar="KEY",
                         help="after the script and the drivers' unload, write KEY's subtree (HKLM\\..., "
                              "\\REGISTRY\\...) to the -o file as a .reg file")
@@ -405,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     fuzzer.add_argument("--cc", choices=build.COMPILERS, default="gcc", help="compiler for .c drivers")
     fuzzer.add_argument("--hang-timeout", type=_seconds, default=5.0, metavar="SECONDS",
                         help="as for cmhook run (default 5)")
+    _add_verifier_option(fuzzer)
     fuzzer.epilog, fuzzer.formatter_class = EXIT_STATUSES, _Formatter
     fuzzer.set_defaults(run=_fuzz, takes_extra=True, sanitize=None, coverage=False)  # not yet under fuzz
 

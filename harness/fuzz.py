@@ -245,8 +245,9 @@ class Fuzzer:
     """Runs scenarios against the drivers, each in its own machine, and keeps the first problem."""
 
     def __init__(self, drivers: list[str], workdir: Path, profile: str = "2003", cc: str = "gcc",
-                 hang_seconds: float = 5.0) -> None:
+                 hang_seconds: float = 5.0, verifier: str | None = None) -> None:
         self.drivers, self.profile, self.cc, self.hang_seconds = drivers, profile, cc, hang_seconds
+        self.verifier = verifier
         self.script_path, self.reg_path = workdir / "scenario.script", workdir / "scenario.reg"
         self.runs = 0
 
@@ -273,7 +274,8 @@ class Fuzzer:
         self.reg_path.write_text(scenario.reg_text(), encoding="utf-16")
         out, err = io.StringIO(), io.StringIO()
         reporter = Reporter(out, err, None, str(self.script_path))
-        work = Job(self.drivers, str(self.script_path), [str(self.reg_path)], self.profile, Remote(), self.cc)
+        work = Job(self.drivers, str(self.script_path), [str(self.reg_path)], self.profile, Remote(), self.cc,
+                   verifier=self.verifier)
         ending = isolation.run(work.run, reporter.deliver, hang_seconds=self.hang_seconds,
                                recent=reporter.recent_lines)
         if ending.report is not None:

@@ -183,8 +183,9 @@ class Job:
 
     def __init__(self, drivers: list[str], script_path: str | None = None, registry_files: list[str] | None = None,
                  profile: str = "2003", report: Any = None, cc: str = "gcc",
-                 export: tuple[str, str, bool] | None = None) -> None:
+                 export: tuple[str, str, bool] | None = None, verifier: str | None = None) -> None:
         self.driver_paths = drivers
+        self.verifier = verifier
         self.script_path = script_path
         self.registry_files = registry_files or []
         self.profile = profile
@@ -204,7 +205,7 @@ class Job:
             if self.export is not None:
                 self.report.problem(f"--export: nothing ran, {self.export[1]} not written")
             return
-        kernel = self.kernel = Kernel(profile=self.profile, echo=self.report.echo)
+        kernel = self.kernel = Kernel(profile=self.profile, echo=self.report.echo, verifier=self.verifier)
         failed = False
         try:
             for loaded in initial:
@@ -291,7 +292,8 @@ class Remote:
 def run_job(drivers: list[str], script_path: str | None = None, registry_files: list[str] | None = None,
             profile: str = "2003", trace_path: str | None = None, cc: str = "gcc",
             export: tuple[str, str, bool] | None = None, isolated: bool = True,
-            hang_seconds: float = isolation.HANG_SECONDS, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+            hang_seconds: float = isolation.HANG_SECONDS, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+            verifier: str | None = None) -> int:
     """A whole `cmhook run`: the machine in a child process (unless not isolated), the report here.
     Returns the exit status."""
     trace_file = None
@@ -304,9 +306,10 @@ def run_job(drivers: list[str], script_path: str | None = None, registry_files: 
     reporter = Reporter(out, err, trace_file, script_path)
     status = EXIT_OK
     if not isolated:
-        Job(drivers, script_path, registry_files, profile, reporter, cc, export).run()
+        Job(drivers, script_path, registry_files, profile, reporter, cc, export, verifier).run()
     else:
-        ending = isolation.run(lambda: Job(drivers, script_path, registry_files, profile, Remote(), cc, export).run(),
+        ending = isolation.run(lambda: Job(drivers, script_path, registry_files, profile, Remote(), cc, export,
+                                           verifier).run(),
                                reporter.deliver, hang_seconds=hang_seconds, recent=reporter.recent_lines)
         if ending.report is not None:
             reporter.summary()

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from registry_core.profiles import profile_named
 from registry_core.registry import Registry, encode_data
 
 from . import bookkeeping, coverage, devices, isolation, routines, sanitizers, shim
+from . import verifier as verifier_options
 from .processes import Processes
 
 if TYPE_CHECKING:
@@ -106,14 +107,37 @@ class VerifierFailure(AssertionError):
 
 @dataclass
 class Finding:
+    """What the verifier found, as a bugcheck-style report: the driver, what it did, the bug check
+    Windows (with Driver Verifier) stops with for it, the kernel routine it is about and the
+    notification its thread was handling. The harness goes on after a finding; Windows would not."""
+
     kind: str  # leaked-callback, leaked-pool, bad-free, bugcheck, deadlock, upcall-error, irql, ...
     driver: str | None
     message: str
     during: str | None = None  # the notification the finding's thread was in a callback for, if any
+    bugcheck: int | None = None  # the bug check code it stands for (include/ntddk.h's), if any
+    parameter: int | None = None  # the bug check's first parameter (Driver Verifier's rule or subcode)
+    routine: str | None = None  # the kernel routine it is about, if any
 
     def __str__(self) -> str:
+        routine = f" in {self.routine}" if self.routine and self.routine not in self.message else ""
         during = f" (during {self.during})" if self.during and self.during not in self.message else ""
-        return f"[{self.kind}] {self.driver or 'kernel'}: {self.message}{during}"
+        return f"[{self.kind}] {self.driver or 'kernel'}{routine}: {self.message}{self.stop_text}{during}"
+
+    @property
+    def stop_text(self) -> str:
+        """How the bug check reads in the report, empty when there is none (or the message names it)."""
+        if self.bugcheck is None or f"0x{self.bugcheck:X}" in self.message:
+            return ""
+        name = bugcheck_name(self.bugcheck)
+        parameter = f", parameter 0x{self.parameter:X}" if self.parameter else ""
+        return f" (bug check 0x{self.bugcheck:X} {name}{parameter})"
+
+
+def bugcheck_name(code: int) -> str:
+    """A bug check code's name, from the header's definitions."""
+    from . import bugcheck
+    return bugcheck.BUGCHECK_NAMES.get(code, "")
 
 
 @dataclass
@@ -261,9 +285,11 @@ class Kernel:
     """One emulated machine: registry, callbacks, loaded drivers and the verifier. One active at a time."""
 
     def __init__(self, registry: Registry | None = None, *, profile: str = "2003", trace: bool = True,
-                 echo: Callable[[str, str], None] | None = None, cc: str = "gcc", replace: bool = False) -> None:
+                 echo: Callable[[str, str], None] | None = None, cc: str = "gcc", replace: bool = False,
+                 verifier: str | Iterable[str] | verifier_options.Verifier | None = None) -> None:
         """A new machine, made the active one. With replace, a Kernel still active is closed first
-        (KernelLeftOpenWarning) instead of this one refusing to start."""
+        (KernelLeftOpenWarning) instead of this one refusing to start. ``verifier``: the Driver
+        Verifier options (harness/verifier.py; default its standard set)."""
         global _active
         self.origin, self._origin_file, self._origin_line = _origin()
         self.registry = registry or Registry()
@@ -276,6 +302,8 @@ class Kernel:
         self.shim_path = shim.build_shim(cc)
         self.lib = self.ffi.dlopen(str(self.shim_path), self.ffi.RTLD_NOW | self.ffi.RTLD_GLOBAL)
         self.kernel_handle_base = int(self.lib.CmhookKernelHandleBase)  # read once: ZwClose asks it each call
+        self.verifier = verifier_options.parse(verifier)
+        self.lib.CmhookVerifierOptions = self.verifier.mask
         record = isolation.shared_record()
         if record is not None:  # a machine a parent watches: the shim writes the record it shares
             self.lib.CmhookUseMachineRecord(self.ffi.cast("CMHOOK_MACHINE_RECORD *", record))
@@ -330,12 +358,15 @@ class Kernel:
         driver = self.module_of(address_)
         return f"{driver.name}+0x{address_ - driver.base:x}" if driver else f"0x{address_:x}"
 
-    def finding(self, kind: str, message: str, driver: str | None = None) -> None:
+    def finding(self, kind: str, message: str, driver: str | None = None, *, bugcheck: int | None = None,
+                parameter: int | None = None, routine: str | None = None) -> Finding:
         """Record a verifier finding, with the notification a callback on this thread is handling, if any."""
         notify_class = self.lib.CmhookCurrentNotifyClass()
         during = notify_class_name(notify_class) if notify_class >= 0 else None
+        made = Finding(kind, driver, message, during, bugcheck, parameter, routine)
         with self._lock:
-            self.findings.append(Finding(kind, driver, message, during))
+            self.findings.append(made)
+        return made
 
     # --- pool and debug output (called from the shim) ----------------------------------
     def pool_allocated(self, block, size: int, tag: int, pool_type: int, module: int) -> None:
@@ -356,10 +387,12 @@ class Kernel:
                                      f"{tag_shown(allocation.tag)} (BAD_POOL_CALLER)", owner)
         return 1
 
-    def shim_finding(self, module: int, kind, text) -> None:
+    def shim_finding(self, module: int, kind, bugcheck: int, parameter: int, routine, text) -> None:
         """A finding the shim's C made (a lock misused, an IRQL gone wrong), naming the calling module."""
         owner = next((d.name for d in self.drivers.values() if d.base == module), None)
-        self.finding(self.ffi.string(kind).decode(), self.ffi.string(text).decode("utf-8", "replace"), owner)
+        self.finding(self.ffi.string(kind).decode(), self.ffi.string(text).decode("utf-8", "replace"), owner,
+                     bugcheck=bugcheck or None, parameter=parameter or None,
+                     routine=self.ffi.string(routine).decode() if routine else None)
 
     def dbg_output(self, module: int, component: int, level: int, text) -> None:
         driver = next((d.name for d in self.drivers.values() if d.base == module), "kernel")

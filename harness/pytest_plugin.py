@@ -66,6 +66,7 @@ from registry_core.profiles import PROFILES
 
 from . import bugcheck, isolation
 from . import build as _build
+from . import verifier as _verifier
 from .kernel import Kernel, active_kernel
 from .testing import TraceView
 
@@ -76,7 +77,7 @@ DEFAULT_ISOLATION = "test"
 # A failure report shows the end of a long test, not all of it.
 REPORT_TRACE_CALLS = 200
 REPORT_DEBUG_LINES = 500
-MARKER_SETTINGS = ("profile", "cc")
+MARKER_SETTINGS = ("profile", "cc", "verifier")
 
 # The kernel a test's ``kernel`` fixture made, for its failure report.
 kernel_key = pytest.StashKey[Kernel]()
@@ -92,10 +93,12 @@ _DBGPRINT, _TRACE, _PHASE = "cmhook-dbgprint", "cmhook-trace", "cmhook-phase"
 
 @dataclass(frozen=True)
 class Settings:
-    """The Windows profile and the compiler a test's kernel and build_filter use."""
+    """The Windows profile and the compiler a test's kernel and build_filter use, and the Driver
+    Verifier options of its kernel (harness/verifier.py's spelling)."""
 
     profile: str
     cc: str
+    verifier: str = str(_verifier.parse(None))
 
 
 class BuildFilter(Protocol):
@@ -122,6 +125,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cmhook-hang-timeout", type=float, default=None, metavar="SECONDS",
                     help="how long a driver routine of an isolated test may run before the test fails as hung "
                          f"(default: ini cmhook_hang_timeout, else {isolation.HANG_SECONDS:g})")
+    group.addoption("--cmhook-verifier", default=None, metavar="OPTION,...",
+                    help="Driver Verifier options of the kernel fixture, as cmhook run --verifier takes them "
+                         "(default: ini cmhook_verifier, else standard: " + _verifier.summary() + ")")
+    parser.addini("cmhook_verifier", "Driver Verifier options of the kernel fixture (standard, all, none, names, "
+                  "-NAME)",
+                  default="standard")
     parser.addini("cmhook_profile", "Windows version the kernel fixture emulates: 2003, xp, vista, win7, win8 or win10",
                   default=DEFAULT_PROFILE)
     parser.addini("cmhook_cc", "compiler of build_filter and the kernel shim: gcc or clang", default=DEFAULT_CC)
@@ -134,9 +143,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): the Windows profile and "
-        "compiler of this test's "
-        "kernel and build_filter fixtures (overrides --cmhook-profile and --cmhook-cc)")
+        "cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang', verifier='standard,...'): "
+        "the Windows profile and compiler of this test's kernel and build_filter fixtures and its kernel's "
+        "Driver Verifier options (overrides --cmhook-profile, --cmhook-cc and --cmhook-verifier)")
     config.stash[_isolation_key] = (_isolation_mode(config), _hang_timeout(config))
 
 
@@ -175,7 +184,8 @@ def settings(node: pytest.Item) -> Settings:
 
     A marker naming something else, or a value no kernel has, fails the test with the reason:
     a typo must not silently test the default instead."""
-    chosen = {"profile": _option(node.config, "profile", DEFAULT_PROFILE), "cc": _option(node.config, "cc", DEFAULT_CC)}
+    chosen = {"profile": _option(node.config, "profile", DEFAULT_PROFILE), "cc": _option(node.config, "cc", DEFAULT_CC),
+              "verifier": _option(node.config, "verifier", "standard")}
     marked: dict[str, object] = {}
     for marker in node.iter_markers("cmhook"):  # closest first
         unknown = sorted(set(marker.kwargs) - set(MARKER_SETTINGS))
@@ -189,7 +199,11 @@ def settings(node: pytest.Item) -> Settings:
         pytest.fail(f"cmhook profile {chosen['profile']!r}: use one of {', '.join(PROFILES)}", pytrace=False)
     if chosen["cc"] not in _build.COMPILERS:
         pytest.fail(f"cmhook cc {chosen['cc']!r}: use one of {', '.join(_build.COMPILERS)}", pytrace=False)
-    return Settings(chosen["profile"], chosen["cc"])
+    try:
+        verifier = str(_verifier.parse(chosen["verifier"]))
+    except _verifier.VerifierChoiceError as error:
+        pytest.fail(f"cmhook verifier: {error}", pytrace=False)
+    return Settings(chosen["profile"], chosen["cc"], verifier)
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -206,7 +220,8 @@ def kernel(request: pytest.FixtureRequest) -> Iterator[Kernel]:
     A Kernel still active from elsewhere is closed first, with a KernelLeftOpenWarning."""
     chosen = settings(request.node)
     sending = isolation.in_machine()  # an isolated test: the parent hears of its DbgPrint and trace as they come
-    machine = Kernel(profile=chosen.profile, cc=chosen.cc, replace=True, echo=_send_dbgprint if sending else None)
+    machine = Kernel(profile=chosen.profile, cc=chosen.cc, replace=True, echo=_send_dbgprint if sending else None,
+                     verifier=chosen.verifier)
     if sending and machine.native.dispatcher.trace is not None:
         machine.native.dispatcher.trace = _SentTrace(limit=machine.native.dispatcher.trace.limit)
     request.node.stash[kernel_key] = machine
@@ -392,7 +407,7 @@ def _warm_up(item: pytest.Item) -> None:
         return
     _warmed.add(chosen)
     try:
-        with Kernel(profile=chosen.profile, cc=chosen.cc):
+        with Kernel(profile=chosen.profile, cc=chosen.cc, verifier=chosen.verifier):
             pass
     except Exception:  # what fails here fails again in the machine, reported on the test
         pass

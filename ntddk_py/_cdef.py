@@ -2,7 +2,7 @@
 # Regenerate with: python -m ntddk_py.generate
 """cffi declarations of include/ntddk.h, its records' members and its routines' parameters as spelled there."""
 
-HEADER_SHA256 = "16cb0a64b60c85a3fecc5187a776b47e7d3f304a8b504b1e0f077f94030d959d"
+HEADER_SHA256 = "d4ef8a801b2ef257cd2f443c440b8923de053d0c12b89120b6e7fc79d234bb2a"
 
 CDEF = r"""
 typedef void VOID;

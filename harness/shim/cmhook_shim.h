@@ -29,8 +29,11 @@ typedef struct _CMHOOK_UPCALLS {
     BOOLEAN (*PoolFreed)(PVOID Block, ULONG Tag, BOOLEAN CheckTag, ULONG_PTR Module);
     /* DbgPrint and DbgPrintEx: the line formatted as Windows formats it, in UTF-8. */
     VOID (*DbgOutput)(ULONG_PTR Module, ULONG ComponentId, ULONG Level, const char *Text);
-    /* A verifier finding the shim's C saw (a lock misused, ...): its kind, its text, the calling module's base. */
-    VOID (*Finding)(ULONG_PTR Module, const char *Kind, const char *Text);
+    /* A verifier finding the shim's C saw (a lock misused, ...): the calling module's base, its kind, the
+     * bug check it stands for (0: none) with its first parameter, the kernel routine it is about (NULL:
+     * none), its text. */
+    VOID (*Finding)(ULONG_PTR Module, const char *Kind, ULONG BugCheck, ULONG_PTR Parameter, const char *Routine,
+                    const char *Text);
     /* The dispatcher (kewait, ke_dispatcher.c). ClockPin: pin the emulated clock where it is (it then
      * moves only when advanced; CmhookClockMoved tells the shim). ThreadBegins: a thread the shim
      * made (system thread, worker, DPC thread) starts: its calls are the System process's from now
@@ -41,6 +44,20 @@ typedef struct _CMHOOK_UPCALLS {
 } CMHOOK_UPCALLS;
 
 extern CMHOOK_UPCALLS CmhookUpcalls;
+
+/* Driver Verifier's options (harness/verifier.py names them and says what each checks): bits of
+ * CmhookVerifierOptions, which the harness sets before any driver loads. A check whose bit is clear
+ * costs one test of this word. */
+typedef enum _CMHOOK_VERIFIER_OPTION {
+    CmhookVerifySpecialPool = 0x1,
+    CmhookVerifyIrql = 0x2,
+    CmhookVerifyPoolTracking = 0x4,
+    CmhookVerifyHandles = 0x8,
+    CmhookVerifyDeadlocks = 0x10,
+    CmhookVerifyLowResources = 0x20,
+    CmhookVerifyUserBuffers = 0x40
+} CMHOOK_VERIFIER_OPTION;
+extern ULONG CmhookVerifierOptions;
 
 /* NT's upcase table (RtlUpcaseUnicodeChar), filled in by the harness at start. */
 extern WCHAR CmhookUpcaseTable[65536];

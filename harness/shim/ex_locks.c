@@ -41,7 +41,19 @@ VOID CmhookFinding(ULONG_PTR Caller, const char *Kind, const char *Format, ...)
     vsnprintf(Text, sizeof(Text), Format, Args);
     va_end(Args);
     CMHOOK_HIDE_FRAMES();
-    CmhookUpcalls.Finding(Caller, Kind, Text);
+    CmhookUpcalls.Finding(Caller, Kind, 0, 0, NULL, Text);
+}
+
+VOID CmhookVerifierFinding(ULONG_PTR Caller, const char *Kind, ULONG BugCheck, ULONG_PTR Parameter,
+                           const char *Routine, const char *Format, ...)
+{
+    char Text[512];
+    va_list Args;
+    va_start(Args, Format);
+    vsnprintf(Text, sizeof(Text), Format, Args);
+    va_end(Args);
+    CMHOOK_HIDE_FRAMES();
+    CmhookUpcalls.Finding(Caller, Kind, BugCheck, Parameter, Routine, Text);
 }
 
 /* ---------------------------------------------------------------------------

@@ -36,6 +36,7 @@
 /* The caller of the routine now running on this thread: a return address in its module. */
 static __thread PVOID CmhookReturnAddress;
 __thread KIRQL CmhookIrql = PASSIVE_LEVEL;
+ULONG CmhookVerifierOptions; /* cmhook_shim.h: CMHOOK_VERIFIER_OPTION bits, set by the harness before any driver loads */
 
 static __thread PLONG CmhookActiveCell;
 

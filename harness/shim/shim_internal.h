@@ -43,6 +43,11 @@ CMHOOK_INTERNAL ULONG CmhookFormatV(char *Target, SIZE_T Room, PCSTR Format, va_
 /* A verifier finding naming the module at Caller (a module base): Kind and printf's Format. */
 CMHOOK_INTERNAL VOID CmhookFinding(ULONG_PTR Caller, const char *Kind, const char *Format, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same, standing for a bug check (Driver Verifier's: include/ntddk.h) with its first parameter,
+ * about a kernel routine (NULL: none). */
+CMHOOK_INTERNAL VOID CmhookVerifierFinding(ULONG_PTR Caller, const char *Kind, ULONG BugCheck, ULONG_PTR Parameter,
+                                           const char *Routine, const char *Format, ...)
+    __attribute__((format(printf, 6, 7)));
 /* The pool type an allocation of PoolType by the module at Caller gets: NonPagedPool becomes
  * NonPagedPoolNx for a module that called ExInitializeDriverRuntime(DrvRtPoolNxOptIn). */
 CMHOOK_INTERNAL POOL_TYPE CmhookDefaultPoolType(POOL_TYPE PoolType, ULONG_PTR Caller);

@@ -1471,6 +1471,17 @@ NTSYSAPI ULONG DbgPrintEx(IN ULONG ComponentId, IN ULONG Level, IN PCSTR Format,
 #define KERNEL_MODE_EXCEPTION_NOT_HANDLED    ((ULONG)0x0000008E)
 #define BAD_POOL_CALLER                      ((ULONG)0x000000C2)
 #define DRIVER_OVERRAN_STACK_BUFFER          ((ULONG)0x000000F7)
+/* Driver Verifier's bug checks (Microsoft's bug check code reference): what a verifier finding
+ * stands for. Windows stops with them; the harness reports them as findings and goes on. */
+#define IRQL_NOT_GREATER_OR_EQUAL            ((ULONG)0x00000009)
+#define INVALID_KERNEL_HANDLE                ((ULONG)0x00000093)
+#define SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION ((ULONG)0x000000C1)
+#define DRIVER_VERIFIER_DETECTED_VIOLATION   ((ULONG)0x000000C4)
+#define DRIVER_CORRUPTED_EXPOOL              ((ULONG)0x000000C5)
+#define DRIVER_CAUGHT_MODIFYING_FREED_POOL   ((ULONG)0x000000C6)
+#define DRIVER_IRQL_NOT_LESS_OR_EQUAL        ((ULONG)0x000000D1)
+#define DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL ((ULONG)0x000000D5)
+#define DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION ((ULONG)0x000000D6)
 /* UNEXPECTED_KERNEL_MODE_TRAP's first parameter for a double fault: a kernel stack overflow. */
 #define EXCEPTION_DOUBLE_FAULT               8
 
