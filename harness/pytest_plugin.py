@@ -190,7 +190,8 @@ def settings(node: pytest.Item) -> Settings:
     for marker in node.iter_markers("cmhook"):  # closest first
         unknown = sorted(set(marker.kwargs) - set(MARKER_SETTINGS))
         if marker.args or unknown:
-            pytest.fail(f"@pytest.mark.cmhook takes only {' and '.join(f'{s}=' for s in MARKER_SETTINGS)}, "
+            allowed = [f"{s}=" for s in MARKER_SETTINGS]
+            pytest.fail(f"@pytest.mark.cmhook takes only {', '.join(allowed[:-1])} and {allowed[-1]}, "
                         f"not {', '.join([*map(repr, marker.args), *unknown])}", pytrace=False)
         for setting, value in marker.kwargs.items():
             marked.setdefault(setting, value)

@@ -229,6 +229,28 @@ def pytest_addoption(parser):
     run(pytester, "--expected", "xp,gcc").assert_outcomes(passed=4)
 
 
+def test_the_verifier_options_come_from_marker_command_line_ini_in_that_order(pytester):
+    pytester.makepyfile('''
+import pytest
+
+def test_from_the_session(kernel, request):
+    assert str(kernel.verifier) == request.config.getoption("--expected")
+
+@pytest.mark.cmhook(verifier="none")
+def test_a_marker_wins(kernel):
+    assert kernel.lib.CmhookVerifierOptions == 0 and str(kernel.verifier) == "none"
+''')
+    pytester.makeconftest('''
+def pytest_addoption(parser):
+    parser.addoption("--expected")
+''')
+    run(pytester, "--expected", "special-pool,irql,pool-tracking,handles,deadlocks").assert_outcomes(passed=2)
+    run(pytester, "--cmhook-verifier", "irql,low-resources", "--expected", "irql,low-resources").assert_outcomes(
+        passed=2)
+    pytester.makeini("[pytest]\ncmhook_verifier = standard,-special-pool\n")
+    run(pytester, "--expected", "irql,pool-tracking,handles,deadlocks").assert_outcomes(passed=2)
+
+
 def test_a_bad_marker_or_setting_fails_with_the_reason(pytester):
     pytester.makepyfile('''
 import pytest
@@ -240,11 +262,16 @@ def test_typo(kernel):
 @pytest.mark.cmhook(profile="win95")
 def test_unknown_profile(kernel):
     pass
+
+@pytest.mark.cmhook(verifier="standard,irq")
+def test_unknown_verifier_option(kernel):
+    pass
 ''')
     result = run(pytester)
-    result.assert_outcomes(errors=2)
-    result.stdout.fnmatch_lines(["*@pytest.mark.cmhook takes only profile= and cc=, not profil*",
-                                 "*cmhook profile 'win95': use one of 2003, xp, vista, win7, win8, win10*"])
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(["*@pytest.mark.cmhook takes only profile=, cc= and verifier=, not profil*",
+                                 "*cmhook profile 'win95': use one of 2003, xp, vista, win7, win8, win10*",
+                                 "*cmhook verifier: verifier option 'irq' does not exist*"])
     assert "Traceback" not in result.stdout.str()
 
 
