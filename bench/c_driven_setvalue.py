@@ -125,9 +125,11 @@ def looper(sets_in_entry: int = 0) -> Path:
     return build_filter(LOOPER, extra=[f"-DENTRY_SETS={sets_in_entry}"], name="looper")
 
 
-def in_process(routine: str, filters: int, traced: bool, batch: int) -> tuple[float, float]:
-    """(wall, cpu) seconds per call, the median of a few batches in one kernel."""
-    with Kernel(trace=False) as kernel:
+def in_process(routine: str, filters: int, traced: bool, batch: int,
+               verifier: str | None = "none") -> tuple[float, float]:
+    """(wall, cpu) seconds per call, the median of a few batches in one kernel, with these Driver
+    Verifier options (harness/verifier.py; the main table: none, as the targets were set)."""
+    with Kernel(trace=False, verifier=verifier) as kernel:
         for n in range(filters):
             kernel.load_driver(build_filter(NOOP, name="noop"), f"noop{n}")
         driver = kernel.load_driver(looper(), "looper")
@@ -163,10 +165,33 @@ def through_cmhook_run(sets: int, isolated: bool) -> tuple[float, float]:
     return wall, cpu
 
 
+def per_option(quick: bool) -> int:
+    from harness import verifier
+
+    batch, rounds = (4_000, 3) if quick else (10_000, 9)
+    choices = ["none", *verifier.OPTIONS, "standard"]
+    samples: dict[str, list[tuple[float, float]]] = {choice: [] for choice in choices}
+    for _ in range(rounds):
+        for choice in choices:
+            samples[choice].append(in_process("ZwSetValueKey", 1, False, batch, choice))
+    base = statistics.median(cpu for _, cpu in samples["none"])
+    print(f"{'verifier':<16} {'wall us':>8} {'cpu us':>7} {'x none (cpu)':>13}")
+    for choice in choices:
+        wall = statistics.median(w for w, _ in samples[choice])
+        cpu = statistics.median(c for _, c in samples[choice])
+        print(f"{choice:<16} {wall * 1e6:>8.2f} {cpu * 1e6:>7.2f} {cpu / base:>13.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller batches and fewer rounds")
+    parser.add_argument("--per-option", action="store_true",
+                        help="only the cost of each Driver Verifier option on ZwSetValueKey with one no-op filter, "
+                             "as a ratio to no option, measured interleaved in one run")
     args = parser.parse_args()
+    if args.per_option:
+        return per_option(args.quick)
     batch, rounds, sets = (4_000, 2, 20_000) if args.quick else (10_000, 9, 100_000)
     cases = [("ZwSetValueKey", n, traced) for traced in (False, True) for n in (0, 1, 2, 10)]
     cases += [(routine, 0, False) for routine in LOOPS if routine != "ZwSetValueKey"]
