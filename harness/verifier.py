@@ -71,7 +71,7 @@ class VerifierChoiceError(ValueError):
 class Verifier:
     """The options a machine runs with, and the values some take (``low-resources=10%:7``)."""
 
-    enabled: frozenset[str] = field(default_factory=lambda: STANDARD)
+    enabled: frozenset[str] = field(default_factory=lambda: standard())
     values: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -94,7 +94,12 @@ class Verifier:
                         for name in OPTIONS if name in self.enabled)
 
 
-STANDARD = frozenset(name for name, each in OPTIONS.items() if each.standard)
+def standard() -> frozenset[str]:
+    """The standard set: the options marked so."""
+    return frozenset(name for name, each in OPTIONS.items() if each.standard)
+
+
+STANDARD = standard()
 ALL = frozenset(OPTIONS)
 _SETS = {"standard": STANDARD, "all": ALL, "none": frozenset()}
 TAKES_VALUE = frozenset({"low-resources"})
