@@ -278,11 +278,12 @@ def test_unknown_verifier_option(kernel):
 def test_the_marker_options_and_fixtures_are_documented(pytester):
     result = run(pytester, "--markers")
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang'): *"])
+        ["@pytest.mark.cmhook(profile='2003'|'xp'|'vista'|'win7'|'win8'|'win10', cc='gcc'|'clang', "
+         "verifier='standard,...'): *"])
     result = run(pytester, "--help")
     result.stdout.fnmatch_lines(["cmhook: registry filters against the emulated Windows kernel:",
                                  "*--cmhook-profile*", "*--cmhook-cc*", "*--cmhook-isolation*",
-                                 "*--cmhook-hang-timeout*"])
+                                 "*--cmhook-hang-timeout*", "*--cmhook-verifier*"])
     result = run(pytester, "--fixtures")
     result.stdout.fnmatch_lines(["kernel -- *", "*A fresh emulated Windows kernel for this test*",
                                  "build_filter -- *", "*Build a filter module*",

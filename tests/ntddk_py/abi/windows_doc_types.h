@@ -11,6 +11,9 @@
  * Microsoft's documentation, each defined only where mingw does not define it:
  * SYSTEM_SERVICE_EXCEPTION: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
  * DRIVER_OVERRAN_STACK_BUFFER: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xf7--driver-overran-stack-buffer
+ * DRIVER_VERIFIER_DETECTED_VIOLATION: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xc4--driver-verifier-detected-violation
+ * DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xd5--driver-page-fault-in-freed-special-pool
+ * DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION: https://learn.microsoft.com/en-us/windows-hardware/drivers/debugger/bug-check-0xd6--driver-page-fault-beyond-end-of-allocation
  * MAXDWORD (winnt.h, which mingw's DDK headers cannot include beside them): 0xffffffff
  * DrvRtPoolNxOptIn: https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/wdm/nf-wdm-exinitializedriverruntime
  *   (0x00000001, wdm.h's DRIVER_RUNTIME_INIT_FLAGS)
@@ -22,6 +25,15 @@
 #endif
 #ifndef DRIVER_OVERRAN_STACK_BUFFER
 #define DRIVER_OVERRAN_STACK_BUFFER ((ULONG)0x000000F7)
+#endif
+#ifndef DRIVER_VERIFIER_DETECTED_VIOLATION
+#define DRIVER_VERIFIER_DETECTED_VIOLATION ((ULONG)0x000000C4)
+#endif
+#ifndef DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL
+#define DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL ((ULONG)0x000000D5)
+#endif
+#ifndef DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION
+#define DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION ((ULONG)0x000000D6)
 #endif
 #ifndef MAXDWORD
 #define MAXDWORD 0xffffffff
